@@ -1,0 +1,1 @@
+"""Phasewise: a phase-aware energy management system served as a GraphQL API."""
