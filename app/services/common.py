@@ -1,0 +1,75 @@
+"""Helpers every service uses: loading a caller's row, and the small field rules shared across inputs."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth import Principal
+from app.errors import ErrorCode, Issue, NotFound, ValidationFailed
+from app.models import Account
+
+ModelT = TypeVar("ModelT")
+MAX_NAME_LENGTH = 200
+
+
+async def get_owned(
+    session: AsyncSession, caller: Principal, model: type[ModelT], pk: uuid.UUID, *, lock: bool = False
+) -> ModelT:
+    """The row, if it exists and lies in the caller's subtree; otherwise NotFound (the two look the same)."""
+    statement = select(model).where(model.id == pk)  # type: ignore[attr-defined]
+    if model is Account:
+        statement = statement.where(Account.path.startswith(caller.account_path))
+    else:
+        statement = statement.where(caller.owns(model.account_id))  # type: ignore[attr-defined]
+    if getattr(model, "deleted_at", None) is not None:
+        statement = statement.where(model.deleted_at.is_(None))  # type: ignore[attr-defined]
+    if lock:
+        statement = statement.with_for_update()
+    row = (await session.execute(statement)).scalars().first()
+    if row is None:
+        raise NotFound(f"no {model.__name__} with id {pk} that you can see")
+    return row
+
+
+def clean_name(value: str, field: str = "name") -> str:
+    name = value.strip()
+    if not name:
+        raise ValidationFailed.one(ErrorCode.REQUIRED, field, "must not be empty")
+    if len(name) > MAX_NAME_LENGTH:
+        raise ValidationFailed.one(ErrorCode.OUT_OF_RANGE, field, f"must be at most {MAX_NAME_LENGTH} characters")
+    return name
+
+
+def timezone_issue(value: str, field: str) -> Issue | None:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        return Issue(ErrorCode.INVALID, field, f"{value!r} is not an IANA timezone (e.g. Europe/Brussels)")
+    return None
+
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def clean_email(value: str, field: str = "email") -> str:
+    email = value.strip().lower()
+    if not _EMAIL.match(email):
+        raise ValidationFailed.one(ErrorCode.INVALID_FORMAT, field, "is not an email address")
+    return email
+
+
+def raise_if(issues: list[Issue | None]) -> None:
+    found = [i for i in issues if i is not None]
+    if found:
+        raise ValidationFailed(found)
+
+
+def changes(**values: Any) -> dict[str, Any]:
+    """The fields an update names; `None` means 'leave as is'."""
+    return {k: v for k, v in values.items() if v is not None}

@@ -1,0 +1,46 @@
+"""Settings from the environment, read once per process."""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every knob of a Phasewise process; `PHASEWISE_` prefixed except the conventional `DATABASE_URL`."""
+
+    model_config = SettingsConfigDict(env_prefix="PHASEWISE_", extra="ignore")
+
+    database_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("DATABASE_URL", "PHASEWISE_DATABASE_URL"),
+        description="PostgreSQL URL; unset means an embedded server in `data_dir`.",
+    )
+    data_dir: Path = Field(default=Path(".phasewise"), description="Embedded PostgreSQL data and the JWT secret.")
+    jwt_secret: str | None = Field(default=None, description="HS256 secret; generated into data_dir when unset.")
+    token_ttl_seconds: int = Field(default=12 * 3600, gt=0, description="Lifetime of a login token.")
+    default_page_size: int = Field(default=50, gt=0)
+    max_page_size: int = Field(default=500, gt=0, description="Largest `first` a connection accepts.")
+    max_query_depth: int = Field(default=16, gt=0, description="Deeper queries are refused before execution.")
+    db_pool_size: int = Field(default=10, gt=0)
+    db_max_overflow: int = Field(default=10, ge=0)
+
+    def resolved_jwt_secret(self) -> str:
+        """The configured secret, or one generated once and kept in the data folder so tokens survive restarts."""
+        if self.jwt_secret:
+            return self.jwt_secret
+        path = self.data_dir / "jwt-secret"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

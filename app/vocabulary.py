@@ -1,0 +1,67 @@
+"""The enumerations of DOMAIN.md, with the values stored in the database (the sources' own spellings)."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+
+class AccountKind(str, Enum):
+    ORGANIZATION = "ORGANIZATION"
+    CUSTOMER = "CUSTOMER"
+
+
+class SiteStatus(str, Enum):
+    NO_RESOURCES = "no_resources"
+    ONBOARDED = "onboarded"
+    PAUSED = "paused"
+    DELETED = "deleted"
+
+
+class UpstreamStatus(str, Enum):
+    NO_UPSTREAM_REGISTERED = "no_upstream_registered"
+    NO_CONTRACT = "no_contract"
+    CONTRACT_NEEDS_AGREEMENT = "contract_needs_agreement"
+    CONTRACT_PENDING = "contract_pending"
+    CONTRACT_ACTIVE = "contract_active"
+    CONTRACT_INACTIVE = "contract_inactive"
+
+
+class SupplyDirection(str, Enum):
+    OFFTAKE = "offtake"
+    INJECTION = "injection"
+    BIDIRECTIONAL = "bidirectional"
+
+
+class Phase(str, Enum):
+    L1 = "L1"
+    L2 = "L2"
+    L3 = "L3"
+
+
+class Pin(str, Enum):
+    PIN1 = "pin1"
+    PIN2 = "pin2"
+    PIN3 = "pin3"
+
+
+class PhaseType(str, Enum):
+    """Pleevi's `1P_3P`."""
+
+    SINGLE_PHASE = "1P"
+    THREE_PHASE = "3P"
+
+
+class DeviceType(str, Enum):
+    CHARGING_POLE = "charging_pole_3phase"
+    FORECASTED_SERIES = "forecasted_series_3phase"
+    BATTERY = "battery_energy_storage_system"
+
+
+class ForecastType(str, Enum):
+    PV = "pv"
+    LOAD = "load"
+
+
+class PolicyFrequency(str, Enum):
+    ONCE = "once"
+    WEEKLY = "weekly"

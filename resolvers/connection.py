@@ -1,0 +1,96 @@
+"""Relay connections with `totalCount` and a capped page size, paged by opaque offset cursors."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+import strawberry
+from strawberry import relay
+
+from app.errors import ErrorCode, ValidationFailed
+from app.settings import Settings
+
+NodeT = TypeVar("NodeT")
+_CURSOR_PREFIX = "offset:"
+
+
+def encode_cursor(offset: int) -> str:
+    return base64.urlsafe_b64encode(f"{_CURSOR_PREFIX}{offset}".encode()).decode()
+
+
+def decode_cursor(cursor: str) -> int:
+    try:
+        raw = base64.urlsafe_b64decode(cursor.encode()).decode()
+        if raw.startswith(_CURSOR_PREFIX):
+            return int(raw[len(_CURSOR_PREFIX) :])
+    except (ValueError, UnicodeDecodeError):
+        pass
+    raise ValidationFailed.one(ErrorCode.INVALID_FORMAT, "after", "is not a cursor this API returned")
+
+
+@dataclass(frozen=True)
+class Window:
+    """Which slice of a list one connection field asks for: rows offset+1 .. offset+first."""
+
+    first: int
+    offset: int
+
+    @classmethod
+    def of(cls, settings: Settings, first: int | None, after: str | None) -> Window:
+        if first is None:
+            first = settings.default_page_size
+        if not 0 <= first <= settings.max_page_size:
+            raise ValidationFailed.one(
+                ErrorCode.OUT_OF_RANGE, "first", f"must be between 0 and {settings.max_page_size}"
+            )
+        return cls(first=first, offset=0 if after is None else decode_cursor(after) + 1)
+
+
+@dataclass(frozen=True)
+class Page:
+    """A window of rows plus the size of the whole list, as one loader returns them."""
+
+    rows: list[Any]
+    total: int
+
+
+@strawberry.type(description="A node and the cursor to page on from it.")
+class Edge(Generic[NodeT]):
+    cursor: str
+    node: NodeT
+
+
+@strawberry.type(description="A page of a list, Relay style, with the size of the whole list.")
+class Connection(Generic[NodeT]):
+    edges: list[Edge[NodeT]]
+    page_info: relay.PageInfo
+    total_count: int
+
+    @strawberry.field(description="The nodes of `edges`, for clients that need no cursors.")
+    def nodes(self) -> list[NodeT]:
+        return [edge.node for edge in self.edges]
+
+    @classmethod
+    def of(cls, page: Page, window: Window, convert: Callable[[Any], NodeT]) -> Connection[NodeT]:
+        edges = [
+            Edge(cursor=encode_cursor(window.offset + i), node=convert(row)) for i, row in enumerate(page.rows)
+        ]
+        return cls(
+            edges=edges,
+            page_info=relay.PageInfo(
+                has_next_page=window.offset + len(edges) < page.total,
+                has_previous_page=window.offset > 0,
+                start_cursor=edges[0].cursor if edges else None,
+                end_cursor=edges[-1].cursor if edges else None,
+            ),
+            total_count=page.total,
+        )
+
+
+def page_of(rows: Iterable[Any], window: Window) -> Page:
+    """Slice an already loaded list (small, bounded lists such as a site's supply points)."""
+    items = list(rows)
+    return Page(items[window.offset : window.offset + window.first], len(items))

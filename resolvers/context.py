@@ -1,0 +1,38 @@
+"""The typed per-request context: database, settings, the caller, and fresh loaders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from strawberry.types import Info as StrawberryInfo
+
+from app.auth import Principal, Role
+from app.database import Database
+from app.errors import Unauthenticated
+from app.settings import Settings
+from resolvers.loaders import Loaders
+
+
+@dataclass
+class Context:
+    db: Database
+    settings: Settings
+    principal: Principal | None
+    loaders: Loaders = field(init=False)
+    credential_error: Unauthenticated | None = None
+
+    def __post_init__(self) -> None:
+        self.loaders = Loaders(self.db, self.principal)
+
+    def caller(self, role: Role = Role.VIEWER) -> Principal:
+        """The authenticated principal, held to at least `role`."""
+        if self.credential_error is not None:
+            raise self.credential_error
+        if self.principal is None:
+            raise Unauthenticated("authentication required: send 'Authorization: Bearer <token or API key>'")
+        self.principal.require(role)
+        return self.principal
+
+
+Info = StrawberryInfo[Context, Any]

@@ -1,0 +1,261 @@
+"""Per-request DataLoaders: one SQL statement per loader per level of a query, tenancy in every statement.
+
+Three shapes cover every relation of the inventory:
+- by id (`node(id:)`, parents): rows or `None`;
+- one row by a foreign key (a system's gateway, a site's main collector);
+- a page of children per parent, for connections: one statement for all parents of a level, using
+  `row_number()` and `count(*)` windows partitioned by parent, so `totalCount` costs nothing extra.
+Rows are SQLAlchemy `Row`s (attribute access, no ORM hydration); the GraphQL types are built from them.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, FromClause, Row, Table, false, func, literal_column, or_, select
+from strawberry.dataloader import DataLoader
+
+from app.auth import Principal
+from app.database import Database
+from app.models import (
+    Account,
+    ApiKey,
+    Cluster,
+    ClusterDevice,
+    Collector,
+    Contract,
+    Device,
+    Gateway,
+    Site,
+    SupplyPoint,
+    System,
+    SystemPool,
+    SystemPoolMember,
+    UpstreamSite,
+    User,
+)
+from resolvers.connection import Page, Window
+
+RowT = Row[Any]
+
+
+@dataclass(frozen=True)
+class ChildKey:
+    parent_id: uuid.UUID
+    window: Window
+
+
+def table_of(model: Any) -> Table:
+    return model.__table__
+
+
+class Loaders:
+    """Created fresh for every request (and every subscription event), so nothing is cached across them."""
+
+    def __init__(self, db: Database, principal: Principal | None) -> None:
+        self._db = db
+        self._principal = principal
+
+        self.account = self._by_id(Account)
+        self.user = self._by_id(User)
+        self.api_key = self._by_id(ApiKey)
+        self.system = self._by_id(System)
+        self.gateway = self._by_id(Gateway)
+        self.system_pool = self._by_id(SystemPool)
+        self.cluster = self._by_id(Cluster)
+        self.site = self._by_id(Site, Site.deleted_at.is_(None))
+        self.upstream_site = self._by_id(UpstreamSite)
+        self.contract = self._by_id(Contract)
+        self.collector = self._by_id(Collector)
+        self.device = self._by_id(Device)
+
+        self.gateway_by_system = self._one_by(Gateway, Gateway.system_id)
+        self.main_collector_by_site = self._one_by(Collector, Collector.site_id, Collector.parent_id.is_(None))
+        self.supply_points_by_site = self._all_by(SupplyPoint, SupplyPoint.site_id, order_by=[SupplyPoint.position])
+        self.upstream_status_by_site = DataLoader(self._load_upstream_status)
+        self.device_counts_by_site = DataLoader(self._load_device_counts)
+
+        self.accounts_by_parent = self._paged(Account, Account.parent_id, [Account.name])
+        self.users_by_account = self._paged(User, User.account_id, [User.email])
+        self.api_keys_by_account = self._paged(ApiKey, ApiKey.account_id, [ApiKey.name])
+        self.systems_by_account = self._paged(System, System.account_id, [System.name])
+        self.pools_by_account = self._paged(SystemPool, SystemPool.account_id, [SystemPool.name])
+        self.upstream_sites_by_account = self._paged(UpstreamSite, UpstreamSite.account_id, [UpstreamSite.grid_identifier])
+        self.sites_by_system = self._paged(Site, Site.system_id, [Site.name], Site.deleted_at.is_(None))
+        self.clusters_by_system = self._paged(Cluster, Cluster.system_id, [Cluster.name], Cluster.parent_id.is_(None))
+        self.devices_by_system = self._paged(Device, Device.system_id, [Device.name])
+        self.collectors_by_site = self._paged(Collector, Collector.site_id, [Collector.position, Collector.name])
+        self.devices_by_site = self._paged(Device, Device.site_id, [Device.position, Device.name])
+        self.collectors_by_parent = self._paged(Collector, Collector.parent_id, [Collector.position, Collector.name])
+        self.devices_by_collector = self._paged(Device, Device.collector_id, [Device.position, Device.name])
+        self.clusters_by_parent = self._paged(Cluster, Cluster.parent_id, [Cluster.name])
+        self.contracts_by_upstream_site = self._paged(Contract, Contract.upstream_site_id, [Contract.start_at])
+        self.devices_by_cluster = self._paged(
+            Device,
+            ClusterDevice.cluster_id,
+            [Device.name],
+            source=table_of(Device).join(table_of(ClusterDevice), ClusterDevice.device_id == Device.id),
+        )
+        self.systems_by_pool = self._paged(
+            System,
+            SystemPoolMember.pool_id,
+            [System.name],
+            source=table_of(System).join(table_of(SystemPoolMember), SystemPoolMember.system_id == System.id),
+        )
+        self.pools_by_system = self._paged(
+            SystemPool,
+            SystemPoolMember.system_id,
+            [SystemPool.name],
+            source=table_of(SystemPool).join(
+                table_of(SystemPoolMember), SystemPoolMember.pool_id == SystemPool.id
+            ),
+        )
+
+    def owned(self, model: Any) -> ColumnElement[bool]:
+        """The tenancy condition for `model`'s rows; no principal sees nothing."""
+        if self._principal is None:
+            return false()
+        if model is Account:
+            return Account.path.startswith(self._principal.account_path)
+        return self._principal.owns(model.account_id)
+
+    async def root_page(
+        self, model: Any, window: Window, order_by: Sequence[Any], *conditions: ColumnElement[bool]
+    ) -> Page:
+        """A top-level list (everything of a kind in the caller's subtree) in one statement."""
+        table = table_of(model)
+        inner = (
+            select(
+                table,
+                func.row_number().over(order_by=[*order_by, table.c.id]).label("pw_rn"),
+                func.count(literal_column("*")).over().label("pw_total"),
+            )
+            .where(self.owned(model), *conditions)
+            .subquery()
+        )
+        in_window = inner.c.pw_rn.between(window.offset + 1, window.offset + window.first)
+        rows = await self._db.fetch(select(inner).where(or_(in_window, inner.c.pw_rn == 1)).order_by(inner.c.pw_rn))
+        total = rows[0].pw_total if rows else 0
+        return Page([r for r in rows if window.offset < r.pw_rn <= window.offset + window.first], total)
+
+    def _by_id(self, model: Any, *conditions: ColumnElement[bool]) -> DataLoader[uuid.UUID, RowT | None]:
+        table = table_of(model)
+
+        async def load(ids: list[uuid.UUID]) -> list[RowT | None]:
+            rows = await self._db.fetch(select(table).where(table.c.id.in_(ids), self.owned(model), *conditions))
+            found = {row.id: row for row in rows}
+            return [found.get(i) for i in ids]
+
+        return DataLoader(load)
+
+    def _one_by(
+        self, model: Any, key: Any, *conditions: ColumnElement[bool]
+    ) -> DataLoader[uuid.UUID, RowT | None]:
+        table = table_of(model)
+
+        async def load(keys: list[uuid.UUID]) -> list[RowT | None]:
+            rows = await self._db.fetch(
+                select(table, key.label("pw_key")).where(key.in_(keys), self.owned(model), *conditions)
+            )
+            found = {row.pw_key: row for row in rows}
+            return [found.get(k) for k in keys]
+
+        return DataLoader(load)
+
+    def _all_by(self, model: Any, key: Any, order_by: Sequence[Any]) -> DataLoader[uuid.UUID, list[RowT]]:
+        table = table_of(model)
+
+        async def load(keys: list[uuid.UUID]) -> list[list[RowT]]:
+            rows = await self._db.fetch(
+                select(table, key.label("pw_key")).where(key.in_(keys), self.owned(model)).order_by(*order_by)
+            )
+            grouped: dict[uuid.UUID, list[RowT]] = defaultdict(list)
+            for row in rows:
+                grouped[row.pw_key].append(row)
+            return [grouped.get(k, []) for k in keys]
+
+        return DataLoader(load)
+
+    def _paged(
+        self,
+        model: Any,
+        parent: Any,
+        order_by: Sequence[Any],
+        *conditions: ColumnElement[bool],
+        source: FromClause | None = None,
+    ) -> DataLoader[ChildKey, Page]:
+        table = table_of(model)
+
+        async def load(keys: list[ChildKey]) -> list[Page]:
+            by_window: dict[Window, set[uuid.UUID]] = defaultdict(set)
+            for key in keys:
+                by_window[key.window].add(key.parent_id)
+            pages: dict[ChildKey, Page] = {}
+            for window, parents in by_window.items():
+                rows = await self._db.fetch(self._page_statement(table, model, parent, order_by, conditions, source, window, parents))
+                pages.update(_split_pages(rows, window))
+            return [pages.get(key, Page([], 0)) for key in keys]
+
+        return DataLoader(load, cache_key_fn=lambda key: key)
+
+    def _page_statement(
+        self,
+        table: Table,
+        model: Any,
+        parent: Any,
+        order_by: Sequence[Any],
+        conditions: Sequence[ColumnElement[bool]],
+        source: FromClause | None,
+        window: Window,
+        parents: set[uuid.UUID],
+    ) -> Any:
+        inner = (
+            select(
+                table,
+                parent.label("pw_parent"),
+                func.row_number().over(partition_by=parent, order_by=[*order_by, table.c.id]).label("pw_rn"),
+                func.count(literal_column("*")).over(partition_by=parent).label("pw_total"),
+            )
+            .select_from(source if source is not None else table)
+            .where(parent.in_(parents), self.owned(model), *conditions)
+            .subquery()
+        )
+        # Row 1 always comes along to carry the total, even for a window past the end of the list.
+        in_window = inner.c.pw_rn.between(window.offset + 1, window.offset + window.first)
+        return select(inner).where(or_(in_window, inner.c.pw_rn == 1)).order_by(inner.c.pw_parent, inner.c.pw_rn)
+
+    async def _load_upstream_status(self, site_ids: list[uuid.UUID]) -> list[str | None]:
+        rows = await self._db.fetch(
+            select(Site.id, func.upstream_status(Site.id, func.now()).label("status")).where(
+                Site.id.in_(site_ids), self.owned(Site)
+            )
+        )
+        found = {row.id: row.status for row in rows}
+        return [found.get(i) for i in site_ids]
+
+
+    async def _load_device_counts(self, site_ids: list[uuid.UUID]) -> list[dict[str, int]]:
+        rows = await self._db.fetch(
+            select(Device.site_id, Device.type, func.count().label("n"))
+            .where(Device.site_id.in_(site_ids), self.owned(Device))
+            .group_by(Device.site_id, Device.type)
+        )
+        counts: dict[uuid.UUID, dict[str, int]] = defaultdict(dict)
+        for row in rows:
+            counts[row.site_id][row.type] = row.n
+        return [counts.get(i, {}) for i in site_ids]
+
+
+def _split_pages(rows: list[RowT], window: Window) -> dict[ChildKey, Page]:
+    grouped: dict[uuid.UUID, list[RowT]] = defaultdict(list)
+    totals: dict[uuid.UUID, int] = {}
+    for row in rows:
+        totals[row.pw_parent] = row.pw_total
+        if window.offset < row.pw_rn <= window.offset + window.first:
+            grouped[row.pw_parent].append(row)
+    return {ChildKey(p, window): Page(grouped.get(p, []), total) for p, total in totals.items()}
+

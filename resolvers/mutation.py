@@ -1,0 +1,12 @@
+"""The root mutation: the domain mixins side by side."""
+
+import strawberry
+
+from resolvers.mutations.accounts import AccountMutations
+from resolvers.mutations.sites import SiteMutations
+from resolvers.mutations.systems import SystemMutations
+
+
+@strawberry.type
+class Mutation(AccountMutations, SystemMutations, SiteMutations):
+    pass

@@ -1,0 +1,1 @@
+"""Mutation mixins per domain, combined into the root `Mutation` in `resolvers.mutation`."""

@@ -1,0 +1,18 @@
+"""The schema object; `schema.graphql` is exported from it (`phasewise export-schema`)."""
+
+import strawberry
+from strawberry.extensions import QueryDepthLimiter
+
+import resolvers.types.enums  # noqa: F401  (registers the domain enums)
+from app.settings import get_settings
+from resolvers.errors import masking_extension
+from resolvers.mutation import Mutation
+from resolvers.query import Query
+from resolvers.types.device import Battery, ChargingPole, ForecastedSeries
+
+schema = strawberry.Schema(
+    query=Query,
+    mutation=Mutation,
+    types=[ChargingPole, ForecastedSeries, Battery],
+    extensions=[masking_extension, lambda: QueryDepthLimiter(max_depth=get_settings().max_query_depth)],
+)

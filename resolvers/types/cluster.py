@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, Any
+
+import strawberry
+from strawberry import Private, relay
+
+from resolvers.connection import Connection
+from resolvers.context import Info
+from resolvers.types.node import First, LoadedNode, paged, related
+
+if TYPE_CHECKING:
+    from resolvers.types.device import Device
+    from resolvers.types.system import System
+
+
+@strawberry.type(description="A named group of one system's devices; clusters nest.")
+class Cluster(LoadedNode):
+    loader_name = "cluster"
+
+    id: relay.NodeID[str]
+    name: str
+    created_at: datetime
+    pk: Private[uuid.UUID]
+    system_id: Private[uuid.UUID]
+    parent_id: Private[uuid.UUID | None]
+
+    @classmethod
+    def from_row(cls, row: Any) -> Cluster:
+        return cls(
+            id=str(row.id),
+            pk=row.id,
+            name=row.name,
+            created_at=row.created_at,
+            system_id=row.system_id,
+            parent_id=row.parent_id,
+        )
+
+    @strawberry.field
+    async def system(self, info: Info) -> Annotated[System, strawberry.lazy("resolvers.types.system")] | None:
+        from resolvers.types.system import System
+
+        return await related(info.context.loaders.system, self.system_id, System.from_row)
+
+    @strawberry.field
+    async def parent(self, info: Info) -> Cluster | None:
+        return await related(info.context.loaders.cluster, self.parent_id, Cluster.from_row)
+
+    @strawberry.field
+    async def children(self, info: Info, first: First = None, after: str | None = None) -> Connection[Cluster]:
+        return await paged(info, info.context.loaders.clusters_by_parent, self.pk, first, after, Cluster.from_row)
+
+    @strawberry.field(description="The devices directly in this cluster (not those of its children).")
+    async def devices(
+        self, info: Info, first: First = None, after: str | None = None
+    ) -> Connection[Annotated[Device, strawberry.lazy("resolvers.types.device")]]:
+        from resolvers.types.device import device_from_row
+
+        return await paged(info, info.context.loaders.devices_by_cluster, self.pk, first, after, device_from_row)

@@ -1,0 +1,170 @@
+"""The Device interface and its three Pleevi types, all stored in one table."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
+
+import strawberry
+from strawberry import Private, relay
+
+from app.vocabulary import DeviceType, ForecastType, Phase, Pin, PolicyFrequency
+from resolvers.context import Info
+from resolvers.types.node import LoadedNode, related
+
+if TYPE_CHECKING:
+    from resolvers.types.collector import Collector
+    from resolvers.types.site import Site
+    from resolvers.types.system import System
+
+
+@strawberry.interface(description="An appliance on a collector: charging pole, forecasted series or battery.")
+class Device(LoadedNode):
+    loader_name = "device"
+    device_type: ClassVar[DeviceType]
+
+    id: relay.NodeID[str]
+    name: str = strawberry.field(description="Unique in its site; Pleevi's asset id.")
+    type: DeviceType
+    line_current: float | None = strawberry.field(description="A per phase.")
+    created_at: datetime
+    system_id: Private[uuid.UUID]
+    site_id: Private[uuid.UUID | None]
+    collector_id: Private[uuid.UUID | None]
+
+    @classmethod
+    def accepts(cls, row: Any) -> bool:
+        return row.type == cls.device_type.value
+
+    @classmethod
+    def common(cls, row: Any) -> dict[str, Any]:
+        return {
+            "id": str(row.id),
+            "name": row.name,
+            "type": DeviceType(row.type),
+            "line_current": row.line_current,
+            "created_at": row.created_at,
+            "system_id": row.system_id,
+            "site_id": row.site_id,
+            "collector_id": row.collector_id,
+        }
+
+    @strawberry.field(description="Null once the device's site was deleted (the device stays with its system).")
+    async def site(self, info: Info) -> Annotated[Site, strawberry.lazy("resolvers.types.site")] | None:
+        from resolvers.types.site import Site
+
+        return await related(info.context.loaders.site, self.site_id, Site.from_row)
+
+    @strawberry.field
+    async def collector(
+        self, info: Info
+    ) -> Annotated[Collector, strawberry.lazy("resolvers.types.collector")] | None:
+        from resolvers.types.collector import Collector
+
+        return await related(info.context.loaders.collector, self.collector_id, Collector.from_row)
+
+    @strawberry.field
+    async def system(self, info: Info) -> Annotated[System, strawberry.lazy("resolvers.types.system")] | None:
+        from resolvers.types.system import System
+
+        return await related(info.context.loaders.system, self.system_id, System.from_row)
+
+
+@strawberry.type(description="Which connector pin lands on which phase of the pole's collector.")
+class PinToPhaseMapping:
+    pin_list: list[Pin]
+    phase_list: list[Phase]
+
+
+@strawberry.type(description="An AC charging pole (Pleevi charging_pole_3phase); one pin makes it single-phase.")
+class ChargingPole(Device):
+    device_type = DeviceType.CHARGING_POLE
+
+    pin_to_phase_mapping: PinToPhaseMapping
+
+    @classmethod
+    def from_row(cls, row: Any) -> ChargingPole:
+        return cls(
+            **cls.common(row),
+            pin_to_phase_mapping=PinToPhaseMapping(
+                pin_list=[Pin(p) for p in row.pin_list], phase_list=[Phase(p) for p in row.phase_list]
+            ),
+        )
+
+
+@strawberry.type(description="A non-controllable load or production with a forecast (Pleevi forecasted_series_3phase).")
+class ForecastedSeries(Device):
+    device_type = DeviceType.FORECASTED_SERIES
+
+    forecast_type: ForecastType
+    should_be_aggregated: bool
+
+    @classmethod
+    def from_row(cls, row: Any) -> ForecastedSeries:
+        return cls(
+            **cls.common(row),
+            forecast_type=ForecastType(row.forecast_type),
+            should_be_aggregated=bool(row.should_be_aggregated),
+        )
+
+
+@strawberry.type(description="When the state of charge must lie between a minimum and a maximum (Pleevi BESS policy).")
+class BatteryPolicy:
+    frequency: PolicyFrequency
+    date_times: list[datetime] | None = strawberry.field(description="For `once`: the instants.")
+    day_of_week: list[str] | None = strawberry.field(description="For `weekly`: lowercase English weekday names.")
+    time: str | None = strawberry.field(description="For `weekly`: HH:MM in `timezone`.")
+    timezone: str | None = strawberry.field(description="For `weekly`: an IANA timezone.")
+    minimum_state_of_charge: float = strawberry.field(description="%")
+    maximum_state_of_charge: float = strawberry.field(description="%")
+
+    @classmethod
+    def from_document(cls, policy: dict[str, Any]) -> BatteryPolicy:
+        schedule = policy["schedule"]
+        return cls(
+            frequency=PolicyFrequency(schedule["frequency"]),
+            date_times=[datetime.fromisoformat(t) for t in schedule["date_times"]] if schedule.get("date_times") else None,
+            day_of_week=schedule.get("day_of_week"),
+            time=schedule.get("time"),
+            timezone=schedule.get("timezone"),
+            minimum_state_of_charge=policy["minimum_state_of_charge"],
+            maximum_state_of_charge=policy["maximum_state_of_charge"],
+        )
+
+
+@strawberry.type(description="A battery energy storage system; its power is positive while charging.")
+class Battery(Device):
+    device_type = DeviceType.BATTERY
+
+    charging_efficiency: float
+    discharging_efficiency: float
+    maximum_charging_power: float = strawberry.field(description="W")
+    maximum_discharging_power: float = strawberry.field(description="W")
+    operational_battery_capacity: float = strawberry.field(description="Wh")
+    charging_priority: int = strawberry.field(description="1..10")
+    discharging_priority: int = strawberry.field(description="1..10")
+    policies: list[BatteryPolicy]
+
+    @classmethod
+    def from_row(cls, row: Any) -> Battery:
+        return cls(
+            **cls.common(row),
+            charging_efficiency=row.charging_efficiency,
+            discharging_efficiency=row.discharging_efficiency,
+            maximum_charging_power=row.maximum_charging_power,
+            maximum_discharging_power=row.maximum_discharging_power,
+            operational_battery_capacity=row.operational_battery_capacity,
+            charging_priority=row.charging_priority,
+            discharging_priority=row.discharging_priority,
+            policies=[BatteryPolicy.from_document(p) for p in row.policies or []],
+        )
+
+
+DEVICE_TYPES: dict[str, type[ChargingPole | ForecastedSeries | Battery]] = {
+    t.device_type.value: t for t in (ChargingPole, ForecastedSeries, Battery)
+}
+
+
+def device_from_row(row: Any) -> Device:
+    return DEVICE_TYPES[row.type].from_row(row)

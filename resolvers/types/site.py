@@ -1,0 +1,134 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, Any
+
+import strawberry
+from strawberry import Private, relay
+
+from app.vocabulary import DeviceType, SiteStatus, SupplyDirection, UpstreamStatus
+from resolvers.connection import Connection
+from resolvers.context import Info
+from resolvers.types.node import First, LoadedNode, paged, related
+
+if TYPE_CHECKING:
+    from resolvers.types.collector import Collector
+    from resolvers.types.device import Device
+    from resolvers.types.system import System
+
+
+@strawberry.type(description="A metering point of the site.")
+class SupplyPoint:
+    grid_identifier: str
+    direction: SupplyDirection
+
+
+@strawberry.type(description="Where the site is: an address, coordinates, or both.")
+class Location:
+    address: str | None
+    latitude: float | None
+    longitude: float | None
+
+
+@strawberry.type(description="Something the site needs before the optimizer can plan it.")
+class MissingItem:
+    code: str
+    message: str
+
+
+@strawberry.type(description="Whether the site's configuration is complete enough to optimize, and what is missing.")
+class SiteValidation:
+    valid_for_optimization: bool
+    missing: list[MissingItem]
+
+
+CONTROLLABLE = {DeviceType.CHARGING_POLE.value, DeviceType.BATTERY.value}
+
+
+@strawberry.type(description="One grid connection of a system, with its electrical topology.")
+class Site(LoadedNode):
+    loader_name = "site"
+
+    id: relay.NodeID[str]
+    name: str
+    country: str = strawberry.field(description="ISO 3166-1 alpha-2.")
+    grid_identifier: str = strawberry.field(description="The identifier of the offtake (or bidirectional) point.")
+    timezone: str = strawberry.field(description="IANA timezone.")
+    location: Location
+    status: SiteStatus
+    created_at: datetime
+    pk: Private[uuid.UUID]
+    system_id: Private[uuid.UUID]
+
+    @classmethod
+    def from_row(cls, row: Any) -> Site:
+        return cls(
+            id=str(row.id),
+            pk=row.id,
+            name=row.name,
+            country=row.country,
+            grid_identifier=row.grid_identifier,
+            timezone=row.timezone,
+            location=Location(address=row.address, latitude=row.latitude, longitude=row.longitude),
+            status=SiteStatus(row.status),
+            created_at=row.created_at,
+            system_id=row.system_id,
+        )
+
+    @strawberry.field
+    async def supply_points(self, info: Info) -> list[SupplyPoint]:
+        rows = await info.context.loaders.supply_points_by_site.load(self.pk)
+        return [SupplyPoint(grid_identifier=r.grid_identifier, direction=SupplyDirection(r.direction)) for r in rows]
+
+    @strawberry.field(description="Derived now from the upstream sites and contracts matching the grid identifiers.")
+    async def upstream_status(self, info: Info) -> UpstreamStatus:
+        return UpstreamStatus(await info.context.loaders.upstream_status_by_site.load(self.pk))
+
+    @strawberry.field
+    async def validation(self, info: Info) -> SiteValidation:
+        loaders = info.context.loaders
+        main = await loaders.main_collector_by_site.load(self.pk)
+        counts: dict[str, int] = await loaders.device_counts_by_site.load(self.pk)
+        missing = []
+        if main is None:
+            missing.append(MissingItem(code="COLLECTORS", message="no collector tree: add at least the main fuse"))
+        if not counts:
+            missing.append(MissingItem(code="DEVICES", message="no device on the site"))
+        elif not CONTROLLABLE & counts.keys():
+            missing.append(
+                MissingItem(code="CONTROLLABLE_DEVICE", message="no charging pole or battery: nothing to steer")
+            )
+        if self.status is SiteStatus.PAUSED:
+            missing.append(MissingItem(code="PAUSED", message="the site is paused"))
+        return SiteValidation(valid_for_optimization=not missing, missing=missing)
+
+    @strawberry.field
+    async def system(self, info: Info) -> Annotated[System, strawberry.lazy("resolvers.types.system")] | None:
+        from resolvers.types.system import System
+
+        return await related(info.context.loaders.system, self.system_id, System.from_row)
+
+    @strawberry.field(description="The root of the collector tree (the grid connection's fuse).")
+    async def main_collector(
+        self, info: Info
+    ) -> Annotated[Collector, strawberry.lazy("resolvers.types.collector")] | None:
+        from resolvers.types.collector import Collector
+
+        return await related(info.context.loaders.main_collector_by_site, self.pk, Collector.from_row)
+
+    @strawberry.field(description="Every collector of the site, flat, in configuration order.")
+    async def collectors(
+        self, info: Info, first: First = None, after: str | None = None
+    ) -> Connection[Annotated[Collector, strawberry.lazy("resolvers.types.collector")]]:
+        from resolvers.types.collector import Collector
+
+        return await paged(info, info.context.loaders.collectors_by_site, self.pk, first, after, Collector.from_row)
+
+    @strawberry.field
+    async def devices(
+        self, info: Info, first: First = None, after: str | None = None
+    ) -> Connection[Annotated[Device, strawberry.lazy("resolvers.types.device")]]:
+        from resolvers.types.device import device_from_row
+
+        return await paged(info, info.context.loaders.devices_by_site, self.pk, first, after, device_from_row)

@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, Any
+
+import strawberry
+from strawberry import Private, relay
+
+from resolvers.connection import Connection
+from resolvers.context import Info
+from resolvers.types.node import First, LoadedNode, paged, related
+
+if TYPE_CHECKING:
+    from resolvers.types.account import Account
+    from resolvers.types.cluster import Cluster
+    from resolvers.types.device import Device
+    from resolvers.types.gateway import Gateway
+    from resolvers.types.pool import SystemPool
+    from resolvers.types.site import Site
+
+
+@strawberry.type(description="One installation with its gateway; it has one site per grid connection.")
+class System(LoadedNode):
+    loader_name = "system"
+
+    id: relay.NodeID[str]
+    name: str
+    created_at: datetime
+    pk: Private[uuid.UUID]
+    account_id: Private[uuid.UUID]
+
+    @classmethod
+    def from_row(cls, row: Any) -> System:
+        return cls(id=str(row.id), pk=row.id, name=row.name, created_at=row.created_at, account_id=row.account_id)
+
+    @strawberry.field
+    async def account(self, info: Info) -> Annotated[Account, strawberry.lazy("resolvers.types.account")] | None:
+        from resolvers.types.account import Account
+
+        return await related(info.context.loaders.account, self.account_id, Account.from_row)
+
+    @strawberry.field
+    async def gateway(self, info: Info) -> Annotated[Gateway, strawberry.lazy("resolvers.types.gateway")] | None:
+        from resolvers.types.gateway import Gateway
+
+        return await related(info.context.loaders.gateway_by_system, self.pk, Gateway.from_row)
+
+    @strawberry.field
+    async def sites(
+        self, info: Info, first: First = None, after: str | None = None
+    ) -> Connection[Annotated[Site, strawberry.lazy("resolvers.types.site")]]:
+        from resolvers.types.site import Site
+
+        return await paged(info, info.context.loaders.sites_by_system, self.pk, first, after, Site.from_row)
+
+    @strawberry.field(description="The system's top-level clusters; each has its children.")
+    async def clusters(
+        self, info: Info, first: First = None, after: str | None = None
+    ) -> Connection[Annotated[Cluster, strawberry.lazy("resolvers.types.cluster")]]:
+        from resolvers.types.cluster import Cluster
+
+        return await paged(info, info.context.loaders.clusters_by_system, self.pk, first, after, Cluster.from_row)
+
+    @strawberry.field(description="Every device of the system, on any of its sites or detached from a deleted one.")
+    async def devices(
+        self, info: Info, first: First = None, after: str | None = None
+    ) -> Connection[Annotated[Device, strawberry.lazy("resolvers.types.device")]]:
+        from resolvers.types.device import device_from_row
+
+        return await paged(info, info.context.loaders.devices_by_system, self.pk, first, after, device_from_row)
+
+    @strawberry.field
+    async def pools(
+        self, info: Info, first: First = None, after: str | None = None
+    ) -> Connection[Annotated[SystemPool, strawberry.lazy("resolvers.types.pool")]]:
+        from resolvers.types.pool import SystemPool
+
+        return await paged(info, info.context.loaders.pools_by_system, self.pk, first, after, SystemPool.from_row)

@@ -1,0 +1,69 @@
+"""Database fixtures: one PostgreSQL for the session (embedded unless DATABASE_URL is set), a migrated
+template database, and a fresh copy of it for every test that asks for one, so tests never share state."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import pytest
+
+from app.database import asyncpg_url, start_embedded_postgres
+from app.migrate import migrate
+
+TEMPLATE = "phasewise_template"
+
+
+def _with_database(url: str, database: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, f"/{database}", parts.query, ""))
+
+
+def _plain(url: str) -> str:
+    """asyncpg's own DSN form (no '+asyncpg')."""
+    parts = urlsplit(url)
+    return urlunsplit(("postgresql", *parts[1:]))
+
+
+async def _admin(url: str, *statements: str) -> None:
+    connection = await asyncpg.connect(_plain(_with_database(url, "postgres")))
+    try:
+        for statement in statements:
+            await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+async def _build_template(url: str) -> None:
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    await _admin(url, f'DROP DATABASE IF EXISTS "{TEMPLATE}"', f'CREATE DATABASE "{TEMPLATE}"')
+    engine = create_async_engine(_with_database(url, TEMPLATE))
+    try:
+        await migrate(engine)
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The server (any database on it); the template is built once per session."""
+    if os.environ.get("DATABASE_URL"):
+        url = asyncpg_url(os.environ["DATABASE_URL"])
+    else:
+        url = start_embedded_postgres(Path(tmp_path_factory.mktemp("pg")), database="postgres")
+    asyncio.run(_build_template(url))
+    yield url
+
+
+@pytest.fixture
+async def database_url(postgres_url: str) -> AsyncIterator[str]:
+    name = f"test_{uuid.uuid4().hex[:16]}"
+    await _admin(postgres_url, f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE}"')
+    yield _with_database(postgres_url, name)
+    await _admin(postgres_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
