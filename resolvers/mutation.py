@@ -5,8 +5,9 @@ import strawberry
 from resolvers.mutations.accounts import AccountMutations
 from resolvers.mutations.sites import SiteMutations
 from resolvers.mutations.systems import SystemMutations
+from resolvers.mutations.topology import TopologyMutations
 
 
 @strawberry.type
-class Mutation(AccountMutations, SystemMutations, SiteMutations):
+class Mutation(AccountMutations, SystemMutations, SiteMutations, TopologyMutations):
     pass

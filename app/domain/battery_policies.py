@@ -8,8 +8,8 @@ naive time would silently mean the server's zone.
 
 from __future__ import annotations
 
-import re
 import datetime as dt
+import re
 from functools import cache
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, available_timezones
@@ -40,7 +40,9 @@ def _iso_text_or_datetime(value: object) -> object:
 
 def _hh_mm(value: str) -> str:
     if not _HH_MM.fullmatch(value):
-        raise domain_error(ErrorCode.INVALID_FORMAT, f"must be HH:MM on a 24-hour clock (e.g. 09:00); got {value!r}")
+        raise domain_error(
+            ErrorCode.INVALID_FORMAT, f"must be HH:MM on a 24-hour clock (e.g. 09:00); got {value!r}"
+        )
     return value
 
 
@@ -102,7 +104,7 @@ class SchedulePolicy(DomainModel):
         minimum = info.data.get("minimum_state_of_charge")
         if minimum is not None and value < minimum:
             raise domain_error(
-                ErrorCode.OUT_OF_RANGE, f"must be at least minimum_state_of_charge ({minimum:g}); got {value:g}"
+                ErrorCode.OUT_OF_RANGE,
+                f"must be at least minimum_state_of_charge ({minimum:g}); got {value:g}",
             )
         return value
-

@@ -101,11 +101,14 @@ class Collector(DomainModel):
             return value
         if info.data.get("phase_type") == "1P":
             raise domain_error(
-                ErrorCode.INVALID, "only a 3P collector maps its phases; a 1P collector names its parent phase in phase"
+                ErrorCode.INVALID,
+                "only a 3P collector maps its phases; a 1P collector names its parent phase in phase",
             )
         missing = [phase for phase in ALL_PHASES if phase not in value]
         if missing:
-            raise domain_error(ErrorCode.INVALID, f"must map each of L1, L2, L3; missing {', '.join(missing)}")
+            raise domain_error(
+                ErrorCode.INVALID, f"must map each of L1, L2, L3; missing {', '.join(missing)}"
+            )
         first_with: dict[Phase, Phase] = {}
         for child_phase, parent_phase in value.items():
             if parent_phase in first_with:

@@ -46,7 +46,9 @@ class PinToPhaseMapping(DomainModel):
         repeat = _first_repeat(value)
         if repeat is not None:
             raise domain_error(
-                ErrorCode.DUPLICATE, f"{value[repeat]} is listed twice: two pins cannot share a phase", at=(repeat,)
+                ErrorCode.DUPLICATE,
+                f"{value[repeat]} is listed twice: two pins cannot share a phase",
+                at=(repeat,),
             )
         pins = info.data.get("pin_list")
         if pins is not None and len(pins) != len(value):

@@ -172,7 +172,11 @@ def validate_grid_identifier(country: str, identifier: str, field: str) -> list[
     scheme = _SCHEMES.get(country.strip().upper())
     if scheme is None:
         supported = ", ".join(SUPPORTED_COUNTRIES)
-        return [Issue(ErrorCode.UNSUPPORTED, field, f"country {country!r} is not supported; use one of {supported}")]
+        return [
+            Issue(
+                ErrorCode.UNSUPPORTED, field, f"country {country!r} is not supported; use one of {supported}"
+            )
+        ]
     failure = scheme.check(scheme.label, normalize_grid_identifier(identifier))
     return [] if failure is None else [Issue(failure[0], field, failure[1])]
 
@@ -205,7 +209,9 @@ def validate_supply_points(
         at = f"{field}[{index}]"
         issues += validate_grid_identifier(country, identifier, f"{at}.gridIdentifier")
         if direction not in DIRECTIONS:
-            issues.append(Issue(ErrorCode.INVALID, f"{at}.direction", f"must be one of {', '.join(DIRECTIONS)}"))
+            issues.append(
+                Issue(ErrorCode.INVALID, f"{at}.direction", f"must be one of {', '.join(DIRECTIONS)}")
+            )
         normalized = normalize_grid_identifier(identifier)
         if normalized in first_index:
             issues.append(
@@ -225,7 +231,8 @@ def validate_supply_points(
                 Issue(
                     ErrorCode.INVALID,
                     field,
-                    f"supply points are one bidirectional, one offtake, or one offtake plus one injection; got {got}",
+                    "supply points are one bidirectional, one offtake, or one offtake plus one injection; "
+                    f"got {got}",
                 )
             )
     return issues

@@ -55,6 +55,11 @@ def document_loc(loc: Location, data: object) -> Location:
     return tuple(kept)
 
 
+def _number(value: float) -> str:
+    """0.0 -> "0": bounds are declared as floats but read better as written in the rule."""
+    return f"{value:g}"
+
+
 def _choices(expected: str) -> str:
     """Pydantic's "'pv', 'load' or 'ucl'" -> "pv, load, ucl"."""
     return ", ".join(choice.strip("'") for choice in re.split(r", | or ", expected))
@@ -82,10 +87,10 @@ _Describer = Callable[[dict[str, Any]], tuple[ErrorCode, str]]
 
 _DESCRIBERS: dict[str, _Describer] = {
     "missing": lambda ctx: (ErrorCode.REQUIRED, "is required"),
-    "greater_than": lambda ctx: (ErrorCode.OUT_OF_RANGE, f"must be greater than {ctx['gt']}"),
-    "greater_than_equal": lambda ctx: (ErrorCode.OUT_OF_RANGE, f"must be at least {ctx['ge']}"),
-    "less_than": lambda ctx: (ErrorCode.OUT_OF_RANGE, f"must be less than {ctx['lt']}"),
-    "less_than_equal": lambda ctx: (ErrorCode.OUT_OF_RANGE, f"must be at most {ctx['le']}"),
+    "greater_than": lambda ctx: (ErrorCode.OUT_OF_RANGE, f"must be greater than {_number(ctx['gt'])}"),
+    "greater_than_equal": lambda ctx: (ErrorCode.OUT_OF_RANGE, f"must be at least {_number(ctx['ge'])}"),
+    "less_than": lambda ctx: (ErrorCode.OUT_OF_RANGE, f"must be less than {_number(ctx['lt'])}"),
+    "less_than_equal": lambda ctx: (ErrorCode.OUT_OF_RANGE, f"must be at most {_number(ctx['le'])}"),
     "string_too_short": lambda ctx: (ErrorCode.REQUIRED, "must not be empty"),
     "too_short": lambda ctx: (
         (ErrorCode.REQUIRED, "needs at least one item")
@@ -132,7 +137,7 @@ def issues_from_validation_error(
     for error_details in error.errors(include_url=False):
         raw_loc = tuple(error_details["loc"]) + tuple((error_details.get("ctx") or {}).get("at", ()))
         loc = document_loc(raw_loc, data)
-        if error_details["type"] == "union_tag_not_found":
+        if error_details["type"] in ("union_tag_not_found", "union_tag_invalid"):
             loc += (error_details["ctx"]["discriminator"].strip("'"),)
         code, message = _describe(error_details)
         if raw_loc[-1:] == ("[key]",):

@@ -5,7 +5,7 @@ It is derived, not stored, because contracts start and end with the clock; the s
 inline it.
 
 Revision ID: b2c3d4e5f601
-Revises: 784929b0ca96
+Revises: a1b2c3d4e5f6
 Create Date: 2026-11-22
 """
 
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "b2c3d4e5f601"
-down_revision: str | None = "784929b0ca96"
+down_revision: str | None = "a1b2c3d4e5f6"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,8 +1,8 @@
 """inventory
 
-Revision ID: 784929b0ca96
+Revision ID: a1b2c3d4e5f6
 Revises: 
-Create Date: 2026-11-22 03:54:04.346307
+Create Date: 2026-11-22 04:03:01.144395
 """
 
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ import sqlmodel
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = '784929b0ca96'
+revision: str = 'a1b2c3d4e5f6'
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -190,13 +190,16 @@ def upgrade() -> None:
     op.create_index(op.f('ix_collector_site_id'), 'collector', ['site_id'], unique=False)
     op.create_table('supply_point',
     sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('account_id', sa.UUID(), nullable=False),
     sa.Column('site_id', sa.UUID(), nullable=False),
     sa.Column('grid_identifier', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('direction', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('position', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['account_id'], ['account.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['site_id'], ['site.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id')
     )
+    op.create_index(op.f('ix_supply_point_account_id'), 'supply_point', ['account_id'], unique=False)
     op.create_index(op.f('ix_supply_point_site_id'), 'supply_point', ['site_id'], unique=False)
     op.create_index('ux_supply_point_identifier', 'supply_point', ['grid_identifier'], unique=True)
     op.create_table('device',
@@ -255,6 +258,7 @@ def downgrade() -> None:
     op.drop_table('device')
     op.drop_index('ux_supply_point_identifier', table_name='supply_point')
     op.drop_index(op.f('ix_supply_point_site_id'), table_name='supply_point')
+    op.drop_index(op.f('ix_supply_point_account_id'), table_name='supply_point')
     op.drop_table('supply_point')
     op.drop_index(op.f('ix_collector_site_id'), table_name='collector')
     op.drop_index(op.f('ix_collector_parent_id'), table_name='collector')
