@@ -61,8 +61,9 @@ def _number(value: float) -> str:
 
 
 def _choices(expected: str) -> str:
-    """Pydantic's "'pv', 'load' or 'ucl'" -> "pv, load, ucl"."""
-    return ", ".join(choice.strip("'") for choice in re.split(r", | or ", expected))
+    """Pydantic's "'pv', 'load' or 'ucl'" -> "one of pv, load, ucl"; a single choice -> just that."""
+    choices = [choice.strip("'") for choice in re.split(r", | or ", expected)]
+    return choices[0] if len(choices) == 1 else f"one of {', '.join(choices)}"
 
 
 _EXPECTED_TYPES = {
@@ -99,11 +100,11 @@ _DESCRIBERS: dict[str, _Describer] = {
     ),
     "finite_number": lambda ctx: (ErrorCode.OUT_OF_RANGE, "must be a finite number"),
     "too_long": lambda ctx: (ErrorCode.OUT_OF_RANGE, f"can have at most {ctx['max_length']} items"),
-    "literal_error": lambda ctx: (ErrorCode.INVALID, f"must be one of {_choices(ctx['expected'])}"),
+    "literal_error": lambda ctx: (ErrorCode.INVALID, f"must be {_choices(ctx['expected'])}"),
     "union_tag_invalid": lambda ctx: (
         ErrorCode.UNSUPPORTED,
         f"unsupported {ctx['discriminator'].strip(chr(39))} {ctx['tag']!r}; "
-        f"must be one of {_choices(ctx['expected_tags'])}",
+        f"must be {_choices(ctx['expected_tags'])}",
     ),
     "union_tag_not_found": lambda ctx: (ErrorCode.REQUIRED, "is required"),
     "extra_forbidden": lambda ctx: (ErrorCode.INVALID, "is not a known field"),

@@ -159,4 +159,4 @@ def test_state_of_charge_is_a_percentage(field: str, value: float, message: str)
 def test_policy_type_is_schedule() -> None:
     site = _site(_weekly())
     site["device_list"][0]["policies"][0]["type"] = "threshold"
-    assert issues_of(site) == [Issue(ErrorCode.INVALID, f"{POLICY}.type", "must be one of schedule")]
+    assert issues_of(site) == [Issue(ErrorCode.INVALID, f"{POLICY}.type", "must be schedule")]

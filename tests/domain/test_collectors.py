@@ -108,7 +108,7 @@ def test_nb_of_phases_defaults_from_1p_3p() -> None:
 
 def test_only_electricity() -> None:
     assert _issues_for_root(commodity="gas") == [
-        Issue(ErrorCode.INVALID, "collector_list[0].commodity", "must be one of electricity")
+        Issue(ErrorCode.INVALID, "collector_list[0].commodity", "must be electricity")
     ]
 
 

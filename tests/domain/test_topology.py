@@ -47,8 +47,9 @@ def test_two_roots() -> None:
         Issue(
             ErrorCode.MULTIPLE_ROOTS,
             "collector_list",
-            "2 collectors have no parent: 'main_collector' (collector_list[0]), 'sub_board' (collector_list[1]); "
-            "exactly one may be the root, list the others as its descendants",
+            "2 collectors have no parent: 'main_collector' (collector_list[0]), "
+            "'sub_board' (collector_list[1]); exactly one may be the root, "
+            "list the others as its descendants",
         )
     ]
 
