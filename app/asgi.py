@@ -66,7 +66,11 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
         return JSONResponse({"status": "ok"})
 
     app = Starlette(
-        routes=[Route("/graphql", graphql, methods=["GET", "POST"]), WebSocketRoute("/graphql", graphql), Route("/health", health)],
+        routes=[
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
+            Route("/health", health),
+        ],
         lifespan=lifespan,
     )
     app.state.db = db

@@ -12,7 +12,7 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from enum import Enum
+from enum import StrEnum
 
 import jwt
 from argon2 import PasswordHasher
@@ -27,7 +27,7 @@ API_KEY_PREFIX = "pwk_"
 _hasher = PasswordHasher()
 
 
-class Role(str, Enum):
+class Role(StrEnum):
     """Ordered: each role may do everything the ones before it may."""
 
     VIEWER = "VIEWER"

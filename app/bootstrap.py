@@ -16,8 +16,10 @@ from app.vocabulary import AccountKind
 async def top_account(session: AsyncSession, name: str, kind: AccountKind = AccountKind.ORGANIZATION) -> Account:
     """The top-level account of this name, created when missing."""
     existing = (
-        await session.execute(select(Account).where(Account.name == name, Account.parent_id.is_(None)))
-    ).scalars().first()
+        (await session.execute(select(Account).where(Account.name == name, Account.parent_id.is_(None))))
+        .scalars()
+        .first()
+    )
     if existing is not None:
         return existing
     account = Account(id=uuid.uuid4(), name=name, kind=kind.value, path="")
@@ -39,5 +41,11 @@ async def ensure_user(
     if existing is not None:
         return existing
     return await create_user(
-        session, operator_of(account), account_id=account.id, email=email, name=name, role=role, password=password
+        session,
+        operator_of(account),
+        account_id=account.id,
+        email=email,
+        name=name,
+        role=role,
+        password=password,
     )

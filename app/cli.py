@@ -75,7 +75,10 @@ async def _create_user(url: str, args: argparse.Namespace) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="phasewise", description="Phase-aware energy management, as a GraphQL API.")
     commands = parser.add_subparsers(dest="command", required=True)
-    for name, text in (("serve", "run the API server"), ("demo", "create the demo site if missing, print a token, serve")):
+    for name, text in (
+        ("serve", "run the API server"),
+        ("demo", "create the demo site if missing, print a token, serve"),
+    ):
         command = commands.add_parser(name, help=text)
         command.add_argument("--host", default="127.0.0.1")
         command.add_argument("--port", type=int, default=8000)

@@ -121,13 +121,22 @@ async def ensure_demo(db: Database, settings: Settings) -> tuple[str, str]:
     async with db.transaction() as session:
         organisation = await top_account(session, DEMO_ORGANISATION)
         user = await ensure_user(
-            session, organisation, email=DEMO_EMAIL, password=DEMO_PASSWORD, role=Role.ADMIN, name="Demo operator"
+            session,
+            organisation,
+            email=DEMO_EMAIL,
+            password=DEMO_PASSWORD,
+            role=Role.ADMIN,
+            name="Demo operator",
         )
         operator = operator_of(organisation)
         has_site = (await session.execute(select(Site.id).where(operator.owns(Site.account_id)))).first()
         if not has_site:
             customer = await create_account(
-                session, operator, name="Residence Dok Noord", kind=AccountKind.CUSTOMER, parent_id=organisation.id
+                session,
+                operator,
+                name="Residence Dok Noord",
+                kind=AccountKind.CUSTOMER,
+                parent_id=organisation.id,
             )
             system: System = await create_system(
                 session,
@@ -143,7 +152,9 @@ async def ensure_demo(db: Database, settings: Settings) -> tuple[str, str]:
                 system_id=system.id,
                 name="Dok Noord, Gent",
                 country="BE",
-                supply_points=[SupplyPointInput(make_valid_identifier("BE", "54144100000000123"), SupplyDirection.BIDIRECTIONAL)],
+                supply_points=[
+                    SupplyPointInput(make_valid_identifier("BE", "54144100000000123"), SupplyDirection.BIDIRECTIONAL)
+                ],
                 location=LocationInput(address="Dok Noord 7, 9000 Gent, Belgium", latitude=51.0652, longitude=3.7304),
                 timezone="Europe/Brussels",
             )

@@ -8,10 +8,10 @@ so a message only reaches a caller when it was written for one.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 
-class ErrorCode(str, Enum):
+class ErrorCode(StrEnum):
     """Machine-readable reasons, stable across releases."""
 
     REQUIRED = "REQUIRED"

@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 
-class AccountKind(str, Enum):
+class AccountKind(StrEnum):
     ORGANIZATION = "ORGANIZATION"
     CUSTOMER = "CUSTOMER"
 
 
-class SiteStatus(str, Enum):
+class SiteStatus(StrEnum):
     NO_RESOURCES = "no_resources"
     ONBOARDED = "onboarded"
     PAUSED = "paused"
     DELETED = "deleted"
 
 
-class UpstreamStatus(str, Enum):
+class UpstreamStatus(StrEnum):
     NO_UPSTREAM_REGISTERED = "no_upstream_registered"
     NO_CONTRACT = "no_contract"
     CONTRACT_NEEDS_AGREEMENT = "contract_needs_agreement"
@@ -26,42 +26,42 @@ class UpstreamStatus(str, Enum):
     CONTRACT_INACTIVE = "contract_inactive"
 
 
-class SupplyDirection(str, Enum):
+class SupplyDirection(StrEnum):
     OFFTAKE = "offtake"
     INJECTION = "injection"
     BIDIRECTIONAL = "bidirectional"
 
 
-class Phase(str, Enum):
+class Phase(StrEnum):
     L1 = "L1"
     L2 = "L2"
     L3 = "L3"
 
 
-class Pin(str, Enum):
+class Pin(StrEnum):
     PIN1 = "pin1"
     PIN2 = "pin2"
     PIN3 = "pin3"
 
 
-class PhaseType(str, Enum):
+class PhaseType(StrEnum):
     """Pleevi's `1P_3P`."""
 
     SINGLE_PHASE = "1P"
     THREE_PHASE = "3P"
 
 
-class DeviceType(str, Enum):
+class DeviceType(StrEnum):
     CHARGING_POLE = "charging_pole_3phase"
     FORECASTED_SERIES = "forecasted_series_3phase"
     BATTERY = "battery_energy_storage_system"
 
 
-class ForecastType(str, Enum):
+class ForecastType(StrEnum):
     PV = "pv"
     LOAD = "load"
 
 
-class PolicyFrequency(str, Enum):
+class PolicyFrequency(StrEnum):
     ONCE = "once"
     WEEKLY = "weekly"

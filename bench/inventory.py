@@ -62,13 +62,31 @@ def site_document(devices: int) -> dict:
     collectors = [
         {"name": "main", "children": boards, "line_current": 250, "phase_voltage": 230, "1P_3P": "3P"},
         *(
-            {"name": b, "line_current": 63, "phase_voltage": 230, "1P_3P": "3P", "phase_permutations": dict(zip(["L1", "L2", "L3"], ROTATIONS[i % 3], strict=True))}
+            {
+                "name": b,
+                "line_current": 63,
+                "phase_voltage": 230,
+                "1P_3P": "3P",
+                "phase_permutations": dict(zip(["L1", "L2", "L3"], ROTATIONS[i % 3], strict=True)),
+            }
             for i, b in enumerate(boards)
         ),
     ]
     device_list: list[dict] = [
-        {"name": "pv", "collector": "main", "type": "forecasted_series_3phase", "line_current": 40, "forecast_type": "pv"},
-        {"name": "load", "collector": "main", "type": "forecasted_series_3phase", "line_current": 80, "forecast_type": "load"},
+        {
+            "name": "pv",
+            "collector": "main",
+            "type": "forecasted_series_3phase",
+            "line_current": 40,
+            "forecast_type": "pv",
+        },
+        {
+            "name": "load",
+            "collector": "main",
+            "type": "forecasted_series_3phase",
+            "line_current": 80,
+            "forecast_type": "load",
+        },
         {
             "name": "battery",
             "collector": "main",
@@ -76,7 +94,19 @@ def site_document(devices: int) -> dict:
             "maximum_charging_power": 10000,
             "maximum_discharging_power": 10000,
             "operational_battery_capacity": 20000,
-            "policies": [{"type": "schedule", "schedule": {"frequency": "weekly", "day_of_week": ["monday"], "time": "07:00", "timezone": "Europe/Brussels"}, "minimum_state_of_charge": 50, "maximum_state_of_charge": 100}],
+            "policies": [
+                {
+                    "type": "schedule",
+                    "schedule": {
+                        "frequency": "weekly",
+                        "day_of_week": ["monday"],
+                        "time": "07:00",
+                        "timezone": "Europe/Brussels",
+                    },
+                    "minimum_state_of_charge": 50,
+                    "maximum_state_of_charge": 100,
+                }
+            ],
         },
     ]
     for i in range(devices - len(device_list)):
@@ -87,7 +117,10 @@ def site_document(devices: int) -> dict:
                 "collector": boards[i % 4],
                 "type": "charging_pole_3phase",
                 "line_current": 32,
-                "pin_to_phase_mapping": {"pin_list": ["pin1"] if single else ["pin1", "pin2", "pin3"], "phase_list": ROTATIONS[i % 3][:1] if single else ROTATIONS[i % 3]},
+                "pin_to_phase_mapping": {
+                    "pin_list": ["pin1"] if single else ["pin1", "pin2", "pin3"],
+                    "phase_list": ROTATIONS[i % 3][:1] if single else ROTATIONS[i % 3],
+                },
             }
         )
     return {"collector_list": collectors, "device_list": device_list}
@@ -97,17 +130,28 @@ async def seed(db: Database, systems: int, devices: int) -> uuid.UUID:
     document = site_document(devices)
     async with db.transaction() as session:
         account = await top_account(session, "bench")
-        user = await ensure_user(session, account, email="bench@phasewise.example", password="bench-password", role=Role.VIEWER)
+        user = await ensure_user(
+            session, account, email="bench@phasewise.example", password="bench-password", role=Role.VIEWER
+        )
         operator = operator_of(account)
         for i in range(systems):
-            system = await create_system(session, operator, account_id=account.id, name=f"system {i:03d}", gateway_serial_number=f"GW-{i:05d}", gateway_model="m")
+            system = await create_system(
+                session,
+                operator,
+                account_id=account.id,
+                name=f"system {i:03d}",
+                gateway_serial_number=f"GW-{i:05d}",
+                gateway_model="m",
+            )
             site = await create_site(
                 session,
                 operator,
                 system_id=system.id,
                 name=f"site {i:03d}",
                 country="BE",
-                supply_points=[SupplyPointInput(make_valid_identifier("BE", f"541449{i:011d}"), SupplyDirection.BIDIRECTIONAL)],
+                supply_points=[
+                    SupplyPointInput(make_valid_identifier("BE", f"541449{i:011d}"), SupplyDirection.BIDIRECTIONAL)
+                ],
                 location=LocationInput(address="bench"),
                 timezone="Europe/Brussels",
             )
@@ -120,7 +164,9 @@ def percentile(samples: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-async def strawberry_alone(db: Database, settings: Settings, user_id: uuid.UUID, runs: int) -> tuple[list[float], int, int]:
+async def strawberry_alone(
+    db: Database, settings: Settings, user_id: uuid.UUID, runs: int
+) -> tuple[list[float], int, int]:
     from app.auth import authenticate
     from resolvers.context import Context
     from resolvers.schema import schema
@@ -131,7 +177,11 @@ async def strawberry_alone(db: Database, settings: Settings, user_id: uuid.UUID,
     context = Context(db, settings, principal)
     first = await schema.execute(QUERY, context_value=context)
     assert not first.errors, first.errors
-    devices = sum(len(s["devices"]["nodes"]) for n in first.data["viewer"]["account"]["systems"]["nodes"] for s in n["sites"]["nodes"])
+    devices = sum(
+        len(s["devices"]["nodes"])
+        for n in first.data["viewer"]["account"]["systems"]["nodes"]
+        for s in n["sites"]["nodes"]
+    )
     statements: list[str] = []
     event.listen(db.engine.sync_engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
     timings = []
@@ -157,7 +207,11 @@ async def main() -> None:
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="phasewise-bench-"))
-    server = asyncpg_url(os.environ["DATABASE_URL"]) if os.environ.get("DATABASE_URL") else start_embedded_postgres(workdir, "postgres")
+    server = (
+        asyncpg_url(os.environ["DATABASE_URL"])
+        if os.environ.get("DATABASE_URL")
+        else start_embedded_postgres(workdir, "postgres")
+    )
     name = f"bench_{uuid.uuid4().hex[:8]}"
     admin = await asyncpg.connect(server_url(server, "postgres").replace("+asyncpg", ""))
     await admin.execute(f'CREATE DATABASE "{name}"')
@@ -170,9 +224,24 @@ async def main() -> None:
     print(f"seeded {args.systems} systems x {args.devices} devices in {time.perf_counter() - start:.1f} s")
 
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": url, "PHASEWISE_JWT_SECRET": settings.jwt_secret, "PHASEWISE_DATA_DIR": str(workdir)}
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "PHASEWISE_JWT_SECRET": settings.jwt_secret,
+        "PHASEWISE_DATA_DIR": str(workdir),
+    }
     process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "app.asgi:create_app", "--factory", "--port", str(port), "--log-level", "warning"],
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "app.asgi:create_app",
+            "--factory",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
         env=env,
     )
     try:
@@ -205,8 +274,12 @@ async def main() -> None:
         await admin.close()
 
     print(f"nested inventory query: {args.systems} systems, {devices} devices, response {size / 1e6:.2f} MB")
-    print(f"  over HTTP (uvicorn, 1 worker, PostgreSQL): p50 {percentile(http_timings, 0.5) * 1e3:.0f} ms, p99 {percentile(http_timings, 0.99) * 1e3:.0f} ms  ({len(http_timings)} requests)")
-    print(f"  strawberry alone, rows in memory ({statements} SQL statements): p50 {percentile(alone, 0.5) * 1e3:.0f} ms, p99 {percentile(alone, 0.99) * 1e3:.0f} ms")
+    print(
+        f"  over HTTP (uvicorn, 1 worker, PostgreSQL): p50 {percentile(http_timings, 0.5) * 1e3:.0f} ms, p99 {percentile(http_timings, 0.99) * 1e3:.0f} ms  ({len(http_timings)} requests)"
+    )
+    print(
+        f"  strawberry alone, rows in memory ({statements} SQL statements): p50 {percentile(alone, 0.5) * 1e3:.0f} ms, p99 {percentile(alone, 0.99) * 1e3:.0f} ms"
+    )
     print(f"  machine: {os.cpu_count()} cores")
 
 

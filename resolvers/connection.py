@@ -75,9 +75,7 @@ class Connection(Generic[NodeT]):
 
     @classmethod
     def of(cls, page: Page, window: Window, convert: Callable[[Any], NodeT]) -> Connection[NodeT]:
-        edges = [
-            Edge(cursor=encode_cursor(window.offset + i), node=convert(row)) for i, row in enumerate(page.rows)
-        ]
+        edges = [Edge(cursor=encode_cursor(window.offset + i), node=convert(row)) for i, row in enumerate(page.rows)]
         return cls(
             edges=edges,
             page_info=relay.PageInfo(

@@ -84,7 +84,9 @@ class Loaders:
         self.api_keys_by_account = self._paged(ApiKey, ApiKey.account_id, [ApiKey.name])
         self.systems_by_account = self._paged(System, System.account_id, [System.name])
         self.pools_by_account = self._paged(SystemPool, SystemPool.account_id, [SystemPool.name])
-        self.upstream_sites_by_account = self._paged(UpstreamSite, UpstreamSite.account_id, [UpstreamSite.grid_identifier])
+        self.upstream_sites_by_account = self._paged(
+            UpstreamSite, UpstreamSite.account_id, [UpstreamSite.grid_identifier]
+        )
         self.sites_by_system = self._paged(Site, Site.system_id, [Site.name], Site.deleted_at.is_(None))
         self.clusters_by_system = self._paged(Cluster, Cluster.system_id, [Cluster.name], Cluster.parent_id.is_(None))
         self.devices_by_system = self._paged(Device, Device.system_id, [Device.name])
@@ -110,9 +112,7 @@ class Loaders:
             SystemPool,
             SystemPoolMember.system_id,
             [SystemPool.name],
-            source=table_of(SystemPool).join(
-                table_of(SystemPoolMember), SystemPoolMember.pool_id == SystemPool.id
-            ),
+            source=table_of(SystemPool).join(table_of(SystemPoolMember), SystemPoolMember.pool_id == SystemPool.id),
         )
 
     def owned(self, model: Any) -> ColumnElement[bool]:
@@ -152,9 +152,7 @@ class Loaders:
 
         return DataLoader(load)
 
-    def _one_by(
-        self, model: Any, key: Any, *conditions: ColumnElement[bool]
-    ) -> DataLoader[uuid.UUID, RowT | None]:
+    def _one_by(self, model: Any, key: Any, *conditions: ColumnElement[bool]) -> DataLoader[uuid.UUID, RowT | None]:
         table = table_of(model)
 
         async def load(keys: list[uuid.UUID]) -> list[RowT | None]:
@@ -196,7 +194,9 @@ class Loaders:
                 by_window[key.window].add(key.parent_id)
             pages: dict[ChildKey, Page] = {}
             for window, parents in by_window.items():
-                rows = await self._db.fetch(self._page_statement(table, model, parent, order_by, conditions, source, window, parents))
+                rows = await self._db.fetch(
+                    self._page_statement(table, model, parent, order_by, conditions, source, window, parents)
+                )
                 pages.update(_split_pages(rows, window))
             return [pages.get(key, Page([], 0)) for key in keys]
 
@@ -237,7 +237,6 @@ class Loaders:
         found = {row.id: row.status for row in rows}
         return [found.get(i) for i in site_ids]
 
-
     async def _load_device_counts(self, site_ids: list[uuid.UUID]) -> list[dict[str, int]]:
         rows = await self._db.fetch(
             select(Device.site_id, Device.type, func.count().label("n"))
@@ -258,4 +257,3 @@ def _split_pages(rows: list[RowT], window: Window) -> dict[ChildKey, Page]:
         if window.offset < row.pw_rn <= window.offset + window.first:
             grouped[row.pw_parent].append(row)
     return {ChildKey(p, window): Page(grouped.get(p, []), total) for p, total in totals.items()}
-

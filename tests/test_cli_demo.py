@@ -50,16 +50,29 @@ def test_demo_serves_graphiql_and_the_demo_site(tmp_path: Path):
                 time.sleep(0.2)
         page = httpx.get(f"{base}/graphql", headers={"Accept": "text/html"})
         assert page.status_code == 200 and "graphiql" in page.text.lower()
-        answer = httpx.post(f"{base}/graphql", json={"query": DEMO_SITE}, headers={"Authorization": f"Bearer {token}"}).json()
+        answer = httpx.post(
+            f"{base}/graphql", json={"query": DEMO_SITE}, headers={"Authorization": f"Bearer {token}"}
+        ).json()
         (site,) = answer["data"]["sites"]["nodes"]
         assert site["status"] == "ONBOARDED" and site["validation"]["validForOptimization"]
         assert (site["mainCollector"]["lineCurrent"], site["mainCollector"]["phaseVoltage"]) == (63, 230)
         boards = {b["name"]: b for b in site["mainCollector"]["children"]["nodes"]}
-        assert (boards["garage_board"]["phaseType"], boards["garage_board"]["lineCurrent"]) == ("THREE_PHASE", 32)
-        assert (boards["carport_board"]["phaseType"], boards["carport_board"]["phase"], boards["carport_board"]["lineCurrent"]) == ("SINGLE_PHASE", "L3", 16)
+        assert (boards["garage_board"]["phaseType"], boards["garage_board"]["lineCurrent"]) == (
+            "THREE_PHASE",
+            32,
+        )
+        assert (
+            boards["carport_board"]["phaseType"],
+            boards["carport_board"]["phase"],
+            boards["carport_board"]["lineCurrent"],
+        ) == ("SINGLE_PHASE", "L3", 16)
         poles = [d for d in site["devices"]["nodes"] if d["__typename"] == "ChargingPole"]
         assert len(poles) == 4 and sum(len(p["pinToPhaseMapping"]["pinList"]) == 1 for p in poles) == 1
-        assert {d["__typename"] for d in site["devices"]["nodes"]} == {"ChargingPole", "ForecastedSeries", "Battery"}
+        assert {d["__typename"] for d in site["devices"]["nodes"]} == {
+            "ChargingPole",
+            "ForecastedSeries",
+            "Battery",
+        }
     finally:
         process.send_signal(signal.SIGINT)
         try:

@@ -40,9 +40,7 @@ def _iso_text_or_datetime(value: object) -> object:
 
 def _hh_mm(value: str) -> str:
     if not _HH_MM.fullmatch(value):
-        raise domain_error(
-            ErrorCode.INVALID_FORMAT, f"must be HH:MM on a 24-hour clock (e.g. 09:00); got {value!r}"
-        )
+        raise domain_error(ErrorCode.INVALID_FORMAT, f"must be HH:MM on a 24-hour clock (e.g. 09:00); got {value!r}")
     return value
 
 

@@ -56,9 +56,7 @@ class Collector(DomainModel):
             return value
         expected = 1 if info.data["phase_type"] == "1P" else 3
         if value is not None and value != expected:
-            raise domain_error(
-                ErrorCode.INVALID, f"is {value} but 1P_3P is {info.data['phase_type']}: they must agree"
-            )
+            raise domain_error(ErrorCode.INVALID, f"is {value} but 1P_3P is {info.data['phase_type']}: they must agree")
         return expected
 
     @field_validator("phase_voltage")
@@ -106,9 +104,7 @@ class Collector(DomainModel):
             )
         missing = [phase for phase in ALL_PHASES if phase not in value]
         if missing:
-            raise domain_error(
-                ErrorCode.INVALID, f"must map each of L1, L2, L3; missing {', '.join(missing)}"
-            )
+            raise domain_error(ErrorCode.INVALID, f"must map each of L1, L2, L3; missing {', '.join(missing)}")
         first_with: dict[Phase, Phase] = {}
         for child_phase, parent_phase in value.items():
             if parent_phase in first_with:

@@ -172,11 +172,7 @@ def validate_grid_identifier(country: str, identifier: str, field: str) -> list[
     scheme = _SCHEMES.get(country.strip().upper())
     if scheme is None:
         supported = ", ".join(SUPPORTED_COUNTRIES)
-        return [
-            Issue(
-                ErrorCode.UNSUPPORTED, field, f"country {country!r} is not supported; use one of {supported}"
-            )
-        ]
+        return [Issue(ErrorCode.UNSUPPORTED, field, f"country {country!r} is not supported; use one of {supported}")]
     failure = scheme.check(scheme.label, normalize_grid_identifier(identifier))
     return [] if failure is None else [Issue(failure[0], field, failure[1])]
 
@@ -194,9 +190,7 @@ def make_valid_identifier(country: str, body_digits: str) -> str:
     return scheme.build(body_digits)
 
 
-def validate_supply_points(
-    country: str, points: Sequence[tuple[str, str]], field: str = "supplyPoints"
-) -> list[Issue]:
+def validate_supply_points(country: str, points: Sequence[tuple[str, str]], field: str = "supplyPoints") -> list[Issue]:
     """Issues with a site's supply points, given as (grid_identifier, direction) pairs.
 
     Paths are `{field}[i].gridIdentifier` and `{field}[i].direction` (the API's terms); a rule about the
@@ -209,9 +203,7 @@ def validate_supply_points(
         at = f"{field}[{index}]"
         issues += validate_grid_identifier(country, identifier, f"{at}.gridIdentifier")
         if direction not in DIRECTIONS:
-            issues.append(
-                Issue(ErrorCode.INVALID, f"{at}.direction", f"must be one of {', '.join(DIRECTIONS)}")
-            )
+            issues.append(Issue(ErrorCode.INVALID, f"{at}.direction", f"must be one of {', '.join(DIRECTIONS)}"))
         normalized = normalize_grid_identifier(identifier)
         if normalized in first_index:
             issues.append(
@@ -231,8 +223,7 @@ def validate_supply_points(
                 Issue(
                     ErrorCode.INVALID,
                     field,
-                    "supply points are one bidirectional, one offtake, or one offtake plus one injection; "
-                    f"got {got}",
+                    f"supply points are one bidirectional, one offtake, or one offtake plus one injection; got {got}",
                 )
             )
     return issues

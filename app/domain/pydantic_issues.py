@@ -103,8 +103,7 @@ _DESCRIBERS: dict[str, _Describer] = {
     "literal_error": lambda ctx: (ErrorCode.INVALID, f"must be {_choices(ctx['expected'])}"),
     "union_tag_invalid": lambda ctx: (
         ErrorCode.UNSUPPORTED,
-        f"unsupported {ctx['discriminator'].strip(chr(39))} {ctx['tag']!r}; "
-        f"must be {_choices(ctx['expected_tags'])}",
+        f"unsupported {ctx['discriminator'].strip(chr(39))} {ctx['tag']!r}; must be {_choices(ctx['expected_tags'])}",
     ),
     "union_tag_not_found": lambda ctx: (ErrorCode.REQUIRED, "is required"),
     "extra_forbidden": lambda ctx: (ErrorCode.INVALID, "is not a known field"),

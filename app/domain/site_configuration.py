@@ -134,9 +134,7 @@ def parse_site_configuration(document: object) -> SiteConfiguration:
     except ValidationError as error:
         issues = [
             issue
-            for issue in issues_from_validation_error(
-                error, flat.data, lambda loc: flat.path(format_path(loc))
-            )
+            for issue in issues_from_validation_error(error, flat.data, lambda loc: flat.path(format_path(loc)))
             if not flat.is_nested_reference(issue.field)
         ]
         raise ValidationFailed(issues) from None

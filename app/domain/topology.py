@@ -94,9 +94,7 @@ def _root_issues(
 ) -> list[Issue]:
     """The root is the grid connection: the one collector no other lists as a child."""
     if not collectors:
-        return [
-            Issue(ErrorCode.NO_ROOT, "collector_list", "a site needs a root collector (its grid connection)")
-        ]
+        return [Issue(ErrorCode.NO_ROOT, "collector_list", "a site needs a root collector (its grid connection)")]
     roots = [index for index in first_index.values() if parents[index] is None]
     if not roots:
         return [

@@ -31,9 +31,7 @@ def fk_field(target: str, *, nullable: bool = False, ondelete: str = "CASCADE", 
     """A UUID foreign key. Every owned row carries `account_id` so tenancy is one indexed filter."""
     return Field(
         default=None if nullable else ...,
-        sa_column=Column(
-            UUID(as_uuid=True), ForeignKey(target, ondelete=ondelete), nullable=nullable, index=index
-        ),
+        sa_column=Column(UUID(as_uuid=True), ForeignKey(target, ondelete=ondelete), nullable=nullable, index=index),
     )
 
 

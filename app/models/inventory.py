@@ -52,9 +52,7 @@ class SystemPoolMember(SQLModel, table=True):
         sa_column=Column(UUID(as_uuid=True), ForeignKey("system_pool.id", ondelete="CASCADE"), primary_key=True)
     )
     system_id: uuid.UUID = Field(
-        sa_column=Column(
-            UUID(as_uuid=True), ForeignKey("system.id", ondelete="CASCADE"), primary_key=True, index=True
-        )
+        sa_column=Column(UUID(as_uuid=True), ForeignKey("system.id", ondelete="CASCADE"), primary_key=True, index=True)
     )
 
 
@@ -78,7 +76,5 @@ class ClusterDevice(SQLModel, table=True):
         sa_column=Column(UUID(as_uuid=True), ForeignKey("cluster.id", ondelete="CASCADE"), primary_key=True)
     )
     device_id: uuid.UUID = Field(
-        sa_column=Column(
-            UUID(as_uuid=True), ForeignKey("device.id", ondelete="CASCADE"), primary_key=True, index=True
-        )
+        sa_column=Column(UUID(as_uuid=True), ForeignKey("device.id", ondelete="CASCADE"), primary_key=True, index=True)
     )

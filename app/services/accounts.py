@@ -85,14 +85,18 @@ async def delete_account(session: AsyncSession, caller: Principal, account_id: u
     if account.id == caller.account_id:
         raise ValidationFailed.one(ErrorCode.FORBIDDEN, "id", "you cannot delete your own account")
     if await _has_children(session, account.id):
-        raise ValidationFailed.one(ErrorCode.CONFLICT, "id", "the account has child accounts: delete or move them first")
+        raise ValidationFailed.one(
+            ErrorCode.CONFLICT, "id", "the account has child accounts: delete or move them first"
+        )
     await session.delete(account)
     await session.flush()
 
 
 def _password_hash(password: str, field: str = "password") -> str:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValidationFailed.one(ErrorCode.OUT_OF_RANGE, field, f"must have at least {MIN_PASSWORD_LENGTH} characters")
+        raise ValidationFailed.one(
+            ErrorCode.OUT_OF_RANGE, field, f"must have at least {MIN_PASSWORD_LENGTH} characters"
+        )
     return hash_password(password)
 
 
@@ -118,7 +122,13 @@ async def create_user(
     account = await get_owned(session, caller, Account, account_id)
     email = clean_email(email)
     await _email_free(session, email)
-    user = User(account_id=account.id, email=email, name=name.strip(), role=role.value, password_hash=_password_hash(password))
+    user = User(
+        account_id=account.id,
+        email=email,
+        name=name.strip(),
+        role=role.value,
+        password_hash=_password_hash(password),
+    )
     session.add(user)
     await session.flush()
     return user
@@ -161,7 +171,9 @@ async def delete_user(session: AsyncSession, caller: Principal, user_id: uuid.UU
     await session.flush()
 
 
-async def login(session: AsyncSession, *, email: str, password: str, secret: str, ttl: timedelta) -> tuple[User, str, datetime]:
+async def login(
+    session: AsyncSession, *, email: str, password: str, secret: str, ttl: timedelta
+) -> tuple[User, str, datetime]:
     """The same answer for an unknown email and a wrong password, so accounts cannot be probed."""
     user = (await session.execute(select(User).where(User.email == email.strip().lower()))).scalars().first()
     if user is None or not verify_password(user.password_hash, password):
@@ -184,7 +196,14 @@ async def create_api_key(
     account = await get_owned(session, caller, Account, account_id)
     _future(expires_at)
     secret, prefix, secret_hash = new_api_key()
-    key = ApiKey(account_id=account.id, name=clean_name(name), role=role.value, prefix=prefix, secret_hash=secret_hash, expires_at=expires_at)
+    key = ApiKey(
+        account_id=account.id,
+        name=clean_name(name),
+        role=role.value,
+        prefix=prefix,
+        secret_hash=secret_hash,
+        expires_at=expires_at,
+    )
     session.add(key)
     await session.flush()
     return key, secret
@@ -196,7 +215,12 @@ def _future(expires_at: datetime | None) -> None:
 
 
 async def update_api_key(
-    session: AsyncSession, caller: Principal, key_id: uuid.UUID, *, name: str | None, expires_at: datetime | None
+    session: AsyncSession,
+    caller: Principal,
+    key_id: uuid.UUID,
+    *,
+    name: str | None,
+    expires_at: datetime | None,
 ) -> ApiKey:
     caller.require(Role.ADMIN)
     key = await get_owned(session, caller, ApiKey, key_id, lock=True)

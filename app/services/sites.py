@@ -10,8 +10,12 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth import Principal, Role
-from app.domain.grid_identifiers import normalize_grid_identifier, validate_grid_identifier, validate_supply_points
-from app.errors import ErrorCode, Issue, ValidationFailed
+from app.domain.grid_identifiers import (
+    normalize_grid_identifier,
+    validate_grid_identifier,
+    validate_supply_points,
+)
+from app.errors import ErrorCode, Issue
 from app.models import Account, Collector, Contract, Device, Site, SupplyPoint, System, UpstreamSite
 from app.services.common import clean_name, get_owned, raise_if, timezone_issue
 from app.vocabulary import SiteStatus, SupplyDirection
@@ -35,7 +39,13 @@ def _location_issues(location: LocationInput) -> list[Issue | None]:
     has_coordinates = location.latitude is not None and location.longitude is not None
     issues: list[Issue | None] = []
     if not has_address and not has_coordinates:
-        issues.append(Issue(ErrorCode.REQUIRED, "location", "give an address, coordinates (latitude and longitude), or both"))
+        issues.append(
+            Issue(
+                ErrorCode.REQUIRED,
+                "location",
+                "give an address, coordinates (latitude and longitude), or both",
+            )
+        )
     if (location.latitude is None) != (location.longitude is None):
         issues.append(Issue(ErrorCode.REQUIRED, "location", "latitude and longitude go together"))
     if location.latitude is not None and not -90 <= location.latitude <= 90:
@@ -57,7 +67,11 @@ async def _supply_point_issues(
         statement = statement.where(SupplyPoint.site_id != site_id)
     taken = set((await session.execute(statement)).scalars())
     return [
-        Issue(ErrorCode.DUPLICATE, f"supplyPoints[{i}].gridIdentifier", "this grid identifier belongs to another site")
+        Issue(
+            ErrorCode.DUPLICATE,
+            f"supplyPoints[{i}].gridIdentifier",
+            "this grid identifier belongs to another site",
+        )
         for i, identifier in enumerate(identifiers)
         if identifier in taken
     ]
@@ -103,7 +117,13 @@ async def create_site(
     caller.require(Role.OPERATOR)
     system = await get_owned(session, caller, System, system_id)
     country = country.strip().upper()
-    raise_if([*await _supply_point_issues(session, country, supply_points, None), *_location_issues(location), timezone_issue(timezone, "timezone")])
+    raise_if(
+        [
+            *await _supply_point_issues(session, country, supply_points, None),
+            *_location_issues(location),
+            timezone_issue(timezone, "timezone"),
+        ]
+    )
     site = Site(
         account_id=system.account_id,
         system_id=system.id,
@@ -138,7 +158,11 @@ async def update_site(
     site = await get_owned(session, caller, Site, site_id, lock=True)
     raise_if(
         [
-            *(await _supply_point_issues(session, site.country, supply_points, site.id) if supply_points is not None else []),
+            *(
+                await _supply_point_issues(session, site.country, supply_points, site.id)
+                if supply_points is not None
+                else []
+            ),
             *(_location_issues(location) if location is not None else []),
             timezone_issue(timezone, "timezone") if timezone is not None else None,
         ]
@@ -185,13 +209,21 @@ async def refresh_site_status(session: AsyncSession, site: Site) -> None:
 
 
 async def create_upstream_site(
-    session: AsyncSession, caller: Principal, *, account_id: uuid.UUID, country: str, grid_identifier: str, supplier: str
+    session: AsyncSession,
+    caller: Principal,
+    *,
+    account_id: uuid.UUID,
+    country: str,
+    grid_identifier: str,
+    supplier: str,
 ) -> UpstreamSite:
     caller.require(Role.OPERATOR)
     account = await get_owned(session, caller, Account, account_id)
     raise_if([*validate_grid_identifier(country, grid_identifier, "gridIdentifier")])
     upstream = UpstreamSite(
-        account_id=account.id, grid_identifier=normalize_grid_identifier(grid_identifier), supplier=supplier.strip()
+        account_id=account.id,
+        grid_identifier=normalize_grid_identifier(grid_identifier),
+        supplier=supplier.strip(),
     )
     session.add(upstream)
     await session.flush()
@@ -238,7 +270,13 @@ async def create_contract(
     caller.require(Role.OPERATOR)
     upstream = await get_owned(session, caller, UpstreamSite, upstream_site_id)
     raise_if([_period_issue(start_at, end_at)])
-    contract = Contract(account_id=upstream.account_id, upstream_site_id=upstream.id, start_at=start_at, end_at=end_at, agreed=agreed)
+    contract = Contract(
+        account_id=upstream.account_id,
+        upstream_site_id=upstream.id,
+        start_at=start_at,
+        end_at=end_at,
+        agreed=agreed,
+    )
     session.add(contract)
     await session.flush()
     return contract

@@ -44,12 +44,23 @@ async def create_system(
     session.add(system)
     await session.flush()
     if gateway_serial_number is not None:
-        await create_gateway(session, caller, system_id=system.id, serial_number=gateway_serial_number, model=gateway_model or "")
+        await create_gateway(
+            session,
+            caller,
+            system_id=system.id,
+            serial_number=gateway_serial_number,
+            model=gateway_model or "",
+        )
     return system
 
 
 async def update_system(
-    session: AsyncSession, caller: Principal, system_id: uuid.UUID, *, name: str | None, account_id: uuid.UUID | None
+    session: AsyncSession,
+    caller: Principal,
+    system_id: uuid.UUID,
+    *,
+    name: str | None,
+    account_id: uuid.UUID | None,
 ) -> System:
     """Renames a system or hands it, with everything on it, to another account of the caller's subtree."""
     caller.require(Role.OPERATOR)
@@ -62,7 +73,9 @@ async def update_system(
         for model in SYSTEM_OWNED:
             await session.execute(update(model).where(model.system_id == system.id).values(account_id=account.id))
         site_ids = select(Site.id).where(Site.system_id == system.id)
-        await session.execute(update(SupplyPoint).where(SupplyPoint.site_id.in_(site_ids)).values(account_id=account.id))
+        await session.execute(
+            update(SupplyPoint).where(SupplyPoint.site_id.in_(site_ids)).values(account_id=account.id)
+        )
     session.add(system)
     await session.flush()
     return system
@@ -136,7 +149,12 @@ async def delete_gateway(session: AsyncSession, caller: Principal, gateway_id: u
 
 
 async def _owned_ids(
-    session: AsyncSession, caller: Principal, model: type, ids: list[uuid.UUID], field: str, *conditions: object
+    session: AsyncSession,
+    caller: Principal,
+    model: type,
+    ids: list[uuid.UUID],
+    field: str,
+    *conditions: object,
 ) -> list[uuid.UUID]:
     """All of `ids` exist in the caller's subtree (and meet `conditions`), or a ValidationFailed naming one."""
     found = set(
@@ -148,11 +166,15 @@ async def _owned_ids(
     )
     for index, pk in enumerate(ids):
         if pk not in found:
-            raise ValidationFailed.one(ErrorCode.UNKNOWN_REFERENCE, f"{field}[{index}]", f"no suitable {model.__name__} {pk}")
+            raise ValidationFailed.one(
+                ErrorCode.UNKNOWN_REFERENCE, f"{field}[{index}]", f"no suitable {model.__name__} {pk}"
+            )
     return list(dict.fromkeys(ids))
 
 
-async def _set_pool_members(session: AsyncSession, caller: Principal, pool: SystemPool, system_ids: list[uuid.UUID]) -> None:
+async def _set_pool_members(
+    session: AsyncSession, caller: Principal, pool: SystemPool, system_ids: list[uuid.UUID]
+) -> None:
     account = await get_owned(session, caller, Account, pool.account_id)
     subtree = select(Account.id).where(Account.path.startswith(account.path))
     ids = await _owned_ids(session, caller, System, system_ids, "systemIds", System.account_id.in_(subtree))
@@ -175,7 +197,12 @@ async def create_pool(
 
 
 async def update_pool(
-    session: AsyncSession, caller: Principal, pool_id: uuid.UUID, *, name: str | None, system_ids: list[uuid.UUID] | None
+    session: AsyncSession,
+    caller: Principal,
+    pool_id: uuid.UUID,
+    *,
+    name: str | None,
+    system_ids: list[uuid.UUID] | None,
 ) -> SystemPool:
     caller.require(Role.OPERATOR)
     pool = await get_owned(session, caller, SystemPool, pool_id, lock=True)
@@ -194,7 +221,9 @@ async def delete_pool(session: AsyncSession, caller: Principal, pool_id: uuid.UU
     await session.flush()
 
 
-async def _set_cluster_devices(session: AsyncSession, caller: Principal, cluster: Cluster, device_ids: list[uuid.UUID]) -> None:
+async def _set_cluster_devices(
+    session: AsyncSession, caller: Principal, cluster: Cluster, device_ids: list[uuid.UUID]
+) -> None:
     ids = await _owned_ids(session, caller, Device, device_ids, "deviceIds", Device.system_id == cluster.system_id)
     await session.execute(delete(ClusterDevice).where(ClusterDevice.cluster_id == cluster.id))
     session.add_all([ClusterDevice(cluster_id=cluster.id, device_id=i) for i in ids])

@@ -8,7 +8,6 @@ Names are the identity: a collector or device that keeps its name keeps its id (
 
 from __future__ import annotations
 
-import copy
 import re
 import uuid
 from typing import Any
@@ -46,7 +45,9 @@ async def site_document(session: AsyncSession, site_id: uuid.UUID) -> Document:
         .all()
     )
     devices = (
-        (await session.execute(select(Device).where(Device.site_id == site_id).order_by(Device.position))).scalars().all()
+        (await session.execute(select(Device).where(Device.site_id == site_id).order_by(Device.position)))
+        .scalars()
+        .all()
     )
     return document_of(collectors, devices)
 
@@ -97,16 +98,31 @@ async def apply_site_configuration(session: AsyncSession, caller: Principal, sit
     return site
 
 
-async def _write(session: AsyncSession, site: Site, config: SiteConfiguration) -> None:
+async def _write(
+    session: AsyncSession, site: Site, config: SiteConfiguration, renamed: dict[str, str] | None = None
+) -> None:
+    """Upserts by name; `renamed` (old name -> new name) lets a renamed collector or device keep its row."""
+    renamed = renamed or {}
     old_collectors = {
-        c.name: c for c in (await session.execute(select(Collector).where(Collector.site_id == site.id))).scalars()
+        renamed.get(c.name, c.name): c
+        for c in (await session.execute(select(Collector).where(Collector.site_id == site.id))).scalars()
     }
-    old_devices = {d.name: d for d in (await session.execute(select(Device).where(Device.site_id == site.id))).scalars()}
+    old_devices = {
+        renamed.get(d.name, d.name): d
+        for d in (await session.execute(select(Device).where(Device.site_id == site.id))).scalars()
+    }
 
     collectors: dict[str, Collector] = {}
     for position, spec in enumerate(config.collector_list):
-        row = old_collectors.pop(spec.name, None) or Collector(account_id=site.account_id, site_id=site.id, name=spec.name)
-        row.line_current, row.phase_voltage, row.line_voltage = spec.line_current, spec.phase_voltage, spec.line_voltage
+        row = old_collectors.pop(spec.name, None) or Collector(
+            account_id=site.account_id, site_id=site.id, name=spec.name
+        )
+        row.name = spec.name
+        row.line_current, row.phase_voltage, row.line_voltage = (
+            spec.line_current,
+            spec.phase_voltage,
+            spec.line_voltage,
+        )
         row.commodity, row.phase_type, row.nb_of_phases = spec.commodity, spec.phase_type, spec.nb_of_phases
         row.phase = spec.phase
         row.phase_permutations = dict(spec.phase_permutations) if spec.phase_permutations else None
@@ -123,8 +139,13 @@ async def _write(session: AsyncSession, site: Site, config: SiteConfiguration) -
 
     for position, spec in enumerate(config.device_list):
         row = old_devices.pop(spec.name, None) or Device(
-            account_id=site.account_id, system_id=site.system_id, site_id=site.id, name=spec.name, type=spec.type
+            account_id=site.account_id,
+            system_id=site.system_id,
+            site_id=site.id,
+            name=spec.name,
+            type=spec.type,
         )
+        row.name = spec.name
         _fill_device(row, spec.model_dump(mode="json"), collectors[spec.collector].id, position)
         session.add(row)
     if old_devices:
@@ -144,7 +165,12 @@ def _fill_device(row: Device, spec: Document, collector_id: uuid.UUID, position:
 
 
 async def _edit(
-    session: AsyncSession, caller: Principal, site_id: uuid.UUID, edit: Any, entry_path: str | None
+    session: AsyncSession,
+    caller: Principal,
+    site_id: uuid.UUID,
+    edit: Any,
+    entry_path: str | None,
+    renamed: dict[str, str] | None = None,
 ) -> Site:
     """Applies `edit(document)` to the site's current document; issues about the edited entry (at
     `entry_path`, e.g. 'collector_list[2]') are reported against the mutation's `input` in its own terms."""
@@ -157,7 +183,7 @@ async def _edit(
         config = parse_site_configuration(document)
     except ValidationFailed as exc:
         raise ValidationFailed([_as_input(issue, path) for issue in exc.issues]) from exc
-    await _write(session, site, config)
+    await _write(session, site, config, renamed)
     return site
 
 
@@ -195,7 +221,11 @@ async def create_collector(
 
 
 async def update_collector(
-    session: AsyncSession, caller: Principal, collector_id: uuid.UUID, changes: Document, parent: Collector | None
+    session: AsyncSession,
+    caller: Principal,
+    collector_id: uuid.UUID,
+    changes: Document,
+    parent: Collector | None,
 ) -> Collector:
     """`changes` holds the fields to set (None clears an optional one); `parent` moves the collector."""
     current = await get_owned(session, caller, Collector, collector_id)
@@ -217,7 +247,7 @@ async def update_collector(
             collectors[_find(collectors, parent.name, "collector")]["children"].append(new_name)
         return index
 
-    await _edit(session, caller, current.site_id, edit, "collector_list")
+    await _edit(session, caller, current.site_id, edit, "collector_list", {current.name: new_name})
     return await _collector_named(session, current.site_id, new_name)
 
 
@@ -249,7 +279,11 @@ async def create_device(session: AsyncSession, caller: Principal, collector_id: 
 
 
 async def update_device(
-    session: AsyncSession, caller: Principal, device_id: uuid.UUID, changes: Document, collector: Collector | None
+    session: AsyncSession,
+    caller: Principal,
+    device_id: uuid.UUID,
+    changes: Document,
+    collector: Collector | None,
 ) -> Device:
     current = await get_owned(session, caller, Device, device_id)
     if current.site_id is None:
@@ -269,8 +303,9 @@ async def update_device(
         devices[index] = {k: v for k, v in entry.items() if v is not None}
         return index
 
-    await _edit(session, caller, site_id, edit, "device_list")
-    return await _device_named(session, site_id, changes.get("name", current.name))
+    new_name = changes.get("name", current.name)
+    await _edit(session, caller, site_id, edit, "device_list", {current.name: new_name})
+    return await _device_named(session, site_id, new_name)
 
 
 async def delete_device(session: AsyncSession, caller: Principal, device_id: uuid.UUID) -> None:
@@ -294,5 +329,3 @@ async def _collector_named(session: AsyncSession, site_id: uuid.UUID, name: str)
 
 async def _device_named(session: AsyncSession, site_id: uuid.UUID, name: str) -> Device:
     return (await session.execute(select(Device).where(Device.site_id == site_id, Device.name == name))).scalar_one()
-
-

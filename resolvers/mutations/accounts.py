@@ -121,7 +121,11 @@ class AccountMutations:
     async def create_account(self, info: Info, input: CreateAccountInput) -> AccountPayload:
         async def work(session: AsyncSession, caller: Principal) -> dict[str, Any]:
             row = await accounts.create_account(
-                session, caller, name=input.name, kind=input.kind, parent_id=_account_id(input.parent_id, "parentId")
+                session,
+                caller,
+                name=input.name,
+                kind=input.kind,
+                parent_id=_account_id(input.parent_id, "parentId"),
             )
             return {"account": Account.from_row(row)}
 

@@ -66,7 +66,10 @@ class DeletePayload:
 
 
 async def delete(
-    info: Info, global_id: relay.GlobalID, type_names: tuple[str, ...], work: Callable[[AsyncSession, Principal, uuid.UUID], Awaitable[None]]
+    info: Info,
+    global_id: relay.GlobalID,
+    type_names: tuple[str, ...],
+    work: Callable[[AsyncSession, Principal, uuid.UUID], Awaitable[None]],
 ) -> DeletePayload:
     async def run(session: AsyncSession, caller: Principal) -> dict[str, Any]:
         await work(session, caller, pk(global_id, type_names, "id"))

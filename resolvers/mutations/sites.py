@@ -147,7 +147,9 @@ class SiteMutations:
         return await mutate(info, SitePayload, work)
 
     @strawberry.mutation(
-        description="Permanent: the site leaves every list; its devices stay with the system, detached, with their history."
+        description=(
+            "Permanent: the site leaves every list; its devices stay with the system, detached, with their history."
+        )
     )
     async def delete_site(self, info: Info, id: relay.GlobalID) -> DeletePayload:
         return await delete(info, id, ("Site",), sites.delete_site)
@@ -172,7 +174,9 @@ class SiteMutations:
         self, info: Info, id: relay.GlobalID, input: UpdateUpstreamSiteInput
     ) -> UpstreamSitePayload:
         async def work(session: AsyncSession, caller: Principal) -> dict[str, Any]:
-            row = await sites.update_upstream_site(session, caller, pk(id, ("UpstreamSite",), "id"), supplier=input.supplier)
+            row = await sites.update_upstream_site(
+                session, caller, pk(id, ("UpstreamSite",), "id"), supplier=input.supplier
+            )
             return {"upstream_site": UpstreamSite.from_row(row)}
 
         return await mutate(info, UpstreamSitePayload, work)
@@ -200,7 +204,12 @@ class SiteMutations:
     async def update_contract(self, info: Info, id: relay.GlobalID, input: UpdateContractInput) -> ContractPayload:
         async def work(session: AsyncSession, caller: Principal) -> dict[str, Any]:
             row = await sites.update_contract(
-                session, caller, pk(id, ("Contract",), "id"), start_at=input.start_at, end_at=input.end_at, agreed=input.agreed
+                session,
+                caller,
+                pk(id, ("Contract",), "id"),
+                start_at=input.start_at,
+                end_at=input.end_at,
+                agreed=input.agreed,
             )
             return {"contract": Contract.from_row(row)}
 

@@ -125,7 +125,9 @@ class SystemMutations:
     async def update_system(self, info: Info, id: relay.GlobalID, input: UpdateSystemInput) -> SystemPayload:
         async def work(session: AsyncSession, caller: Principal) -> dict[str, Any]:
             account_id = None if input.account_id is None else pk(input.account_id, ("Account",), "accountId")
-            row = await systems.update_system(session, caller, pk(id, ("System",), "id"), name=input.name, account_id=account_id)
+            row = await systems.update_system(
+                session, caller, pk(id, ("System",), "id"), name=input.name, account_id=account_id
+            )
             return {"system": System.from_row(row)}
 
         return await mutate(info, SystemPayload, work)
@@ -138,7 +140,11 @@ class SystemMutations:
     async def create_gateway(self, info: Info, system_id: relay.GlobalID, input: GatewayInput) -> GatewayPayload:
         async def work(session: AsyncSession, caller: Principal) -> dict[str, Any]:
             row = await systems.create_gateway(
-                session, caller, system_id=pk(system_id, ("System",), "systemId"), serial_number=input.serial_number, model=input.model
+                session,
+                caller,
+                system_id=pk(system_id, ("System",), "systemId"),
+                serial_number=input.serial_number,
+                model=input.model,
             )
             return {"gateway": Gateway.from_row(row)}
 
@@ -179,10 +185,14 @@ class SystemMutations:
         return await mutate(info, SystemPoolPayload, work)
 
     @strawberry.mutation
-    async def update_system_pool(self, info: Info, id: relay.GlobalID, input: UpdateSystemPoolInput) -> SystemPoolPayload:
+    async def update_system_pool(
+        self, info: Info, id: relay.GlobalID, input: UpdateSystemPoolInput
+    ) -> SystemPoolPayload:
         async def work(session: AsyncSession, caller: Principal) -> dict[str, Any]:
             system_ids = None if input.system_ids is None else pks(input.system_ids, ("System",), "systemIds")
-            row = await systems.update_pool(session, caller, pk(id, ("SystemPool",), "id"), name=input.name, system_ids=system_ids)
+            row = await systems.update_pool(
+                session, caller, pk(id, ("SystemPool",), "id"), name=input.name, system_ids=system_ids
+            )
             return {"system_pool": SystemPool.from_row(row)}
 
         return await mutate(info, SystemPoolPayload, work)

@@ -28,7 +28,14 @@ from resolvers.mutations.topology_inputs import (
     document_entry,
 )
 from resolvers.types.collector import Collector
-from resolvers.types.device import DEVICE_TYPES, Battery, ChargingPole, Device, ForecastedSeries, device_from_row
+from resolvers.types.device import (
+    DEVICE_TYPES,
+    Battery,
+    ChargingPole,
+    Device,
+    ForecastedSeries,
+    device_from_row,
+)
 from resolvers.types.site import Site
 
 DEVICE_TYPE_NAMES = tuple(t.__name__ for t in DEVICE_TYPES.values())
@@ -85,7 +92,9 @@ class TopologyMutations:
             "Collectors and devices that keep their name keep their id."
         )
     )
-    async def apply_site_configuration(self, info: Info, site_id: relay.GlobalID, document: JSON) -> SiteConfigurationPayload:
+    async def apply_site_configuration(
+        self, info: Info, site_id: relay.GlobalID, document: JSON
+    ) -> SiteConfigurationPayload:
         async def work(session: AsyncSession, caller: Principal) -> dict[str, Any]:
             row = await topology.apply_site_configuration(session, caller, pk(site_id, ("Site",), "siteId"), document)
             return {"site": Site.from_row(row)}
@@ -96,7 +105,9 @@ class TopologyMutations:
     async def create_collector(self, info: Info, site_id: relay.GlobalID, input: CollectorInput) -> CollectorPayload:
         async def work(session: AsyncSession, caller: Principal) -> dict[str, Any]:
             parent = await _collector(session, caller, input.parent_id, "input.parentId")
-            row = await topology.create_collector(session, caller, pk(site_id, ("Site",), "siteId"), document_entry(input), parent)
+            row = await topology.create_collector(
+                session, caller, pk(site_id, ("Site",), "siteId"), document_entry(input), parent
+            )
             return {"collector": Collector.from_row(row)}
 
         return await mutate(info, CollectorPayload, work)
@@ -105,7 +116,9 @@ class TopologyMutations:
     async def update_collector(self, info: Info, id: relay.GlobalID, input: UpdateCollectorInput) -> CollectorPayload:
         async def work(session: AsyncSession, caller: Principal) -> dict[str, Any]:
             parent = await _collector(session, caller, input.parent_id, "input.parentId")
-            row = await topology.update_collector(session, caller, pk(id, ("Collector",), "id"), document_entry(input), parent)
+            row = await topology.update_collector(
+                session, caller, pk(id, ("Collector",), "id"), document_entry(input), parent
+            )
             return {"collector": Collector.from_row(row)}
 
         return await mutate(info, CollectorPayload, work)
@@ -115,11 +128,15 @@ class TopologyMutations:
         return await delete(info, id, ("Collector",), topology.delete_collector)
 
     @strawberry.mutation
-    async def create_charging_pole(self, info: Info, collector_id: relay.GlobalID, input: ChargingPoleInput) -> DevicePayload:
+    async def create_charging_pole(
+        self, info: Info, collector_id: relay.GlobalID, input: ChargingPoleInput
+    ) -> DevicePayload:
         return await _create_device(info, collector_id, document_entry(input, type=ChargingPole.device_type.value))
 
     @strawberry.mutation
-    async def update_charging_pole(self, info: Info, id: relay.GlobalID, input: UpdateChargingPoleInput) -> DevicePayload:
+    async def update_charging_pole(
+        self, info: Info, id: relay.GlobalID, input: UpdateChargingPoleInput
+    ) -> DevicePayload:
         return await _update_device(info, id, "ChargingPole", input, ChargingPole.device_type.value)
 
     @strawberry.mutation

@@ -133,7 +133,10 @@ def _value(name: str, value: Any) -> Any:
     if name == "phase_permutations" and value is not None:
         return {p.child_phase.value: p.parent_phase.value for p in value}
     if name == "pin_to_phase_mapping" and value is not None:
-        return {"pin_list": [p.value for p in value.pin_list], "phase_list": [p.value for p in value.phase_list]}
+        return {
+            "pin_list": [p.value for p in value.pin_list],
+            "phase_list": [p.value for p in value.phase_list],
+        }
     if name == "policies" and value is not None:
         return [_policy(p) for p in value]
     return value

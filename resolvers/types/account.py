@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from resolvers.types.upstream_site import UpstreamSite
     from resolvers.types.user import User
 
+
 @strawberry.type(description="An organisation unit or a customer (leaf) account; accounts form a tree.")
 class Account(LoadedNode):
     loader_name = "account"
@@ -46,9 +47,7 @@ class Account(LoadedNode):
         return await related(info.context.loaders.account, self.parent_id, Account.from_row)
 
     @strawberry.field
-    async def children(
-        self, info: Info, first: First = None, after: str | None = None
-    ) -> Connection[Account]:
+    async def children(self, info: Info, first: First = None, after: str | None = None) -> Connection[Account]:
         return await paged(info, info.context.loaders.accounts_by_parent, self.pk, first, after, Account.from_row)
 
     @strawberry.field

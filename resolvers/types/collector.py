@@ -60,7 +60,9 @@ class Collector(LoadedNode):
             phase=Phase(row.phase) if row.phase else None,
             phase_permutations=None
             if permutations is None
-            else [PhasePermutation(child_phase=Phase(c), parent_phase=Phase(p)) for c, p in sorted(permutations.items())],
+            else [
+                PhasePermutation(child_phase=Phase(c), parent_phase=Phase(p)) for c, p in sorted(permutations.items())
+            ],
             site_id=row.site_id,
             parent_id=row.parent_id,
         )

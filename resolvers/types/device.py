@@ -57,9 +57,7 @@ class Device(LoadedNode):
         return await related(info.context.loaders.site, self.site_id, Site.from_row)
 
     @strawberry.field
-    async def collector(
-        self, info: Info
-    ) -> Annotated[Collector, strawberry.lazy("resolvers.types.collector")] | None:
+    async def collector(self, info: Info) -> Annotated[Collector, strawberry.lazy("resolvers.types.collector")] | None:
         from resolvers.types.collector import Collector
 
         return await related(info.context.loaders.collector, self.collector_id, Collector.from_row)
@@ -124,7 +122,9 @@ class BatteryPolicy:
         schedule = policy["schedule"]
         return cls(
             frequency=PolicyFrequency(schedule["frequency"]),
-            date_times=[datetime.fromisoformat(t) for t in schedule["date_times"]] if schedule.get("date_times") else None,
+            date_times=[datetime.fromisoformat(t) for t in schedule["date_times"]]
+            if schedule.get("date_times")
+            else None,
             day_of_week=schedule.get("day_of_week"),
             time=schedule.get("time"),
             timezone=schedule.get("timezone"),

@@ -17,7 +17,8 @@ from resolvers.loaders import ChildKey
 T = TypeVar("T")
 
 First = Annotated[
-    int | None, strawberry.argument(description="At most this many items; the server caps it at its maximum page size.")
+    int | None,
+    strawberry.argument(description="At most this many items; the server caps it at its maximum page size."),
 ]
 
 

@@ -15,7 +15,9 @@ if TYPE_CHECKING:
     from resolvers.types.account import Account
 
 
-@strawberry.type(description="A person who logs in; sees and changes what their role allows in their account's subtree.")
+@strawberry.type(
+    description="A person who logs in; sees and changes what their role allows in their account's subtree."
+)
 class User(LoadedNode):
     loader_name = "user"
 

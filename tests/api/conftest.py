@@ -21,7 +21,9 @@ PASSWORD = "correct horse battery staple"
 
 @pytest.fixture
 async def app(database_url: str, tmp_path: Path) -> AsyncIterator[Starlette]:
-    application = create_app(Settings(jwt_secret="test-secret-of-at-least-thirty-two-bytes", data_dir=tmp_path), database_url)
+    application = create_app(
+        Settings(jwt_secret="test-secret-of-at-least-thirty-two-bytes", data_dir=tmp_path), database_url
+    )
     async with application.router.lifespan_context(application):
         yield application
 
@@ -30,9 +32,13 @@ async def app(database_url: str, tmp_path: Path) -> AsyncIterator[Starlette]:
 class Api:
     client: httpx.AsyncClient
 
-    async def post(self, query: str, variables: dict[str, Any] | None = None, token: str | None = None) -> dict[str, Any]:
+    async def post(
+        self, query: str, variables: dict[str, Any] | None = None, token: str | None = None
+    ) -> dict[str, Any]:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        response = await self.client.post("/graphql", json={"query": query, "variables": variables or {}}, headers=headers)
+        response = await self.client.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
+        )
         assert response.status_code == 200, response.text
         return response.json()
 

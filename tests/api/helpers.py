@@ -47,7 +47,9 @@ def demo_document() -> dict[str, Any]:
     return copy.deepcopy(DEMO_CONFIGURATION)
 
 
-async def create_system(api: Any, token: str, account_id: str, name: str = "Installation", serial: str | None = None) -> str:
+async def create_system(
+    api: Any, token: str, account_id: str, name: str = "Installation", serial: str | None = None
+) -> str:
     gateway = {"serialNumber": serial} if serial else None
     data = await api.ok(CREATE_SYSTEM, {"input": {"accountId": account_id, "name": name, "gateway": gateway}}, token)
     return data["createSystem"]["system"]["id"]
@@ -58,7 +60,13 @@ def ean(body: str = "54144100000000123") -> str:
 
 
 async def create_site(
-    api: Any, token: str, system_id: str, *, name: str = "Site", country: str = "BE", identifier: str | None = None
+    api: Any,
+    token: str,
+    system_id: str,
+    *,
+    name: str = "Site",
+    country: str = "BE",
+    identifier: str | None = None,
 ) -> dict[str, Any]:
     data = await api.ok(
         CREATE_SITE,
@@ -77,7 +85,9 @@ async def create_site(
     return data["createSite"]["site"]
 
 
-async def site_with_topology(api: Any, token: str, account_id: str, *, identifier: str | None = None) -> tuple[str, str]:
+async def site_with_topology(
+    api: Any, token: str, account_id: str, *, identifier: str | None = None
+) -> tuple[str, str]:
     system_id = await create_system(api, token, account_id)
     site = await create_site(api, token, system_id, identifier=identifier)
     await api.ok(APPLY, {"site": site["id"], "doc": demo_document()}, token)

@@ -53,7 +53,12 @@ async def test_one_request_returns_the_whole_inventory(api, tenant_a):
     assert site["supplyPoints"] == [{"gridIdentifier": ean(), "direction": "BIDIRECTIONAL"}]
     assert site["validation"] == {"validForOptimization": True, "missing": []}
     main = site["mainCollector"]
-    assert (main["name"], main["lineCurrent"], main["phaseVoltage"], main["phaseType"]) == ("main_collector", 63, 230, "THREE_PHASE")
+    assert (main["name"], main["lineCurrent"], main["phaseVoltage"], main["phaseType"]) == (
+        "main_collector",
+        63,
+        230,
+        "THREE_PHASE",
+    )
     garage, carport = main["children"]["nodes"]
     assert garage["phasePermutations"] == [
         {"childPhase": "L1", "parentPhase": "L2"},
@@ -64,7 +69,10 @@ async def test_one_request_returns_the_whole_inventory(api, tenant_a):
     assert [d["name"] for d in carport["devices"]["nodes"]] == ["pole_carport"]
     devices = {d["name"]: d for d in site["devices"]["nodes"]}
     assert site["devices"]["totalCount"] == 7
-    assert devices["pole_garage_1"]["pinToPhaseMapping"] == {"pinList": ["PIN1", "PIN2", "PIN3"], "phaseList": ["L2", "L3", "L1"]}
+    assert devices["pole_garage_1"]["pinToPhaseMapping"] == {
+        "pinList": ["PIN1", "PIN2", "PIN3"],
+        "phaseList": ["L2", "L3", "L1"],
+    }
     assert devices["pole_carport"]["collector"]["name"] == "carport_board"
     assert devices["pv_roof"]["__typename"] == "ForecastedSeries"
     assert (devices["pv_roof"]["forecastType"], devices["building_load"]["forecastType"]) == ("PV", "LOAD")
@@ -93,24 +101,42 @@ async def test_status_goes_from_no_resources_to_onboarded_with_the_first_device(
     data = await api.ok(APPLY, {"site": site["id"], "doc": only_fuse}, tenant_a.operator)
     assert data["applySiteConfiguration"]["site"]["status"] == "NO_RESOURCES"
     assert data["applySiteConfiguration"]["site"]["validation"]["missing"] == [{"code": "DEVICES"}]
-    main_id = (await api.ok("query($id: ID!) { node(id: $id) { ... on Site { mainCollector { id } } } }", {"id": site["id"]}, tenant_a.viewer))["node"]["mainCollector"]["id"]
+    main_id = (
+        await api.ok(
+            "query($id: ID!) { node(id: $id) { ... on Site { mainCollector { id } } } }",
+            {"id": site["id"]},
+            tenant_a.viewer,
+        )
+    )["node"]["mainCollector"]["id"]
     pole = await api.ok(
         """mutation($c: ID!) { createChargingPole(collectorId: $c, input: {name: "p1", lineCurrent: 16,
              pinToPhaseMapping: {pinList: [PIN1], phaseList: [L2]}}) { device { id } errors { field message } } }""",
         {"c": main_id},
         tenant_a.operator,
     )
-    status = await api.ok("query($id: ID!) { node(id: $id) { ... on Site { status } } }", {"id": site["id"]}, tenant_a.viewer)
+    status = await api.ok(
+        "query($id: ID!) { node(id: $id) { ... on Site { status } } }", {"id": site["id"]}, tenant_a.viewer
+    )
     assert status["node"]["status"] == "ONBOARDED"
-    await api.ok("mutation($id: ID!) { deleteDevice(id: $id) { deletedId } }", {"id": pole["createChargingPole"]["device"]["id"]}, tenant_a.operator)
-    status = await api.ok("query($id: ID!) { node(id: $id) { ... on Site { status } } }", {"id": site["id"]}, tenant_a.viewer)
+    await api.ok(
+        "mutation($id: ID!) { deleteDevice(id: $id) { deletedId } }",
+        {"id": pole["createChargingPole"]["device"]["id"]},
+        tenant_a.operator,
+    )
+    status = await api.ok(
+        "query($id: ID!) { node(id: $id) { ... on Site { status } } }", {"id": site["id"]}, tenant_a.viewer
+    )
     assert status["node"]["status"] == "NO_RESOURCES"
 
 
 async def test_a_deleted_site_leaves_the_lists_and_its_devices_stay_with_the_system(api, tenant_a):
     system_id, site_id = await site_with_topology(api, tenant_a.operator, tenant_a.account_id)
     other = await create_site(api, tenant_a.operator, system_id, name="Other", identifier=ean("54144100000000999"))
-    deleted = await api.ok("mutation($id: ID!) { deleteSite(id: $id) { deletedId errors { message } } }", {"id": site_id}, tenant_a.operator)
+    deleted = await api.ok(
+        "mutation($id: ID!) { deleteSite(id: $id) { deletedId errors { message } } }",
+        {"id": site_id},
+        tenant_a.operator,
+    )
     assert deleted["deleteSite"]["deletedId"] == site_id
     data = await api.ok(
         """query($sys: ID!, $site: ID!) {
@@ -136,7 +162,10 @@ async def test_sites_filter_by_status_and_grid_identifier_and_page(api, tenant_a
     ids = [ean(f"5414410000000{i:04d}") for i in range(5)]
     for i, identifier in enumerate(ids):
         await create_site(api, tenant_a.operator, system_id, name=f"site {i}", identifier=identifier)
-    page = await api.ok("{ sites(first: 2) { totalCount edges { cursor node { name } } pageInfo { hasNextPage endCursor } } }", token=tenant_a.viewer)
+    page = await api.ok(
+        "{ sites(first: 2) { totalCount edges { cursor node { name } } pageInfo { hasNextPage endCursor } } }",
+        token=tenant_a.viewer,
+    )
     assert page["sites"]["totalCount"] == 5
     assert [e["node"]["name"] for e in page["sites"]["edges"]] == ["site 0", "site 1"]
     rest = await api.ok(
@@ -147,7 +176,9 @@ async def test_sites_filter_by_status_and_grid_identifier_and_page(api, tenant_a
     assert [n["name"] for n in rest["sites"]["nodes"]] == ["site 2", "site 3", "site 4"]
     assert rest["sites"]["pageInfo"] == {"hasNextPage": False, "hasPreviousPage": True}
     spaced = " ".join(ids[3][i : i + 6] for i in range(0, 18, 6)).lower()
-    found = await api.ok("query($g: String) { sites(gridIdentifier: $g) { nodes { name } } }", {"g": spaced}, tenant_a.viewer)
+    found = await api.ok(
+        "query($g: String) { sites(gridIdentifier: $g) { nodes { name } } }", {"g": spaced}, tenant_a.viewer
+    )
     assert found["sites"]["nodes"] == [{"name": "site 3"}]
     onboarded = await api.ok("{ sites(status: ONBOARDED) { totalCount } }", token=tenant_a.viewer)
     assert onboarded["sites"]["totalCount"] == 0

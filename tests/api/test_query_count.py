@@ -37,7 +37,14 @@ async def add_systems(db, account_id, count: int, offset: int) -> None:
         operator = operator_of(account)
         system_ids = []
         for i in range(offset, offset + count):
-            system = await create_system(session, operator, account_id=account.id, name=f"system {i:03d}", gateway_serial_number=f"GW-{i:04d}", gateway_model="m")
+            system = await create_system(
+                session,
+                operator,
+                account_id=account.id,
+                name=f"system {i:03d}",
+                gateway_serial_number=f"GW-{i:04d}",
+                gateway_model="m",
+            )
             system_ids.append(system.id)
             site = await create_site(
                 session,
@@ -45,7 +52,9 @@ async def add_systems(db, account_id, count: int, offset: int) -> None:
                 system_id=system.id,
                 name=f"site {i:03d}",
                 country="BE",
-                supply_points=[SupplyPointInput(make_valid_identifier("BE", f"541441{i:011d}"), SupplyDirection.BIDIRECTIONAL)],
+                supply_points=[
+                    SupplyPointInput(make_valid_identifier("BE", f"541441{i:011d}"), SupplyDirection.BIDIRECTIONAL)
+                ],
                 location=LocationInput(address="somewhere"),
                 timezone="Europe/Brussels",
             )

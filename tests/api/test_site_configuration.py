@@ -49,7 +49,12 @@ SEED_DOCUMENT = {
             "policies": [
                 {
                     "type": "schedule",
-                    "schedule": {"frequency": "weekly", "day_of_week": ["monday", "friday"], "time": "09:00", "timezone": "America/New_York"},
+                    "schedule": {
+                        "frequency": "weekly",
+                        "day_of_week": ["monday", "friday"],
+                        "time": "09:00",
+                        "timezone": "America/New_York",
+                    },
                     "minimum_state_of_charge": 85.49,
                     "maximum_state_of_charge": 85.49,
                 }
@@ -73,22 +78,55 @@ def policy(doc: dict) -> dict:
 
 Edit = Callable[[dict], Any]
 INVALID: dict[str, tuple[Edit, str]] = {
-    "two roots": (lambda d: collector(d, "main_collector")["children"].remove("carport_board"), "collector_list"),
+    "two roots": (
+        lambda d: collector(d, "main_collector")["children"].remove("carport_board"),
+        "collector_list",
+    ),
     "cycle": (lambda d: collector(d, "garage_board")["children"].append("main_collector"), "collector_list"),
-    "unknown child": (lambda d: collector(d, "main_collector")["children"].append("ghost_board"), "collector_list[0].children[2]"),
-    "unknown device collector": (lambda d: device(d, "pv_roof").update(collector="ghost_board"), "device_list[4].collector"),
-    "1P child without phase": (lambda d: collector(d, "carport_board").pop("phase"), "collector_list[2].phase"),
+    "unknown child": (
+        lambda d: collector(d, "main_collector")["children"].append("ghost_board"),
+        "collector_list[0].children[2]",
+    ),
+    "unknown device collector": (
+        lambda d: device(d, "pv_roof").update(collector="ghost_board"),
+        "device_list[4].collector",
+    ),
+    "1P child without phase": (
+        lambda d: collector(d, "carport_board").pop("phase"),
+        "collector_list[2].phase",
+    ),
     "permutation not one-to-one": (
         lambda d: collector(d, "garage_board").update(phase_permutations={"L1": "L2", "L2": "L2", "L3": "L1"}),
         "collector_list[1].phase_permutations.L2",
     ),
-    "no voltage": (lambda d: collector(d, "garage_board").pop("phase_voltage"), "collector_list[1].phase_voltage"),
-    "negative voltage": (lambda d: collector(d, "garage_board").update(phase_voltage=-230), "collector_list[1].phase_voltage"),
-    "zero line current": (lambda d: collector(d, "main_collector").update(line_current=0), "collector_list[0].line_current"),
-    "pole current out of range": (lambda d: device(d, "pole_entrance").update(line_current=-1), "device_list[0].line_current"),
-    "efficiency above one": (lambda d: device(d, "battery_basement").update(charging_efficiency=1.5), "device_list[6].charging_efficiency"),
-    "priority above ten": (lambda d: device(d, "battery_basement").update(discharging_priority=11), "device_list[6].discharging_priority"),
-    "unknown forecast type": (lambda d: device(d, "pv_roof").update(forecast_type="wind"), "device_list[4].forecast_type"),
+    "no voltage": (
+        lambda d: collector(d, "garage_board").pop("phase_voltage"),
+        "collector_list[1].phase_voltage",
+    ),
+    "negative voltage": (
+        lambda d: collector(d, "garage_board").update(phase_voltage=-230),
+        "collector_list[1].phase_voltage",
+    ),
+    "zero line current": (
+        lambda d: collector(d, "main_collector").update(line_current=0),
+        "collector_list[0].line_current",
+    ),
+    "pole current out of range": (
+        lambda d: device(d, "pole_entrance").update(line_current=-1),
+        "device_list[0].line_current",
+    ),
+    "efficiency above one": (
+        lambda d: device(d, "battery_basement").update(charging_efficiency=1.5),
+        "device_list[6].charging_efficiency",
+    ),
+    "priority above ten": (
+        lambda d: device(d, "battery_basement").update(discharging_priority=11),
+        "device_list[6].discharging_priority",
+    ),
+    "unknown forecast type": (
+        lambda d: device(d, "pv_roof").update(forecast_type="wind"),
+        "device_list[4].forecast_type",
+    ),
     "unknown device type": (lambda d: device(d, "pv_roof").update(type="heat_pump"), "device_list[4].type"),
     "unknown pin": (
         lambda d: device(d, "pole_entrance")["pin_to_phase_mapping"].update(pin_list=["pin1", "pin2", "pin4"]),
@@ -114,14 +152,26 @@ INVALID: dict[str, tuple[Edit, str]] = {
         lambda d: device(d, "pole_carport")["pin_to_phase_mapping"].update(phase_list=["L1"]),
         "device_list[3].pin_to_phase_mapping.phase_list[0]",
     ),
-    "duplicate device name": (lambda d: device(d, "pv_roof").update(name="building_load"), "device_list[5].name"),
+    "duplicate device name": (
+        lambda d: device(d, "pv_roof").update(name="building_load"),
+        "device_list[5].name",
+    ),
     "duplicate collector name": (
         lambda d: d["collector_list"].append({**collector(d, "carport_board"), "children": []}),
         "collector_list[3].name",
     ),
-    "bad policy time": (lambda d: policy(d)["schedule"].update(time="7h00"), "device_list[6].policies[0].schedule.time"),
-    "unknown timezone": (lambda d: policy(d)["schedule"].update(timezone="Europe/Gent"), "device_list[6].policies[0].schedule.timezone"),
-    "bad weekday": (lambda d: policy(d)["schedule"].update(day_of_week=["funday"]), "device_list[6].policies[0].schedule.day_of_week[0]"),
+    "bad policy time": (
+        lambda d: policy(d)["schedule"].update(time="7h00"),
+        "device_list[6].policies[0].schedule.time",
+    ),
+    "unknown timezone": (
+        lambda d: policy(d)["schedule"].update(timezone="Europe/Gent"),
+        "device_list[6].policies[0].schedule.timezone",
+    ),
+    "bad weekday": (
+        lambda d: policy(d)["schedule"].update(day_of_week=["funday"]),
+        "device_list[6].policies[0].schedule.day_of_week[0]",
+    ),
     "min above max state of charge": (
         lambda d: policy(d).update(minimum_state_of_charge=90, maximum_state_of_charge=20),
         "device_list[6].policies[0].maximum_state_of_charge",

@@ -65,16 +65,24 @@ async def test_wrong_shapes_and_supply_point_mixes_are_refused(api, tenant_a):
     unsupported = await api.post(CREATE_SITE, _site_input(system_id, "DE", "DE0001"), tenant_a.operator)
     assert unsupported["data"]["createSite"]["errors"][0]["code"] == "UNSUPPORTED"
     two_injections = _site_input(system_id, "BE", ean(), "INJECTION")
-    two_injections["input"]["supplyPoints"].append({"gridIdentifier": ean("54144100000000999"), "direction": "INJECTION"})
+    two_injections["input"]["supplyPoints"].append(
+        {"gridIdentifier": ean("54144100000000999"), "direction": "INJECTION"}
+    )
     mix = await api.post(CREATE_SITE, two_injections, tenant_a.operator)
     assert mix["data"]["createSite"]["errors"][0]["field"] == "supplyPoints"
     offtake_injection = _site_input(system_id, "BE", ean(), "OFFTAKE")
-    offtake_injection["input"]["supplyPoints"].append({"gridIdentifier": ean("54144100000000999"), "direction": "INJECTION"})
+    offtake_injection["input"]["supplyPoints"].append(
+        {"gridIdentifier": ean("54144100000000999"), "direction": "INJECTION"}
+    )
     ok = await api.ok(CREATE_SITE, offtake_injection, tenant_a.operator)
     assert ok["createSite"]["site"]["gridIdentifier"] == ean()
     taken = await api.post(CREATE_SITE, _site_input(system_id, "BE", ean("54144100000000999")), tenant_a.operator)
     assert taken["data"]["createSite"]["errors"] == [
-        {"code": "DUPLICATE", "field": "supplyPoints[0].gridIdentifier", "message": "this grid identifier belongs to another site"}
+        {
+            "code": "DUPLICATE",
+            "field": "supplyPoints[0].gridIdentifier",
+            "message": "this grid identifier belongs to another site",
+        }
     ]
     bad_place = _site_input(system_id, "BE", ean("54144100000000555"))
     bad_place["input"]["location"] = {"latitude": 95, "longitude": 4}
@@ -96,9 +104,14 @@ async def test_upstream_status_walks_through_all_six_values(api, tenant_a, tenan
     site = await create_site(api, tenant_a.operator, system_id)
 
     async def status() -> str:
-        data = await api.ok("query($id: ID!) { node(id: $id) { ... on Site { upstreamStatus } } }", {"id": site["id"]}, tenant_a.viewer)
+        data = await api.ok(
+            "query($id: ID!) { node(id: $id) { ... on Site { upstreamStatus } } }",
+            {"id": site["id"]},
+            tenant_a.viewer,
+        )
         filtered = await api.ok(
-            f"{{ sites(upstreamStatus: {data['node']['upstreamStatus']}) {{ nodes {{ id }} }} }}", token=tenant_a.viewer
+            f"{{ sites(upstreamStatus: {data['node']['upstreamStatus']}) {{ nodes {{ id }} }} }}",
+            token=tenant_a.viewer,
         )
         assert filtered["sites"]["nodes"] == [{"id": site["id"]}]
         return data["node"]["upstreamStatus"]
@@ -106,21 +119,44 @@ async def test_upstream_status_walks_through_all_six_values(api, tenant_a, tenan
     assert await status() == "NO_UPSTREAM_REGISTERED"
     # The supplier is another tenant: matching crosses accounts, only the status is shared.
     upstream = await api.ok(
-        UPSTREAM, {"i": {"accountId": tenant_b.account_id, "country": "BE", "gridIdentifier": ean(), "supplier": "Bravo Energy"}}, tenant_b.operator
+        UPSTREAM,
+        {
+            "i": {
+                "accountId": tenant_b.account_id,
+                "country": "BE",
+                "gridIdentifier": ean(),
+                "supplier": "Bravo Energy",
+            }
+        },
+        tenant_b.operator,
     )
     upstream_id = upstream["createUpstreamSite"]["upstreamSite"]["id"]
     assert await status() == "NO_CONTRACT"
     now = datetime.now(UTC)
     contract = await api.ok(
-        CONTRACT, {"i": {"upstreamSiteId": upstream_id, "startAt": (now + timedelta(days=2)).isoformat()}}, tenant_b.operator
+        CONTRACT,
+        {"i": {"upstreamSiteId": upstream_id, "startAt": (now + timedelta(days=2)).isoformat()}},
+        tenant_b.operator,
     )
     contract_id = contract["createContract"]["contract"]["id"]
     assert await status() == "CONTRACT_NEEDS_AGREEMENT"
     await api.ok(UPDATE_CONTRACT, {"id": contract_id, "i": {"agreed": True}}, tenant_b.operator)
     assert await status() == "CONTRACT_PENDING"
-    await api.ok(UPDATE_CONTRACT, {"id": contract_id, "i": {"startAt": (now - timedelta(days=2)).isoformat()}}, tenant_b.operator)
+    await api.ok(
+        UPDATE_CONTRACT,
+        {"id": contract_id, "i": {"startAt": (now - timedelta(days=2)).isoformat()}},
+        tenant_b.operator,
+    )
     assert await status() == "CONTRACT_ACTIVE"
-    await api.ok(UPDATE_CONTRACT, {"id": contract_id, "i": {"endAt": (now - timedelta(hours=1)).isoformat()}}, tenant_b.operator)
+    await api.ok(
+        UPDATE_CONTRACT,
+        {"id": contract_id, "i": {"endAt": (now - timedelta(hours=1)).isoformat()}},
+        tenant_b.operator,
+    )
     assert await status() == "CONTRACT_INACTIVE"
-    backwards = await api.post(UPDATE_CONTRACT, {"id": contract_id, "i": {"endAt": (now - timedelta(days=3)).isoformat()}}, tenant_b.operator)
+    backwards = await api.post(
+        UPDATE_CONTRACT,
+        {"id": contract_id, "i": {"endAt": (now - timedelta(days=3)).isoformat()}},
+        tenant_b.operator,
+    )
     assert backwards["data"]["updateContract"]["errors"][0]["message"] == "must lie after startAt"

@@ -2,7 +2,15 @@
 
 import pytest
 
-from tests.api.helpers import APPLY, SITE_STATE, create_site, create_system, demo_document, ean, site_with_topology
+from tests.api.helpers import (
+    APPLY,
+    SITE_STATE,
+    create_site,
+    create_system,
+    demo_document,
+    ean,
+    site_with_topology,
+)
 
 IDS = """
 query($site: ID!) { node(id: $site) { ... on Site { id system { id gateway { id } } mainCollector { id }
@@ -12,7 +20,7 @@ query($site: ID!) { node(id: $site) { ... on Site { id system { id gateway { id 
 async def a_world(api, tenant):
     system_id, site_id = await site_with_topology(api, tenant.operator, tenant.account_id)
     await api.ok(
-        "mutation($s: ID!) { createGateway(systemId: $s, input: {serialNumber: \"GW-A\"}) { errors { message } } }",
+        'mutation($s: ID!) { createGateway(systemId: $s, input: {serialNumber: "GW-A"}) { errors { message } } }',
         {"s": system_id},
         tenant.operator,
     )
@@ -30,7 +38,10 @@ async def a_world(api, tenant):
 async def test_b_cannot_read_anything_of_a(api, tenant_a, tenant_b):
     a = await a_world(api, tenant_a)
     await site_with_topology(api, tenant_b.operator, tenant_b.account_id, identifier=ean("54144100000000777"))
-    lists = await api.ok("{ accounts { totalCount nodes { name } } systems { totalCount } sites { totalCount nodes { id } } }", token=tenant_b.admin)
+    lists = await api.ok(
+        "{ accounts { totalCount nodes { name } } systems { totalCount } sites { totalCount nodes { id } } }",
+        token=tenant_b.admin,
+    )
     assert lists["accounts"]["nodes"] == [{"name": "bravo"}]
     assert lists["systems"]["totalCount"] == 1
     assert a["Site"] not in [n["id"] for n in lists["sites"]["nodes"]]
@@ -43,21 +54,51 @@ async def test_b_cannot_read_anything_of_a(api, tenant_a, tenant_b):
 
 
 MUTATIONS = {
-    "updateAccount": ('mutation($id: ID!) { updateAccount(id: $id, input: {name: "x"}) { errors { code } } }', "Account"),
+    "updateAccount": (
+        'mutation($id: ID!) { updateAccount(id: $id, input: {name: "x"}) { errors { code } } }',
+        "Account",
+    ),
     "deleteAccount": ("mutation($id: ID!) { deleteAccount(id: $id) { errors { code } } }", "Account"),
-    "updateSystem": ('mutation($id: ID!) { updateSystem(id: $id, input: {name: "x"}) { errors { code } } }', "System"),
+    "updateSystem": (
+        'mutation($id: ID!) { updateSystem(id: $id, input: {name: "x"}) { errors { code } } }',
+        "System",
+    ),
     "deleteSystem": ("mutation($id: ID!) { deleteSystem(id: $id) { errors { code } } }", "System"),
-    "updateGateway": ("mutation($id: ID!) { updateGateway(id: $id, input: {online: true}) { errors { code } } }", "Gateway"),
-    "updateSite": ('mutation($id: ID!) { updateSite(id: $id, input: {name: "x"}) { errors { code } } }', "Site"),
+    "updateGateway": (
+        "mutation($id: ID!) { updateGateway(id: $id, input: {online: true}) { errors { code } } }",
+        "Gateway",
+    ),
+    "updateSite": (
+        'mutation($id: ID!) { updateSite(id: $id, input: {name: "x"}) { errors { code } } }',
+        "Site",
+    ),
     "deleteSite": ("mutation($id: ID!) { deleteSite(id: $id) { errors { code } } }", "Site"),
-    "applySiteConfiguration": ("mutation($id: ID!) { applySiteConfiguration(siteId: $id, document: {collector_list: [], device_list: []}) { errors { code } } }", "Site"),
-    "updateCollector": ("mutation($id: ID!) { updateCollector(id: $id, input: {lineCurrent: 10}) { errors { code } } }", "Collector"),
+    "applySiteConfiguration": (
+        "mutation($id: ID!) { applySiteConfiguration(siteId: $id, document: {collector_list: [], device_list: []}) { errors { code } } }",
+        "Site",
+    ),
+    "updateCollector": (
+        "mutation($id: ID!) { updateCollector(id: $id, input: {lineCurrent: 10}) { errors { code } } }",
+        "Collector",
+    ),
     "deleteCollector": ("mutation($id: ID!) { deleteCollector(id: $id) { errors { code } } }", "Collector"),
     "deleteDevice": ("mutation($id: ID!) { deleteDevice(id: $id) { errors { code } } }", "Device"),
-    "createSystem": ('mutation($id: ID!) { createSystem(input: {accountId: $id, name: "x"}) { errors { code } } }', "Account"),
-    "createUser": ('mutation($id: ID!) { createUser(input: {accountId: $id, email: "x@y.zz", password: "0123456789ab"}) { errors { code } } }', "Account"),
-    "createApiKey": ('mutation($id: ID!) { createApiKey(input: {accountId: $id, name: "k"}) { errors { code } } }', "Account"),
-    "createCollector": ('mutation($id: ID!) { createCollector(siteId: $id, input: {name: "c", lineCurrent: 10, phaseVoltage: 230}) { errors { code } } }', "Site"),
+    "createSystem": (
+        'mutation($id: ID!) { createSystem(input: {accountId: $id, name: "x"}) { errors { code } } }',
+        "Account",
+    ),
+    "createUser": (
+        'mutation($id: ID!) { createUser(input: {accountId: $id, email: "x@y.zz", password: "0123456789ab"}) { errors { code } } }',
+        "Account",
+    ),
+    "createApiKey": (
+        'mutation($id: ID!) { createApiKey(input: {accountId: $id, name: "k"}) { errors { code } } }',
+        "Account",
+    ),
+    "createCollector": (
+        'mutation($id: ID!) { createCollector(siteId: $id, input: {name: "c", lineCurrent: 10, phaseVoltage: 230}) { errors { code } } }',
+        "Site",
+    ),
 }
 
 
@@ -71,7 +112,10 @@ async def test_b_cannot_change_anything_of_a(api, tenant_a, tenant_b, name):
     assert body["data"][name]["errors"][0]["code"] == "NOT_FOUND"
     assert await api.ok(SITE_STATE, {"id": a["Site"]}, tenant_a.viewer) == before
     names = await api.ok("{ systems { nodes { name } } accounts { nodes { name } } }", token=tenant_a.viewer)
-    assert names == {"systems": {"nodes": [{"name": "Installation"}]}, "accounts": {"nodes": [{"name": "alpha"}]}}
+    assert names == {
+        "systems": {"nodes": [{"name": "Installation"}]},
+        "accounts": {"nodes": [{"name": "alpha"}]},
+    }
 
 
 async def test_a_wrong_role_gets_forbidden_and_writes_nothing(api, tenant_a):
@@ -125,12 +169,21 @@ async def test_api_keys_are_shown_once_bound_to_their_account_and_revocable(api,
     key_id = created["createApiKey"]["apiKey"]["id"]
     assert secret.startswith("pwk_" + created["createApiKey"]["apiKey"]["prefix"])
     viewer = await api.ok("{ viewer { role isApiKey user { id } account { name } } }", token=secret)
-    assert viewer["viewer"] == {"role": "OPERATOR", "isApiKey": True, "user": None, "account": {"name": "alpha"}}
+    assert viewer["viewer"] == {
+        "role": "OPERATOR",
+        "isApiKey": True,
+        "user": None,
+        "account": {"name": "alpha"},
+    }
     system_id = await create_system(api, secret, tenant_a.account_id, name="By partner")
     assert system_id
     listed = await api.ok("{ viewer { account { apiKeys { nodes { name prefix } } } } }", token=tenant_a.admin)
     assert "secret" not in str(listed)
-    cross = await api.post('mutation($a: ID!) { createSystem(input: {accountId: $a, name: "x"}) { errors { code } } }', {"a": tenant_b.account_id}, secret)
+    cross = await api.post(
+        'mutation($a: ID!) { createSystem(input: {accountId: $a, name: "x"}) { errors { code } } }',
+        {"a": tenant_b.account_id},
+        secret,
+    )
     assert cross["data"]["createSystem"]["errors"][0]["code"] == "NOT_FOUND"
     await api.ok("mutation($id: ID!) { deleteApiKey(id: $id) { deletedId } }", {"id": key_id}, tenant_a.admin)
     revoked = await api.post("{ viewer { role } }", token=secret)

@@ -23,9 +23,7 @@ def _issues_for_root(**changes: Any) -> list[Issue]:
 
 def test_missing_name_and_empty_name() -> None:
     assert _issues_for_root(name=None) == [Issue(ErrorCode.REQUIRED, "collector_list[0].name", "is required")]
-    assert _issues_for_root(name="  ") == [
-        Issue(ErrorCode.REQUIRED, "collector_list[0].name", "must not be empty")
-    ]
+    assert _issues_for_root(name="  ") == [Issue(ErrorCode.REQUIRED, "collector_list[0].name", "must not be empty")]
 
 
 @pytest.mark.parametrize("field", ["line_current", "phase_voltage", "line_voltage"])
@@ -100,9 +98,7 @@ def test_nb_of_phases_and_1p_3p_take_only_their_values() -> None:
 
 
 def test_nb_of_phases_defaults_from_1p_3p() -> None:
-    config = parse_site_configuration(
-        _site({"name": "house", "line_current": 40, "1P_3P": "1P", "phase_voltage": 230})
-    )
+    config = parse_site_configuration(_site({"name": "house", "line_current": 40, "1P_3P": "1P", "phase_voltage": 230}))
     assert config.collector_list[0].nb_of_phases == 1
 
 
@@ -131,9 +127,7 @@ def test_phase_must_be_a_known_phase() -> None:
 
 def _with_permutations(permutations: object) -> list[Issue]:
     return issues_of(
-        _site(
-            {**main_collector(), "children": ["board"]}, sub_board("board", phase_permutations=permutations)
-        )
+        _site({**main_collector(), "children": ["board"]}, sub_board("board", phase_permutations=permutations))
     )
 
 

@@ -59,9 +59,7 @@ def test_ratings_out_of_range(device: Any, field: str, value: float, message: st
 
 
 def test_efficiency_of_one_is_allowed() -> None:
-    assert parse_site_configuration(
-        _site({**battery(), "charging_efficiency": 1, "discharging_efficiency": 1})
-    )
+    assert parse_site_configuration(_site({**battery(), "charging_efficiency": 1, "discharging_efficiency": 1}))
 
 
 @pytest.mark.parametrize(("field", "value"), [("charging_priority", 2.5), ("charging_priority", "5")])
@@ -84,9 +82,7 @@ def test_should_be_aggregated_must_be_a_boolean() -> None:
 
 
 def _mapping(pins: list[Any], phases: list[Any]) -> list[Issue]:
-    return issues_of(
-        _site({**charging_pole(), "pin_to_phase_mapping": {"pin_list": pins, "phase_list": phases}})
-    )
+    return issues_of(_site({**charging_pole(), "pin_to_phase_mapping": {"pin_list": pins, "phase_list": phases}}))
 
 
 MAPPING = "device_list[0].pin_to_phase_mapping"

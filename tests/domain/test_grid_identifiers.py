@@ -57,9 +57,7 @@ def test_spaces_and_case_are_normalized_before_checking() -> None:
         ("ES", "ES0021000000000000CR0F", "CUPS control letters should be RC"),
     ],
 )
-def test_wrong_check_character_is_refused_naming_the_rule(
-    country: str, identifier: str, message: str
-) -> None:
+def test_wrong_check_character_is_refused_naming_the_rule(country: str, identifier: str, message: str) -> None:
     [issue] = validate_grid_identifier(country, identifier, "supplyPoints[0].gridIdentifier")
     assert issue.code is ErrorCode.INVALID_CHECK_DIGIT
     assert issue.field == "supplyPoints[0].gridIdentifier"

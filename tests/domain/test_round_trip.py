@@ -43,9 +43,7 @@ def _collector(draw: st.DrawFn, name: str, parent: dict[str, Any] | None) -> dic
     if draw(st.booleans()):
         collector["nb_of_phases"] = 1 if single else 3
     if single and parent is not None:
-        collector["phase"] = (
-            parent.get("phase", "L1") if parent["1P_3P"] == "1P" else draw(st.sampled_from(PHASES))
-        )
+        collector["phase"] = parent.get("phase", "L1") if parent["1P_3P"] == "1P" else draw(st.sampled_from(PHASES))
     elif single and draw(st.booleans()):
         collector["phase"] = draw(st.sampled_from(PHASES))
     if not single and parent is not None and draw(st.booleans()):
@@ -55,17 +53,11 @@ def _collector(draw: st.DrawFn, name: str, parent: dict[str, Any] | None) -> dic
 
 def _policy(draw: st.DrawFn) -> dict[str, Any]:
     if draw(st.booleans()):
-        offsets = st.integers(min_value=-12 * 60, max_value=14 * 60).map(
-            lambda m: timezone(timedelta(minutes=m))
-        )
-        instants = st.datetimes(
-            min_value=datetime(2020, 1, 1), max_value=datetime(2040, 1, 1), timezones=offsets
-        )
+        offsets = st.integers(min_value=-12 * 60, max_value=14 * 60).map(lambda m: timezone(timedelta(minutes=m)))
+        instants = st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2040, 1, 1), timezones=offsets)
         schedule: dict[str, Any] = {
             "frequency": "once",
-            "date_times": [
-                instant.isoformat() for instant in draw(st.lists(instants, min_size=1, max_size=3))
-            ],
+            "date_times": [instant.isoformat() for instant in draw(st.lists(instants, min_size=1, max_size=3))],
         }
     else:
         schedule = {
@@ -156,9 +148,7 @@ def test_valid_site_round_trips_through_its_document(document: Document) -> None
     again = parse_site_configuration(written)
     assert again == config
     assert again.to_document() == written
-    assert [collector.parent for collector in again.collector_list] == [
-        c.parent for c in config.collector_list
-    ]
+    assert [collector.parent for collector in again.collector_list] == [c.parent for c in config.collector_list]
 
 
 @given(valid_sites())

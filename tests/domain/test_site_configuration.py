@@ -112,9 +112,7 @@ def test_parent_and_phase_voltage_are_derived() -> None:
 
 def test_phase_permutations_map_child_phases_to_parent_phases() -> None:
     rotated = sub_board("rotated", phase_permutations={"L1": "L2", "L2": "L3", "L3": "L1"})
-    config = parse_site_configuration(
-        {"collector_list": [{**main_collector(), "children": ["rotated"]}, rotated]}
-    )
+    config = parse_site_configuration({"collector_list": [{**main_collector(), "children": ["rotated"]}, rotated]})
     child = config.collector("rotated")
     assert [child.parent_phase(phase) for phase in child.phases] == ["L2", "L3", "L1"]
     assert config.collector("main_collector").parent_phase("L3") == "L3"
@@ -126,9 +124,7 @@ def test_children_may_be_nested_collector_objects() -> None:
             {
                 **main_collector(),
                 "children": [
-                    sub_board(
-                        "board", children=[{"name": "socket", "line_current": 16, "phase_voltage": 230}]
-                    ),
+                    sub_board("board", children=[{"name": "socket", "line_current": 16, "phase_voltage": 230}]),
                     "garage",
                 ],
             },
@@ -231,9 +227,7 @@ def test_every_field_issue_is_reported_at_once(document: Document) -> None:
         ),
     ],
 )
-def test_malformed_documents_are_refused(
-    document: object, expected: tuple[ErrorCode, str | None, str]
-) -> None:
+def test_malformed_documents_are_refused(document: object, expected: tuple[ErrorCode, str | None, str]) -> None:
     with pytest.raises(ValidationFailed) as failure:
         parse_site_configuration(document)
     assert [(issue.code, issue.field, issue.message) for issue in failure.value.issues] == [expected]

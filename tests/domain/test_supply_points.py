@@ -14,9 +14,7 @@ ALLOWED = [("bidirectional",), ("offtake",), ("offtake", "injection"), ("injecti
 
 def _points(directions: tuple[str, ...]) -> list[tuple[str, str]]:
     """Distinct valid Belgian EANs, one per direction."""
-    return [
-        (make_valid_identifier("BE", f"541448820044159{index:02d}"), d) for index, d in enumerate(directions)
-    ]
+    return [(make_valid_identifier("BE", f"541448820044159{index:02d}"), d) for index, d in enumerate(directions)]
 
 
 @pytest.mark.parametrize("directions", ALLOWED)

@@ -99,9 +99,7 @@ def test_child_of_two_parents() -> None:
 
 
 def test_child_listed_twice_by_one_parent() -> None:
-    assert codes_at(_tree(_root("a", "a"), sub_board("a"))) == {
-        (ErrorCode.DUPLICATE, "collector_list[0].children[1]")
-    }
+    assert codes_at(_tree(_root("a", "a"), sub_board("a"))) == {(ErrorCode.DUPLICATE, "collector_list[0].children[1]")}
 
 
 def test_duplicate_collector_names() -> None:
@@ -146,18 +144,12 @@ def test_single_phase_child_on_a_phase_its_single_phase_parent_lacks() -> None:
 
 
 def test_single_phase_root_may_omit_or_name_its_phase() -> None:
-    assert parse_site_configuration(
-        _tree(_single_phase("house", children=["room"]), _single_phase("room", "L1"))
-    )
-    assert parse_site_configuration(
-        _tree(_single_phase("house", "L3", children=["room"]), _single_phase("room", "L3"))
-    )
+    assert parse_site_configuration(_tree(_single_phase("house", children=["room"]), _single_phase("room", "L1")))
+    assert parse_site_configuration(_tree(_single_phase("house", "L3", children=["room"]), _single_phase("room", "L3")))
 
 
 def test_three_phase_child_of_a_single_phase_collector() -> None:
-    assert issues_of(
-        _tree(_root("house"), _single_phase("house", "L1", children=["board"]), sub_board("board"))
-    ) == [
+    assert issues_of(_tree(_root("house"), _single_phase("house", "L1", children=["board"]), sub_board("board"))) == [
         Issue(
             ErrorCode.INVALID,
             "collector_list[2].1P_3P",
@@ -196,9 +188,7 @@ def test_pole_phase_not_on_its_collector() -> None:
 
 
 def test_three_pin_pole_on_a_single_phase_collector() -> None:
-    site = _tree(
-        _single_phase("house"), devices=[_pole("house", ["pin1", "pin2", "pin3"], ["L1", "L2", "L3"])]
-    )
+    site = _tree(_single_phase("house"), devices=[_pole("house", ["pin1", "pin2", "pin3"], ["L1", "L2", "L3"])])
     assert codes_at(site) == {
         (ErrorCode.INVALID, "device_list[0].pin_to_phase_mapping.pin_list"),
         (ErrorCode.UNKNOWN_REFERENCE, "device_list[0].pin_to_phase_mapping.phase_list[1]"),
@@ -207,9 +197,7 @@ def test_three_pin_pole_on_a_single_phase_collector() -> None:
 
 
 def test_three_phase_devices_without_pins_may_hang_on_a_single_phase_collector() -> None:
-    assert parse_site_configuration(
-        _tree(_single_phase("house"), devices=[{**pv_forecast(), "collector": "house"}])
-    )
+    assert parse_site_configuration(_tree(_single_phase("house"), devices=[{**pv_forecast(), "collector": "house"}]))
 
 
 def test_all_tree_issues_are_reported_together() -> None:
