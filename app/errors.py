@@ -50,7 +50,7 @@ class PhasewiseError(Exception):
         self.message = message
 
     @property
-    def extensions(self) -> dict[str, str]:
+    def extensions(self) -> dict[str, object]:
         """GraphQL copies this into the error's `extensions`, so clients can branch on `code`."""
         return {"code": self.code.value}
 
@@ -63,6 +63,15 @@ class ValidationFailed(PhasewiseError):
             raise ValueError("ValidationFailed needs at least one issue")
         super().__init__("; ".join(f"{i.field or 'input'}: {i.message}" for i in issues))
         self.issues = issues
+
+    @property
+    def extensions(self) -> dict[str, object]:
+        """Outside a mutation payload (e.g. a query's arguments): the first issue's code and every issue."""
+        return {
+            "code": self.issues[0].code.value,
+            "field": self.issues[0].field,
+            "issues": [{"code": i.code.value, "field": i.field, "message": i.message} for i in self.issues],
+        }
 
     @classmethod
     def one(cls, code: ErrorCode, field: str | None, message: str) -> ValidationFailed:

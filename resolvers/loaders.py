@@ -12,17 +12,20 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, FromClause, Row, Table, false, func, literal_column, or_, select
+from sqlalchemy import ARRAY, ColumnElement, FromClause, Row, Table, cast, false, func, literal_column, or_, select, true
+from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from strawberry.dataloader import DataLoader
 
 from app.auth import Principal
 from app.database import Database
 from app.models import (
     Account,
+    DeviceConstraint,
+    Measurement,
     ApiKey,
     Cluster,
     ClusterDevice,
@@ -38,6 +41,7 @@ from app.models import (
     UpstreamSite,
     User,
 )
+from app.services.aggregation import DeviceBucket, Period, SystemBucket, device_buckets, system_buckets
 from resolvers.connection import Page, Window
 
 RowT = Row[Any]
@@ -47,6 +51,12 @@ RowT = Row[Any]
 class ChildKey:
     parent_id: uuid.UUID
     window: Window
+
+
+@dataclass(frozen=True)
+class PeriodKey:
+    owner_id: uuid.UUID
+    period: Period
 
 
 def table_of(model: Any) -> Table:
@@ -72,6 +82,7 @@ class Loaders:
         self.contract = self._by_id(Contract)
         self.collector = self._by_id(Collector)
         self.device = self._by_id(Device)
+        self.constraint = self._by_id(DeviceConstraint)
 
         self.gateway_by_system = self._one_by(Gateway, Gateway.system_id)
         self.main_collector_by_site = self._one_by(Collector, Collector.site_id, Collector.parent_id.is_(None))
@@ -96,6 +107,30 @@ class Loaders:
         self.devices_by_collector = self._paged(Device, Device.collector_id, [Device.position, Device.name])
         self.clusters_by_parent = self._paged(Cluster, Cluster.parent_id, [Cluster.name])
         self.contracts_by_upstream_site = self._paged(Contract, Contract.upstream_site_id, [Contract.start_at])
+        live = DeviceConstraint.invalid_at > func.now()
+        by_priority = [DeviceConstraint.priority.desc(), DeviceConstraint.created_at.desc()]
+        self.constraints_by_device = self._paged(DeviceConstraint, DeviceConstraint.device_id, by_priority, live)
+        self.constraints_by_cluster = self._paged(
+            DeviceConstraint,
+            ClusterDevice.cluster_id,
+            by_priority,
+            live,
+            source=table_of(DeviceConstraint).join(
+                table_of(ClusterDevice), ClusterDevice.device_id == DeviceConstraint.device_id
+            ),
+        )
+        self.live_constraints_by_device = self._all_by(DeviceConstraint, DeviceConstraint.device_id, by_priority, live)
+        self.all_devices_by_system = self._all_by(Device, Device.system_id, [Device.name])
+        self.all_systems_by_pool = self._all_by(
+            System,
+            SystemPoolMember.pool_id,
+            [System.name],
+            source=table_of(System).join(table_of(SystemPoolMember), SystemPoolMember.system_id == System.id),
+        )
+        self.latest_measurement_by_device = DataLoader(self._load_latest_measurements)
+        self.device_measurements = self._per_period(self._device_buckets)
+        self.system_measurements = self._per_period(self._system_buckets)
+        self.pool_measurements = self._per_period(self._pool_buckets)
         self.devices_by_cluster = self._paged(
             Device,
             ClusterDevice.cluster_id,
@@ -164,12 +199,23 @@ class Loaders:
 
         return DataLoader(load)
 
-    def _all_by(self, model: Any, key: Any, order_by: Sequence[Any]) -> DataLoader[uuid.UUID, list[RowT]]:
+    def _all_by(
+        self,
+        model: Any,
+        key: Any,
+        order_by: Sequence[Any],
+        *conditions: ColumnElement[bool],
+        source: FromClause | None = None,
+    ) -> DataLoader[uuid.UUID, list[RowT]]:
+        """Every child of each parent (for small, bounded lists that are summed rather than paged)."""
         table = table_of(model)
 
         async def load(keys: list[uuid.UUID]) -> list[list[RowT]]:
             rows = await self._db.fetch(
-                select(table, key.label("pw_key")).where(key.in_(keys), self.owned(model)).order_by(*order_by)
+                select(table, key.label("pw_key"))
+                .select_from(source if source is not None else table)
+                .where(key.in_(keys), self.owned(model), *conditions)
+                .order_by(*order_by)
             )
             grouped: dict[uuid.UUID, list[RowT]] = defaultdict(list)
             for row in rows:
@@ -236,6 +282,44 @@ class Loaders:
         )
         found = {row.id: row.status for row in rows}
         return [found.get(i) for i in site_ids]
+
+    def _per_period(self, load_group: Callable[[Period, list[uuid.UUID]], Awaitable[dict[uuid.UUID, Any]]]) -> DataLoader[PeriodKey, Any]:
+        """Aggregations: one statement per distinct period asked for at this level of the query."""
+
+        async def load(keys: list[PeriodKey]) -> list[Any]:
+            by_period: dict[Period, list[uuid.UUID]] = defaultdict(list)
+            for key in keys:
+                by_period[key.period].append(key.owner_id)
+            found: dict[PeriodKey, Any] = {}
+            for period, owners in by_period.items():
+                for owner, value in (await load_group(period, owners)).items():
+                    found[PeriodKey(owner, period)] = value
+            return [found[key] for key in keys]
+
+        return DataLoader(load, cache_key_fn=lambda key: key)
+
+    async def _device_buckets(self, period: Period, ids: list[uuid.UUID]) -> dict[uuid.UUID, list[DeviceBucket]]:
+        return await device_buckets(self._db.engine, period, ids)
+
+    async def _system_buckets(self, period: Period, ids: list[uuid.UUID]) -> dict[uuid.UUID, list[SystemBucket]]:
+        return await system_buckets(self._db.engine, period, ids)
+
+    async def _pool_buckets(self, period: Period, ids: list[uuid.UUID]) -> dict[uuid.UUID, list[SystemBucket]]:
+        return await system_buckets(self._db.engine, period, ids, pools=True)
+
+    async def _load_latest_measurements(self, device_ids: list[uuid.UUID]) -> list[RowT | None]:
+        """The newest point per device: one index probe per device (LATERAL ... LIMIT 1), in one statement."""
+        ids = select(func.unnest(cast(device_ids, ARRAY(PG_UUID(as_uuid=True)))).label("id")).subquery()
+        newest = (
+            select(Measurement)
+            .where(Measurement.device_id == ids.c.id)
+            .order_by(Measurement.ts.desc())
+            .limit(1)
+            .lateral()
+        )
+        rows = await self._db.fetch(select(newest).select_from(ids.join(newest, true())))
+        found = {row.device_id: row for row in rows}
+        return [found.get(i) for i in device_ids]
 
     async def _load_device_counts(self, site_ids: list[uuid.UUID]) -> list[dict[str, int]]:
         rows = await self._db.fetch(

@@ -3,11 +3,12 @@
 import strawberry
 
 from resolvers.mutations.accounts import AccountMutations
+from resolvers.mutations.measurements import MeasurementMutations
 from resolvers.mutations.sites import SiteMutations
 from resolvers.mutations.systems import SystemMutations
 from resolvers.mutations.topology import TopologyMutations
 
 
 @strawberry.type
-class Mutation(AccountMutations, SystemMutations, SiteMutations, TopologyMutations):
+class Mutation(AccountMutations, SystemMutations, SiteMutations, TopologyMutations, MeasurementMutations):
     pass

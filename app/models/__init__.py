@@ -1,7 +1,9 @@
 """The database tables. Importing this package registers every table on `SQLModel.metadata`."""
 
 from app.models.accounts import Account, ApiKey, User
+from app.models.constraints import DeviceConstraint
 from app.models.inventory import Cluster, ClusterDevice, Gateway, System, SystemPool, SystemPoolMember
+from app.models.measurements import Measurement, MeasurementSlot
 from app.models.sites import Contract, Site, SupplyPoint, UpstreamSite
 from app.models.topology import Collector, Device
 
@@ -13,7 +15,10 @@ __all__ = [
     "Collector",
     "Contract",
     "Device",
+    "DeviceConstraint",
     "Gateway",
+    "Measurement",
+    "MeasurementSlot",
     "Site",
     "SupplyPoint",
     "System",

@@ -12,6 +12,7 @@ from resolvers.context import Info
 from resolvers.types.node import First, LoadedNode, paged, related
 
 if TYPE_CHECKING:
+    from resolvers.types.constraint import Constraint
     from resolvers.types.device import Device
     from resolvers.types.system import System
 
@@ -59,3 +60,11 @@ class Cluster(LoadedNode):
         from resolvers.types.device import device_from_row
 
         return await paged(info, info.context.loaders.devices_by_cluster, self.pk, first, after, device_from_row)
+
+    @strawberry.field(description="The live constraints of the devices in this cluster, highest priority first.")
+    async def constraints(
+        self, info: Info, first: First = None, after: str | None = None
+    ) -> Connection[Annotated[Constraint, strawberry.lazy("resolvers.types.constraint")]]:
+        from resolvers.types.constraint import Constraint
+
+        return await paged(info, info.context.loaders.constraints_by_cluster, self.pk, first, after, Constraint.from_row)

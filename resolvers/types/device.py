@@ -10,11 +10,17 @@ import strawberry
 from strawberry import Private, relay
 
 from app.vocabulary import DeviceType, ForecastType, Phase, Pin, PolicyFrequency
+from app.services.aggregation import Period, Resolution
+from resolvers.connection import Connection
 from resolvers.context import Info
-from resolvers.types.node import LoadedNode, related
+from resolvers.loaders import PeriodKey
+from resolvers.types.measurement import DeviceMeasurement, RawMeasurement
+from resolvers.types.node import First, LoadedNode, paged, related
 
 if TYPE_CHECKING:
     from resolvers.types.collector import Collector
+    from resolvers.types.constraint import Constraint
+    from resolvers.types.flexibility import Flexibility
     from resolvers.types.site import Site
     from resolvers.types.system import System
 
@@ -67,6 +73,36 @@ class Device(LoadedNode):
         from resolvers.types.system import System
 
         return await related(info.context.loaders.system, self.system_id, System.from_row)
+
+    @strawberry.field(description="Aggregated measurements; the timezone defaults to the site's.")
+    async def measurements(
+        self, info: Info, resolution: Resolution, from_: Annotated[datetime, strawberry.argument(name="from")],
+        to: datetime, timezone: str | None = None,
+    ) -> list[DeviceMeasurement]:
+        period = Period(resolution, from_, to, timezone)
+        period.check()
+        buckets = await info.context.loaders.device_measurements.load(PeriodKey(uuid.UUID(self.id), period))
+        return [DeviceMeasurement.of(b, resolution) for b in buckets]
+
+    @strawberry.field(description="The newest point the device reported.")
+    async def latest_measurement(self, info: Info) -> RawMeasurement | None:
+        row = await info.context.loaders.latest_measurement_by_device.load(uuid.UUID(self.id))
+        return None if row is None else RawMeasurement.from_row(row)
+
+    @strawberry.field(description="The live constraints, highest priority first.")
+    async def constraints(
+        self, info: Info, first: First = None, after: str | None = None
+    ) -> Connection[Annotated[Constraint, strawberry.lazy("resolvers.types.constraint")]]:
+        from resolvers.types.constraint import Constraint
+
+        return await paged(info, info.context.loaders.constraints_by_device, uuid.UUID(self.id), first, after, Constraint.from_row)
+
+    @strawberry.field
+    async def flexibility(self, info: Info) -> Annotated[Flexibility, strawberry.lazy("resolvers.types.flexibility")]:
+        from resolvers.types.flexibility import device_flexibility
+
+        row = await info.context.loaders.device.load(uuid.UUID(self.id))
+        return await device_flexibility(info, row)
 
 
 @strawberry.type(description="Which connector pin lands on which phase of the pole's collector.")

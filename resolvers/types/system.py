@@ -1,12 +1,16 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry import Private, relay
 
+from app.services.aggregation import Period, Resolution
+from resolvers.loaders import PeriodKey
+from resolvers.types.flexibility import AggregateFlexibility, aggregate_flexibility
+from resolvers.types.measurement import LiveFlows, SystemMeasurement, live_flows
 from resolvers.connection import Connection
 from resolvers.context import Info
 from resolvers.types.node import First, LoadedNode, paged, related
@@ -77,3 +81,29 @@ class System(LoadedNode):
         from resolvers.types.pool import SystemPool
 
         return await paged(info, info.context.loaders.pools_by_system, self.pk, first, after, SystemPool.from_row)
+
+    @strawberry.field(description="Combined flows per bucket; the timezone defaults to its first site's.")
+    async def measurements(
+        self,
+        info: Info,
+        resolution: Resolution,
+        from_: Annotated[datetime, strawberry.argument(name="from")],
+        to: datetime,
+        timezone: str | None = None,
+    ) -> list[SystemMeasurement]:
+        period = Period(resolution, from_, to, timezone)
+        period.check()
+        buckets = await info.context.loaders.system_measurements.load(PeriodKey(self.pk, period))
+        return [SystemMeasurement.of(b, resolution) for b in buckets]
+
+    @strawberry.field(description="The sum of its devices' flexibilities.")
+    async def flexibility(self, info: Info) -> AggregateFlexibility:
+        devices = await info.context.loaders.all_devices_by_system.load(self.pk)
+        return await aggregate_flexibility(info, devices)
+
+    @strawberry.field(description="Current flows from the devices' latest points.")
+    async def live(self, info: Info) -> LiveFlows:
+        loaders = info.context.loaders
+        devices = await loaders.all_devices_by_system.load(self.pk)
+        latest = await loaders.latest_measurement_by_device.load_many([d.id for d in devices])
+        return live_flows(devices, latest, datetime.now(UTC))

@@ -1,0 +1,77 @@
+"""Setting and removing device constraints (OPERATOR work, in the caller's subtree)."""
+
+from __future__ import annotations
+
+import math
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth import Principal, Role
+from app.errors import ErrorCode, Issue
+from app.models import Device, DeviceConstraint
+from app.services.common import get_owned, raise_if
+
+MAX_PRIORITY = 2_147_483_647
+MAX_LIFETIME = timedelta(hours=25)
+
+
+def _issues(
+    minimum: float | None, maximum: float | None, active: float | None, priority: int, invalid_at: datetime
+) -> list[Issue | None]:
+    now = datetime.now(UTC)
+    issues: list[Issue | None] = []
+    if minimum is None and maximum is None and active is None:
+        issues.append(
+            Issue(ErrorCode.REQUIRED, None, "set at least one of minActivePower, maxActivePower, activePower")
+        )
+    for field, value in (("minActivePower", minimum), ("maxActivePower", maximum), ("activePower", active)):
+        if value is not None and not math.isfinite(value):
+            issues.append(Issue(ErrorCode.INVALID, field, "must be a finite number of W"))
+    if minimum is not None and maximum is not None and minimum > maximum:
+        issues.append(Issue(ErrorCode.OUT_OF_RANGE, "maxActivePower", "must be at least minActivePower"))
+    if not 0 <= priority <= MAX_PRIORITY:
+        issues.append(Issue(ErrorCode.OUT_OF_RANGE, "priority", f"must be between 0 and {MAX_PRIORITY}"))
+    if invalid_at.tzinfo is None:
+        issues.append(Issue(ErrorCode.INVALID_FORMAT, "invalidAt", "needs a timezone offset"))
+    elif invalid_at <= now:
+        issues.append(Issue(ErrorCode.OUT_OF_RANGE, "invalidAt", "must lie in the future"))
+    elif invalid_at > now + MAX_LIFETIME:
+        issues.append(Issue(ErrorCode.OUT_OF_RANGE, "invalidAt", "must lie at most 25 h ahead"))
+    return issues
+
+
+async def set_constraint(
+    session: AsyncSession,
+    caller: Principal,
+    device_id: uuid.UUID,
+    *,
+    min_active_power: float | None,
+    max_active_power: float | None,
+    active_power: float | None,
+    priority: int,
+    invalid_at: datetime,
+) -> DeviceConstraint:
+    caller.require(Role.OPERATOR)
+    device = await get_owned(session, caller, Device, device_id)
+    raise_if(_issues(min_active_power, max_active_power, active_power, priority, invalid_at))
+    constraint = DeviceConstraint(
+        account_id=device.account_id,
+        device_id=device.id,
+        min_active_power=min_active_power,
+        max_active_power=max_active_power,
+        active_power=active_power,
+        priority=priority,
+        invalid_at=invalid_at,
+        emitter=f"{caller.kind}:{caller.id}",
+    )
+    session.add(constraint)
+    await session.flush()
+    return constraint
+
+
+async def remove_constraint(session: AsyncSession, caller: Principal, constraint_id: uuid.UUID) -> None:
+    caller.require(Role.OPERATOR)
+    await session.delete(await get_owned(session, caller, DeviceConstraint, constraint_id, lock=True))
+    await session.flush()

@@ -1,0 +1,112 @@
+"""The `MeasurementPoint` input: a JSON object per point, validated by pydantic.
+
+A scalar rather than a GraphQL input object because GraphQL's own coercion of 10,000 input objects
+takes ~0.65 s on this machine, against ~0.03 s for pydantic; the shape is documented in the scalar's
+description and every refusal still names the point's index and field."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Literal, NewType
+
+import strawberry
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
+from strawberry.relay import GlobalID
+
+from app.domain.pydantic_issues import format_path, issues_from_validation_error
+from app.errors import ErrorCode, Issue, ValidationFailed
+from app.services.measurements import IngestPoint, PinReading
+
+MeasurementPoint = NewType("MeasurementPoint", object)
+MEASUREMENT_POINT = strawberry.scalar(
+    name="MeasurementPoint",
+    description=(
+        "One point of a device, Pleevi's measurement payload as JSON: "
+        "{deviceId: ID | (siteId: ID, assetName: String), timestamp: DateTime (with offset), "
+        "powerValue: W, energyValue: Wh meter reading (>= 0), currentStateOfCharge: % (0..100), "
+        "pins: [{pin: pin1|pin2|pin3, currentValue: A, voltageValue: V, powerValue: W}]}; "
+        "at least one value. Consumption and charging are positive."
+    ),
+    serialize=lambda value: value,
+    parse_value=lambda value: value,
+)
+
+Finite = Annotated[float, Field(allow_inf_nan=False)]
+DEVICE_TYPES = ("ChargingPole", "ForecastedSeries", "Battery")
+
+
+class _Pin(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    pin: Literal["pin1", "pin2", "pin3"]
+    currentValue: Finite | None = None
+    voltageValue: Finite | None = None
+    powerValue: Finite | None = None
+
+
+class _Point(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    deviceId: str | None = None
+    siteId: str | None = None
+    assetName: str | None = None
+    timestamp: AwareDatetime
+    powerValue: Finite | None = None
+    energyValue: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
+    currentStateOfCharge: Annotated[float, Field(ge=0, le=100)] | None = None
+    pins: list[_Pin] | None = None
+
+    @model_validator(mode="after")
+    def _names_a_device_and_a_value(self) -> _Point:
+        if (self.deviceId is None) == (self.siteId is None or self.assetName is None):
+            raise ValueError("name the device by deviceId, or by siteId and assetName (not both)")
+        if self.powerValue is None and self.energyValue is None and self.currentStateOfCharge is None and not self.pins:
+            raise ValueError("carries no value")
+        return self
+
+
+_POINTS = TypeAdapter(list[_Point])
+
+
+def _node_id(value: str, types: tuple[str, ...], field: str) -> uuid.UUID | Issue:
+    try:
+        global_id = GlobalID.from_id(value)
+        if global_id.type_name in types:
+            return uuid.UUID(global_id.node_id)
+    except (ValueError, TypeError):
+        pass
+    return Issue(ErrorCode.INVALID, field, f"must be the id of a {' or '.join(types)}")
+
+
+def parse_points(raw: list[object]) -> list[IngestPoint]:
+    """Every problem of the batch at once (the first 20), each at `points[i].field`."""
+    try:
+        points = _POINTS.validate_python(raw)
+    except ValidationError as exc:
+        issues = issues_from_validation_error(exc, raw, to_path=lambda loc: format_path(("points", *loc)))
+        raise ValidationFailed(issues[:20]) from exc
+    parsed, issues = [], []
+    for index, p in enumerate(points):
+        device = _node_id(p.deviceId, DEVICE_TYPES, f"points[{index}].deviceId") if p.deviceId else None
+        site = _node_id(p.siteId, ("Site",), f"points[{index}].siteId") if p.siteId else None
+        for value in (device, site):
+            if isinstance(value, Issue):
+                issues.append(value)
+        if issues:
+            continue
+        parsed.append(
+            IngestPoint(
+                timestamp=p.timestamp,
+                device_id=device,  # type: ignore[arg-type]
+                site_id=site,  # type: ignore[arg-type]
+                asset_name=p.assetName,
+                power_w=p.powerValue,
+                energy_wh=p.energyValue,
+                soc=p.currentStateOfCharge,
+                pins=tuple(PinReading(x.pin, x.currentValue, x.voltageValue, x.powerValue) for x in p.pins or ()),
+            )
+        )
+    if issues:
+        raise ValidationFailed(issues[:20])
+    return parsed
+

@@ -1,0 +1,100 @@
+"""Flexibility (gridX): the latest measurement, the bounds the live constraints resolve to, the set point."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from datetime import UTC, datetime
+from typing import Any
+
+import strawberry
+
+from app.domain.flexibility import Bound, physical_limits, resolve
+from app.vocabulary import DeviceType
+from resolvers.context import Info
+from resolvers.types.constraint import Constraint, constraint_view
+
+
+@strawberry.type(description="A device's operating boundary now; read only. Powers in W, consumption positive.")
+class Flexibility:
+    active_power: float | None = strawberry.field(description="The latest measured power.")
+    state_of_charge: float | None = strawberry.field(description="The latest measured state of charge, %.")
+    min_active_power: float
+    max_active_power: float
+    set_point: float | None = strawberry.field(description="The winning set point, held within the bounds.")
+    updated_at: datetime | None = strawberry.field(description="The newest measurement or constraint behind it.")
+    invalid_at: datetime | None = strawberry.field(description="When it changes by itself: the first expiry.")
+    min_active_power_decided_by: Constraint | None = strawberry.field(description="Null: the physical limit.")
+    max_active_power_decided_by: Constraint | None = strawberry.field(description="Null: the physical limit.")
+    set_point_decided_by: Constraint | None
+
+
+@strawberry.type(description="The sum of the flexibilities of a system's (or pool's) devices, W.")
+class AggregateFlexibility:
+    min_active_power: float
+    max_active_power: float
+    active_power: float = strawberry.field(description="Sum of the latest measured powers.")
+    set_point: float | None = strawberry.field(description="Sum of the set points, null when no device has one.")
+    devices: int
+
+
+def _phase_voltage(collector: Any) -> float | None:
+    if collector is None:
+        return None
+    if collector.phase_voltage:
+        return collector.phase_voltage
+    if collector.line_voltage:
+        return collector.line_voltage / math.sqrt(3) if collector.phase_type == "3P" else collector.line_voltage
+    return None
+
+
+async def device_flexibility(info: Info, device: Any) -> Flexibility:
+    loaders = info.context.loaders
+    collector, constraint_rows, latest = await asyncio.gather(
+        loaders.collector.load(device.collector_id) if device.collector_id else asyncio.sleep(0, None),
+        loaders.live_constraints_by_device.load(device.id),
+        loaders.latest_measurement_by_device.load(device.id),
+    )
+    phases = len(device.pin_list) if device.type == DeviceType.CHARGING_POLE.value else collector.nb_of_phases if collector else 3
+    physical = physical_limits(
+        device.type,
+        line_current=device.line_current,
+        phase_voltage=_phase_voltage(collector),
+        phase_count=phases,
+        forecast_type=device.forecast_type,
+        max_charging_power=device.maximum_charging_power,
+        max_discharging_power=device.maximum_discharging_power,
+    )
+    resolved = resolve(physical, [constraint_view(c) for c in constraint_rows], datetime.now(UTC))
+    emitters = {c.id: c.emitter for c in constraint_rows}
+
+    def decider(bound: Bound | None) -> Constraint | None:
+        if bound is None or bound.decided_by is None:
+            return None
+        return Constraint.from_view(bound.decided_by, device.id, emitters[bound.decided_by.id])
+
+    stamps = [c.created_at for c in constraint_rows] + ([latest.ts] if latest else [])
+    return Flexibility(
+        active_power=latest.power_w if latest else None,
+        state_of_charge=latest.soc if latest else None,
+        min_active_power=resolved.minimum.value,
+        max_active_power=resolved.maximum.value,
+        set_point=resolved.set_point.value if resolved.set_point else None,
+        updated_at=max(stamps, default=None),
+        invalid_at=resolved.invalid_at,
+        min_active_power_decided_by=decider(resolved.minimum),
+        max_active_power_decided_by=decider(resolved.maximum),
+        set_point_decided_by=decider(resolved.set_point),
+    )
+
+
+async def aggregate_flexibility(info: Info, devices: list[Any]) -> AggregateFlexibility:
+    parts = await asyncio.gather(*(device_flexibility(info, d) for d in devices))
+    set_points = [p.set_point for p in parts if p.set_point is not None]
+    return AggregateFlexibility(
+        min_active_power=sum(p.min_active_power for p in parts),
+        max_active_power=sum(p.max_active_power for p in parts),
+        active_power=sum(p.active_power or 0.0 for p in parts),
+        set_point=sum(set_points) if set_points else None,
+        devices=len(parts),
+    )
