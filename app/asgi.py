@@ -48,6 +48,9 @@ class PhasewiseGraphQL(GraphQL[Context, None]):
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
 
+    def decode_json(self, data: str | bytes) -> object:
+        return orjson.loads(data)
+
 
 def create_app(settings: Settings | None = None, database_url: str | None = None) -> Starlette:
     """The app for one process; the database is migrated when it starts."""

@@ -12,31 +12,26 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import socket
-import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from datetime import timedelta
 from pathlib import Path
 
-import asyncpg
-import httpx
 from sqlalchemy import event
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from app.auth import Role, issue_token  # noqa: E402
 from app.bootstrap import ensure_user, operator_of, top_account  # noqa: E402
-from app.database import Database, asyncpg_url, server_url, start_embedded_postgres  # noqa: E402
+from app.database import Database  # noqa: E402
 from app.domain.grid_identifiers import make_valid_identifier  # noqa: E402
-from app.migrate import migrate  # noqa: E402
 from app.services.sites import LocationInput, SupplyPointInput, create_site  # noqa: E402
 from app.services.systems import create_system  # noqa: E402
 from app.services.topology import apply_site_configuration  # noqa: E402
 from app.settings import Settings  # noqa: E402
 from app.vocabulary import SupplyDirection  # noqa: E402
+from bench.harness import JWT_SECRET, bench_database, percentile, server  # noqa: E402
 
 QUERY = """
 query { viewer { account { name systems(first: 100) { totalCount nodes {
@@ -159,11 +154,6 @@ async def seed(db: Database, systems: int, devices: int) -> uuid.UUID:
     return user.id
 
 
-def percentile(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
 async def strawberry_alone(
     db: Database, settings: Settings, user_id: uuid.UUID, runs: int
 ) -> tuple[list[float], int, int]:
@@ -193,12 +183,6 @@ async def strawberry_alone(
     return timings, len(statements), devices
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--systems", type=int, default=100)
@@ -206,79 +190,32 @@ async def main() -> None:
     parser.add_argument("--requests", type=int, default=60)
     args = parser.parse_args()
 
-    workdir = Path(tempfile.mkdtemp(prefix="phasewise-bench-"))
-    server = (
-        asyncpg_url(os.environ["DATABASE_URL"])
-        if os.environ.get("DATABASE_URL")
-        else start_embedded_postgres(workdir, "postgres")
-    )
-    name = f"bench_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(server_url(server, "postgres").replace("+asyncpg", ""))
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    url = server_url(server, name)
-    settings = Settings(jwt_secret="bench-secret-bench-secret-bench-secret", data_dir=workdir)
-    db = Database(url)
-    await migrate(db.engine)
-    start = time.perf_counter()
-    user_id = await seed(db, args.systems, args.devices)
-    print(f"seeded {args.systems} systems x {args.devices} devices in {time.perf_counter() - start:.1f} s")
-
-    port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "PHASEWISE_JWT_SECRET": settings.jwt_secret,
-        "PHASEWISE_DATA_DIR": str(workdir),
-    }
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "app.asgi:create_app",
-            "--factory",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        env=env,
-    )
-    try:
-        token, _ = issue_token(user_id, settings.jwt_secret, timedelta(hours=1))
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
-            for _ in range(100):
-                try:
-                    if (await client.get("/health")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    await asyncio.sleep(0.1)
-            headers = {"Authorization": f"Bearer {token}"}
-            http_timings = []
-            size = 0
+    async with bench_database() as bench:
+        start = time.perf_counter()
+        user_id = await seed(bench.db, args.systems, args.devices)
+        print(f"seeded {args.systems} systems x {args.devices} devices in {time.perf_counter() - start:.1f} s")
+        token, _ = issue_token(user_id, JWT_SECRET, timedelta(hours=1))
+        headers = {"Authorization": f"Bearer {token}"}
+        http_timings: list[float] = []
+        async with server(bench) as client:
             for i in range(args.requests + 3):
                 begin = time.perf_counter()
                 response = await client.post("/graphql", json={"query": QUERY}, headers=headers)
                 elapsed = time.perf_counter() - begin
-                body = response.json()
-                assert "errors" not in body, body["errors"]
+                assert "errors" not in response.json(), response.text[:500]
                 size = len(response.content)
                 if i >= 3:
                     http_timings.append(elapsed)
-        alone, statements, devices = await strawberry_alone(db, settings, user_id, args.requests)
-    finally:
-        process.terminate()
-        process.wait()
-        await db.dispose()
-        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-        await admin.close()
+        alone, statements, devices = await strawberry_alone(bench.db, bench.settings, user_id, args.requests)
 
     print(f"nested inventory query: {args.systems} systems, {devices} devices, response {size / 1e6:.2f} MB")
     print(
-        f"  over HTTP (uvicorn, 1 worker, PostgreSQL): p50 {percentile(http_timings, 0.5) * 1e3:.0f} ms, p99 {percentile(http_timings, 0.99) * 1e3:.0f} ms  ({len(http_timings)} requests)"
+        f"  over HTTP (uvicorn, 1 worker, PostgreSQL): p50 {percentile(http_timings, 0.5) * 1e3:.0f} ms, "
+        f"p99 {percentile(http_timings, 0.99) * 1e3:.0f} ms  ({len(http_timings)} requests)"
     )
     print(
-        f"  strawberry alone, rows in memory ({statements} SQL statements): p50 {percentile(alone, 0.5) * 1e3:.0f} ms, p99 {percentile(alone, 0.99) * 1e3:.0f} ms"
+        f"  strawberry alone, rows in memory ({statements} SQL statements): p50 {percentile(alone, 0.5) * 1e3:.0f} ms, "
+        f"p99 {percentile(alone, 0.99) * 1e3:.0f} ms"
     )
     print(f"  machine: {os.cpu_count()} cores")
 

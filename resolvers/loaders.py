@@ -16,7 +16,20 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ARRAY, ColumnElement, FromClause, Row, Table, cast, false, func, literal_column, or_, select, true
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    FromClause,
+    Row,
+    Table,
+    cast,
+    false,
+    func,
+    literal_column,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from strawberry.dataloader import DataLoader
 
@@ -24,15 +37,15 @@ from app.auth import Principal
 from app.database import Database
 from app.models import (
     Account,
-    DeviceConstraint,
-    Measurement,
     ApiKey,
     Cluster,
     ClusterDevice,
     Collector,
     Contract,
     Device,
+    DeviceConstraint,
     Gateway,
+    Measurement,
     Site,
     SupplyPoint,
     System,
@@ -283,7 +296,9 @@ class Loaders:
         found = {row.id: row.status for row in rows}
         return [found.get(i) for i in site_ids]
 
-    def _per_period(self, load_group: Callable[[Period, list[uuid.UUID]], Awaitable[dict[uuid.UUID, Any]]]) -> DataLoader[PeriodKey, Any]:
+    def _per_period(
+        self, load_group: Callable[[Period, list[uuid.UUID]], Awaitable[dict[uuid.UUID, Any]]]
+    ) -> DataLoader[PeriodKey, Any]:
         """Aggregations: one statement per distinct period asked for at this level of the query."""
 
         async def load(keys: list[PeriodKey]) -> list[Any]:

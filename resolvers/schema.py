@@ -1,14 +1,14 @@
 """The schema object; `schema.graphql` is exported from it (`phasewise export-schema`)."""
 
 import strawberry
-from strawberry.schema.config import StrawberryConfig
 from strawberry.extensions import QueryDepthLimiter
+from strawberry.schema.config import StrawberryConfig
 
 import resolvers.types.enums  # noqa: F401  (registers the domain enums)
 from app.settings import get_settings
 from resolvers.errors import masking_extension
 from resolvers.mutation import Mutation
-from resolvers.mutations.measurement_points import MEASUREMENT_POINT, MeasurementPoint
+from resolvers.mutations.measurement_points import MEASUREMENT_POINTS, MeasurementPoints
 from resolvers.query import Query
 from resolvers.types.device import Battery, ChargingPole, ForecastedSeries
 
@@ -16,6 +16,6 @@ schema = strawberry.Schema(
     query=Query,
     mutation=Mutation,
     types=[ChargingPole, ForecastedSeries, Battery],
-    config=StrawberryConfig(scalar_map={MeasurementPoint: MEASUREMENT_POINT}),
+    config=StrawberryConfig(scalar_map={MeasurementPoints: MEASUREMENT_POINTS}),
     extensions=[masking_extension, lambda: QueryDepthLimiter(max_depth=get_settings().max_query_depth)],
 )

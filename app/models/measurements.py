@@ -17,9 +17,7 @@ from sqlmodel import Field, SQLModel
 
 
 def _device_key() -> object:
-    return Field(
-        sa_column=Column(UUID(as_uuid=True), ForeignKey("device.id", ondelete="CASCADE"), primary_key=True)
-    )
+    return Field(sa_column=Column(UUID(as_uuid=True), ForeignKey("device.id", ondelete="CASCADE"), primary_key=True))
 
 
 class Measurement(SQLModel, table=True):

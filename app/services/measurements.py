@@ -12,7 +12,6 @@ The rollup's rules (the README repeats them):
 
 from __future__ import annotations
 
-import math
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -67,7 +66,9 @@ async def _resolve_devices(session: AsyncSession, caller: Principal, points: lis
         rows = await session.execute(
             select(Device.site_id, Device.name, Device.id)
             .join(Site, Site.id == Device.site_id)
-            .where(Device.site_id.in_({s for s, _ in by_name}), caller.owns(Device.account_id), Site.deleted_at.is_(None))
+            .where(
+                Device.site_id.in_({s for s, _ in by_name}), caller.owns(Device.account_id), Site.deleted_at.is_(None)
+            )
         )
         named = {(r.site_id, r.name): r.id for r in rows}
     resolved, issues = [], []
@@ -111,8 +112,14 @@ INSERT = text(
     """
 )
 
+LOCK_DEVICES = text(
+    "SELECT pg_advisory_xact_lock(hashtextextended(CAST(d AS text), 0)) FROM unnest(CAST(:d AS uuid[])) AS u(d)"
+)
+
 # Slot of a point at t: the one ending at the first 15-minute boundary >= t.
-SLOT_END = f"date_bin('{SLOT}', {{ts}} - interval '1 microsecond', TIMESTAMPTZ '2000-01-01 00:00+00') + interval '{SLOT}'"
+SLOT_END = (
+    f"date_bin('{SLOT}', {{ts}} - interval '1 microsecond', TIMESTAMPTZ '2000-01-01 00:00+00') + interval '{SLOT}'"
+)
 
 RECOMPUTE = text(
     f"""
@@ -170,12 +177,16 @@ async def ingest(session: AsyncSession, caller: Principal, points: list[IngestPo
         "e": [v.energy_wh for v in values],
         "s": [v.soc for v in values],
     }
+    with_pins = any(v.pins for v in values)
     for prefix, attribute in (("c", "current"), ("v", "voltage"), ("w", "power")):
         for number, pin in enumerate(PINS, start=1):
-            columns[f"{prefix}{number}"] = [_pin_column(v, pin, attribute) for v in values]
+            columns[f"{prefix}{number}"] = [_pin_column(v, pin, attribute) for v in values] if with_pins else []
+    for name in ("p", "e", "s"):
+        if all(value is None for value in columns[name]):
+            columns[name] = []  # unnest pads a shorter array with NULLs: nothing to encode or send
     if keys:
+        # Two batches of one device must not recompute a shared slot without seeing each other's points.
+        await session.execute(LOCK_DEVICES, {"d": sorted({k[0] for k in keys})})
         await session.execute(INSERT, columns)
         await session.execute(RECOMPUTE, {"d": columns["d"], "t": columns["t"]})
     return len(keys)
-
-

@@ -14,7 +14,7 @@ from app.services import constraints, measurements
 from resolvers.context import Info
 from resolvers.errors import UserError
 from resolvers.mutations.base import DeletePayload, delete, mutate, pk
-from resolvers.mutations.measurement_points import MeasurementPoint, parse_points
+from resolvers.mutations.measurement_points import MeasurementPoints, parse_points
 from resolvers.types.constraint import Constraint
 from resolvers.types.device import DEVICE_TYPES
 
@@ -41,7 +41,7 @@ class MeasurementMutations:
             "replaces the earlier point; a refused batch names the point's index and field."
         )
     )
-    async def ingest_measurements(self, info: Info, points: list[MeasurementPoint]) -> IngestPayload:
+    async def ingest_measurements(self, info: Info, points: MeasurementPoints) -> IngestPayload:
         async def work(session: AsyncSession, caller: Principal) -> dict[str, Any]:
             return {"accepted": await measurements.ingest(session, caller, parse_points(points))}
 

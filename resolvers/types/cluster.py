@@ -67,4 +67,6 @@ class Cluster(LoadedNode):
     ) -> Connection[Annotated[Constraint, strawberry.lazy("resolvers.types.constraint")]]:
         from resolvers.types.constraint import Constraint
 
-        return await paged(info, info.context.loaders.constraints_by_cluster, self.pk, first, after, Constraint.from_row)
+        return await paged(
+            info, info.context.loaders.constraints_by_cluster, self.pk, first, after, Constraint.from_row
+        )

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 import strawberry
 from strawberry import Private, relay
 
-from app.vocabulary import DeviceType, ForecastType, Phase, Pin, PolicyFrequency
 from app.services.aggregation import Period, Resolution
+from app.vocabulary import DeviceType, ForecastType, Phase, Pin, PolicyFrequency
 from resolvers.connection import Connection
 from resolvers.context import Info
 from resolvers.loaders import PeriodKey
@@ -76,8 +76,12 @@ class Device(LoadedNode):
 
     @strawberry.field(description="Aggregated measurements; the timezone defaults to the site's.")
     async def measurements(
-        self, info: Info, resolution: Resolution, from_: Annotated[datetime, strawberry.argument(name="from")],
-        to: datetime, timezone: str | None = None,
+        self,
+        info: Info,
+        resolution: Resolution,
+        from_: Annotated[datetime, strawberry.argument(name="from")],
+        to: datetime,
+        timezone: str | None = None,
     ) -> list[DeviceMeasurement]:
         period = Period(resolution, from_, to, timezone)
         period.check()
@@ -95,7 +99,9 @@ class Device(LoadedNode):
     ) -> Connection[Annotated[Constraint, strawberry.lazy("resolvers.types.constraint")]]:
         from resolvers.types.constraint import Constraint
 
-        return await paged(info, info.context.loaders.constraints_by_device, uuid.UUID(self.id), first, after, Constraint.from_row)
+        return await paged(
+            info, info.context.loaders.constraints_by_device, uuid.UUID(self.id), first, after, Constraint.from_row
+        )
 
     @strawberry.field
     async def flexibility(self, info: Info) -> Annotated[Flexibility, strawberry.lazy("resolvers.types.flexibility")]:

@@ -55,7 +55,13 @@ async def device_flexibility(info: Info, device: Any) -> Flexibility:
         loaders.live_constraints_by_device.load(device.id),
         loaders.latest_measurement_by_device.load(device.id),
     )
-    phases = len(device.pin_list) if device.type == DeviceType.CHARGING_POLE.value else collector.nb_of_phases if collector else 3
+    phases = (
+        len(device.pin_list)
+        if device.type == DeviceType.CHARGING_POLE.value
+        else collector.nb_of_phases
+        if collector
+        else 3
+    )
     physical = physical_limits(
         device.type,
         line_current=device.line_current,

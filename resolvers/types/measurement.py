@@ -9,7 +9,9 @@ import strawberry
 
 from app.services.aggregation import DeviceBucket, Resolution, SystemBucket
 
-strawberry.enum(Resolution, description="15m and 1h: mean power in W at the bucket's end; others: energy in Wh at its start.")
+strawberry.enum(
+    Resolution, description="15m and 1h: mean power in W at the bucket's end; others: energy in Wh at its start."
+)
 
 
 @strawberry.type
@@ -32,9 +34,15 @@ class RawMeasurement:
     def from_row(cls, row: Any) -> RawMeasurement:
         pins = []
         for index, pin in enumerate(("pin1", "pin2", "pin3")):
-            values = [(row.pin_current or [None] * 3)[index], (row.pin_voltage or [None] * 3)[index], (row.pin_power or [None] * 3)[index]]
+            values = [
+                (row.pin_current or [None] * 3)[index],
+                (row.pin_voltage or [None] * 3)[index],
+                (row.pin_power or [None] * 3)[index],
+            ]
             if any(v is not None for v in values):
-                pins.append(PinMeasurement(pin=pin, current_value=values[0], voltage_value=values[1], power_value=values[2]))
+                pins.append(
+                    PinMeasurement(pin=pin, current_value=values[0], voltage_value=values[1], power_value=values[2])
+                )
         return cls(
             timestamp=row.ts,
             power_value=row.power_w,

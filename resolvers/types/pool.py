@@ -8,11 +8,11 @@ import strawberry
 from strawberry import Private, relay
 
 from app.services.aggregation import Period, Resolution
+from resolvers.connection import Connection
+from resolvers.context import Info
 from resolvers.loaders import PeriodKey
 from resolvers.types.flexibility import AggregateFlexibility, aggregate_flexibility
 from resolvers.types.measurement import SystemMeasurement
-from resolvers.connection import Connection
-from resolvers.context import Info
 from resolvers.types.node import First, LoadedNode, paged, related
 
 if TYPE_CHECKING:

@@ -11,7 +11,9 @@ from sqlalchemy import text
 from tests.api.helpers import site_with_topology
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
-INGEST = "mutation($p: [MeasurementPoint!]!) { ingestMeasurements(points: $p) { accepted errors { code field message } } }"
+INGEST = (
+    "mutation($p: MeasurementPoints!) { ingestMeasurements(points: $p) { accepted errors { code field message } } }"
+)
 DEVICE_MEASUREMENTS = """query($id: ID!, $r: Resolution!, $from: DateTime!, $to: DateTime!) { node(id: $id) { ... on Device {
   measurements(resolution: $r, from: $from, to: $to) { timestamp power energy energyIn energyOut stateOfCharge } } } }"""
 SYSTEM_MEASUREMENTS = """query($id: ID!, $r: Resolution!, $from: DateTime!, $to: DateTime!) { node(id: $id) { ... on System {
@@ -47,7 +49,9 @@ def day_points(devices: dict[str, str], day_start: datetime, minutes: int = 1440
                 soc = min(100.0, max(0.0, soc + power / 60 / 20000 * 100))
                 point["currentStateOfCharge"] = soc
             if name == "pole_entrance" and power:
-                point["pins"] = [{"pin": p, "currentValue": power / 3 / 230, "voltageValue": 230.0} for p in ("pin1", "pin2", "pin3")]
+                point["pins"] = [
+                    {"pin": p, "currentValue": power / 3 / 230, "voltageValue": 230.0} for p in ("pin1", "pin2", "pin3")
+                ]
             points.append(point)
             samples[name].append((ts, power, energy, point.get("currentStateOfCharge")))
     return points, samples
@@ -91,7 +95,13 @@ def close(actual: float | None, expected: float, what: str) -> None:
 
 async def setup_site(api, tenant):
     system_id, site_id = await site_with_topology(api, tenant.operator, tenant.account_id)
-    nodes = (await api.ok("query($id: ID!) { node(id: $id) { ... on Site { devices { nodes { id name } } } } }", {"id": site_id}, tenant.viewer))["node"]["devices"]["nodes"]
+    nodes = (
+        await api.ok(
+            "query($id: ID!) { node(id: $id) { ... on Site { devices { nodes { id name } } } } }",
+            {"id": site_id},
+            tenant.viewer,
+        )
+    )["node"]["devices"]["nodes"]
     ids = {n["name"]: n["id"] for n in nodes}
     return system_id, {name: ids[name] for name in ("pv_roof", "building_load", "pole_entrance", "battery_basement")}
 
@@ -129,13 +139,22 @@ async def test_one_day_of_minute_data_aggregates_at_every_resolution(api, tenant
             for row in rows:
                 close(row["energy"], expected_energy[datetime.fromisoformat(row["timestamp"])], f"{name} {unit}")
                 assert row["power"] is None
-        battery = (await api.ok(DEVICE_MEASUREMENTS, {"id": devices["battery_basement"], "r": resolution, **window}, tenant_a.viewer))["node"]["measurements"]
+        battery = (
+            await api.ok(
+                DEVICE_MEASUREMENTS, {"id": devices["battery_basement"], "r": resolution, **window}, tenant_a.viewer
+            )
+        )["node"]["measurements"]
         socs = [s for _, _, _, s in samples["battery_basement"][1:]]
         close(battery[0]["stateOfCharge"], sum(socs) / len(socs), "battery SoC")
 
     # The system nets its grid exchange per 15-minute slot, then sums.
     slots: dict[datetime, dict[str, float]] = defaultdict(lambda: defaultdict(float))
-    for name, role in (("pv_roof", "pv"), ("building_load", "load"), ("pole_entrance", "ev"), ("battery_basement", "battery")):
+    for name, role in (
+        ("pv_roof", "pv"),
+        ("building_load", "load"),
+        ("pole_entrance", "ev"),
+        ("battery_basement", "battery"),
+    ):
         for t, wh, _ in increments(samples[name]):
             slot = slots[bucket_end(t, timedelta(minutes=15))]
             if role == "battery":
@@ -152,14 +171,25 @@ async def test_one_day_of_minute_data_aggregates_at_every_resolution(api, tenant
         totals["discharge"] += slot["discharge"]
         totals["import"] += max(net, 0)
         totals["export"] += max(-net, 0)
-    (daily,) = (await api.ok(SYSTEM_MEASUREMENTS, {"id": system_id, "r": "DAY", **window}, tenant_a.viewer))["node"]["measurements"]
+    (daily,) = (await api.ok(SYSTEM_MEASUREMENTS, {"id": system_id, "r": "DAY", **window}, tenant_a.viewer))["node"][
+        "measurements"
+    ]
     assert daily["unit"] == "Wh" and datetime.fromisoformat(daily["timestamp"]) == day
-    for field, key in (("production", "production"), ("consumption", "consumption"), ("evCharging", "ev"), ("batteryCharge", "charge"),
-                       ("batteryDischarge", "discharge"), ("gridImport", "import"), ("gridExport", "export")):
+    for field, key in (
+        ("production", "production"),
+        ("consumption", "consumption"),
+        ("evCharging", "ev"),
+        ("batteryCharge", "charge"),
+        ("batteryDischarge", "discharge"),
+        ("gridImport", "import"),
+        ("gridExport", "export"),
+    ):
         close(daily[field], totals[key], field)
     close(daily["selfConsumptionRate"], 1 - totals["export"] / totals["production"], "self-consumption")
     close(daily["selfSufficiencyRate"], 1 - totals["import"] / totals["consumption"], "self-sufficiency")
-    hourly = (await api.ok(SYSTEM_MEASUREMENTS, {"id": system_id, "r": "HOUR", **window}, tenant_a.viewer))["node"]["measurements"]
+    hourly = (await api.ok(SYSTEM_MEASUREMENTS, {"id": system_id, "r": "HOUR", **window}, tenant_a.viewer))["node"][
+        "measurements"
+    ]
     assert len(hourly) == 24 and hourly[0]["unit"] == "W"
     close(sum(h["gridImport"] for h in hourly), totals["import"], "hourly mean import powers x 1 h")
 
@@ -170,7 +200,18 @@ async def test_one_day_of_minute_data_aggregates_at_every_resolution(api, tenant
         tenant_a.operator,
     )
     pool_query = SYSTEM_MEASUREMENTS.replace("... on System", "... on SystemPool")
-    (pooled,) = (await api.ok(pool_query, {"id": pool["createSystemPool"]["systemPool"]["id"], "r": "MONTH", "from": day.isoformat(), "to": (day + timedelta(days=2)).isoformat()}, tenant_a.viewer))["node"]["measurements"]
+    (pooled,) = (
+        await api.ok(
+            pool_query,
+            {
+                "id": pool["createSystemPool"]["systemPool"]["id"],
+                "r": "MONTH",
+                "from": day.isoformat(),
+                "to": (day + timedelta(days=2)).isoformat(),
+            },
+            tenant_a.viewer,
+        )
+    )["node"]["measurements"]
     close(pooled["gridImport"], totals["import"], "pool import")
 
 
@@ -178,10 +219,19 @@ async def test_one_day_of_minute_data_aggregates_at_every_resolution(api, tenant
 async def test_a_daylight_saving_day_has_23_or_25_hourly_buckets(api, tenant_a, day, hours):
     _, devices = await setup_site(api, tenant_a)
     start = datetime(*day, tzinfo=BRUSSELS).astimezone(UTC)
-    end = datetime.combine((datetime(*day) + timedelta(days=1)).date(), datetime.min.time(), tzinfo=BRUSSELS).astimezone(UTC)
+    end = datetime.combine(
+        (datetime(*day) + timedelta(days=1)).date(), datetime.min.time(), tzinfo=BRUSSELS
+    ).astimezone(UTC)
     minutes = int((end - start).total_seconds() // 60)
     assert minutes == hours * 60
-    points = [{"deviceId": devices["pole_entrance"], "timestamp": (start + timedelta(minutes=m + 1)).isoformat(), "powerValue": 1000.0} for m in range(minutes)]
+    points = [
+        {
+            "deviceId": devices["pole_entrance"],
+            "timestamp": (start + timedelta(minutes=m + 1)).isoformat(),
+            "powerValue": 1000.0,
+        }
+        for m in range(minutes)
+    ]
     await api.ok(INGEST, {"p": points}, tenant_a.operator)
     window = {"id": devices["pole_entrance"], "from": start.isoformat(), "to": end.isoformat()}
     hourly = (await api.ok(DEVICE_MEASUREMENTS, {**window, "r": "HOUR"}, tenant_a.viewer))["node"]["measurements"]
@@ -201,7 +251,12 @@ async def test_replaying_a_batch_changes_nothing_and_a_bad_point_refuses_the_bat
     day = datetime(2026, 6, 10, tzinfo=UTC)
     points, _ = day_points(devices, day, minutes=120)
     await api.ok(INGEST, {"p": points}, tenant_a.operator)
-    window = {"id": devices["building_load"], "r": "MIN15", "from": day.isoformat(), "to": (day + timedelta(hours=2)).isoformat()}
+    window = {
+        "id": devices["building_load"],
+        "r": "MIN15",
+        "from": day.isoformat(),
+        "to": (day + timedelta(hours=2)).isoformat(),
+    }
     before = await api.ok(DEVICE_MEASUREMENTS, window, tenant_a.viewer)
     stored = await count_points(app)
     replay = await api.ok(INGEST, {"p": points}, tenant_a.operator)
@@ -213,7 +268,9 @@ async def test_replaying_a_batch_changes_nothing_and_a_bad_point_refuses_the_bat
     later[37]["currentStateOfCharge"] = 150
     refused = await api.post(INGEST, {"p": later}, tenant_a.operator)
     errors = refused["data"]["ingestMeasurements"]["errors"]
-    assert errors == [{"code": "OUT_OF_RANGE", "field": "points[37].currentStateOfCharge", "message": errors[0]["message"]}]
+    assert errors == [
+        {"code": "OUT_OF_RANGE", "field": "points[37].currentStateOfCharge", "message": errors[0]["message"]}
+    ]
     later[37]["currentStateOfCharge"] = 50
     later[12]["timestamp"] = "2026-06-10T03:00:00"
     naive = await api.post(INGEST, {"p": later}, tenant_a.operator)
@@ -224,8 +281,17 @@ async def test_replaying_a_batch_changes_nothing_and_a_bad_point_refuses_the_bat
     later[12]["timestamp"] = (day + timedelta(hours=5)).isoformat()
     foreign = await api.post(INGEST, {"p": later}, tenant_b.admin)
     assert foreign["data"]["ingestMeasurements"]["errors"][0]["code"] == "NOT_FOUND"
-    by_name = [{"siteId": "U2l0ZTowMDAwMDAwMC0wMDAwLTAwMDAtMDAwMC0wMDAwMDAwMDAwMDA=", "assetName": "pv_roof", "timestamp": day.isoformat(), "powerValue": 1.0}]
-    assert (await api.post(INGEST, {"p": by_name}, tenant_a.operator))["data"]["ingestMeasurements"]["errors"][0]["code"] == "NOT_FOUND"
+    by_name = [
+        {
+            "siteId": "U2l0ZTowMDAwMDAwMC0wMDAwLTAwMDAtMDAwMC0wMDAwMDAwMDAwMDA=",
+            "assetName": "pv_roof",
+            "timestamp": day.isoformat(),
+            "powerValue": 1.0,
+        }
+    ]
+    assert (await api.post(INGEST, {"p": by_name}, tenant_a.operator))["data"]["ingestMeasurements"]["errors"][0][
+        "code"
+    ] == "NOT_FOUND"
     assert await count_points(app) == stored
 
 
@@ -233,11 +299,27 @@ async def test_points_by_site_and_asset_name_latest_values_and_limits(api, tenan
     system_id, site_id = await site_with_topology(api, tenant_a.operator, tenant_a.account_id)
     now = datetime.now(UTC).replace(microsecond=0)
     points = [
-        {"siteId": site_id, "assetName": "pv_roof", "timestamp": (now - timedelta(minutes=1)).isoformat(), "powerValue": -3000.0},
+        {
+            "siteId": site_id,
+            "assetName": "pv_roof",
+            "timestamp": (now - timedelta(minutes=1)).isoformat(),
+            "powerValue": -3000.0,
+        },
         {"siteId": site_id, "assetName": "building_load", "timestamp": now.isoformat(), "powerValue": 1200.0},
-        {"siteId": site_id, "assetName": "battery_basement", "timestamp": now.isoformat(), "powerValue": -500.0, "currentStateOfCharge": 62.5},
-        {"siteId": site_id, "assetName": "pole_entrance", "timestamp": now.isoformat(), "powerValue": 3680.0,
-         "pins": [{"pin": "pin1", "currentValue": 16.0, "voltageValue": 230.0}]},
+        {
+            "siteId": site_id,
+            "assetName": "battery_basement",
+            "timestamp": now.isoformat(),
+            "powerValue": -500.0,
+            "currentStateOfCharge": 62.5,
+        },
+        {
+            "siteId": site_id,
+            "assetName": "pole_entrance",
+            "timestamp": now.isoformat(),
+            "powerValue": 3680.0,
+            "pins": [{"pin": "pin1", "currentValue": 16.0, "voltageValue": 230.0}],
+        },
     ]
     await api.ok(INGEST, {"p": points}, tenant_a.operator)
     data = await api.ok(
@@ -248,8 +330,15 @@ async def test_points_by_site_and_asset_name_latest_values_and_limits(api, tenan
         tenant_a.viewer,
     )
     live = data["node"]["live"]
-    assert live == {"production": 3000.0, "consumption": 4880.0, "evCharging": 3680.0, "batteryPower": -500.0,
-                    "gridPower": 1380.0, "stateOfCharge": 62.5, "devicesReporting": 4}
+    assert live == {
+        "production": 3000.0,
+        "consumption": 4880.0,
+        "evCharging": 3680.0,
+        "batteryPower": -500.0,
+        "gridPower": 1380.0,
+        "stateOfCharge": 62.5,
+        "devicesReporting": 4,
+    }
     latest = {d["name"]: d["latestMeasurement"] for d in data["node"]["devices"]["nodes"]}
     assert latest["pole_entrance"]["pins"] == [{"pin": "pin1", "currentValue": 16.0, "voltageValue": 230.0}]
     assert latest["pole_garage_1"] is None
