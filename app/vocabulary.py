@@ -65,3 +65,12 @@ class ForecastType(StrEnum):
 class PolicyFrequency(StrEnum):
     ONCE = "once"
     WEEKLY = "weekly"
+
+
+class SessionState(StrEnum):
+    """Pleevi's transaction states."""
+
+    STARTED = "Started"
+    UPDATED = "Updated"
+    SUSPENDED_EV = "SuspendedEV"
+    ENDED = "Ended"

@@ -14,6 +14,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -38,14 +39,20 @@ from app.database import Database
 from app.models import (
     Account,
     ApiKey,
+    ChargingSession,
     Cluster,
     ClusterDevice,
     Collector,
     Contract,
     Device,
     DeviceConstraint,
+    ExternalLimit,
+    ForecastPoint,
     Gateway,
     Measurement,
+    OptimizationConfiguration,
+    OptimizationRun,
+    PricePoint,
     Site,
     SupplyPoint,
     System,
@@ -64,6 +71,15 @@ RowT = Row[Any]
 class ChildKey:
     parent_id: uuid.UUID
     window: Window
+
+
+@dataclass(frozen=True)
+class SpanKey:
+    """The points of one owner's step series with `start <= ts < end`."""
+
+    owner_id: uuid.UUID
+    start: datetime
+    end: datetime
 
 
 @dataclass(frozen=True)
@@ -141,6 +157,19 @@ class Loaders:
             source=table_of(System).join(table_of(SystemPoolMember), SystemPoolMember.system_id == System.id),
         )
         self.latest_measurement_by_device = DataLoader(self._load_latest_measurements)
+        self.charging_session = self._by_id(ChargingSession)
+        self.optimization_run = self._by_id(OptimizationRun)
+        self.sessions_by_site = self._paged(
+            ChargingSession, ChargingSession.site_id, [ChargingSession.started_at.desc()]
+        )
+        self.open_session_by_device = self._one_by(
+            ChargingSession, ChargingSession.device_id, ChargingSession.state != "Ended"
+        )
+        self.runs_by_site = self._paged(OptimizationRun, OptimizationRun.site_id, [OptimizationRun.created_at.desc()])
+        self.configuration_by_site = self._one_by(OptimizationConfiguration, OptimizationConfiguration.site_id)
+        self.prices_by_site = self._series(PricePoint, PricePoint.site_id)
+        self.external_limits_by_site = self._series(ExternalLimit, ExternalLimit.site_id)
+        self.forecast_by_device = self._series(ForecastPoint, ForecastPoint.device_id)
         self.device_measurements = self._per_period(self._device_buckets)
         self.system_measurements = self._per_period(self._system_buckets)
         self.pool_measurements = self._per_period(self._pool_buckets)
@@ -169,6 +198,10 @@ class Loaders:
             return false()
         if model is Account:
             return Account.path.startswith(self._principal.account_path)
+        if model in (PricePoint, ExternalLimit, OptimizationConfiguration):
+            return model.site_id.in_(select(Site.id).where(self._principal.owns(Site.account_id)))
+        if model is ForecastPoint:
+            return model.device_id.in_(select(Device.id).where(self._principal.owns(Device.account_id)))
         return self._principal.owns(model.account_id)
 
     async def root_page(
@@ -295,6 +328,26 @@ class Loaders:
         )
         found = {row.id: row.status for row in rows}
         return [found.get(i) for i in site_ids]
+
+    def _series(self, model: Any, key: Any) -> DataLoader[SpanKey, list[RowT]]:
+        table = table_of(model)
+
+        async def load(keys: list[SpanKey]) -> list[list[RowT]]:
+            spans: dict[tuple[datetime, datetime], list[uuid.UUID]] = defaultdict(list)
+            for k in keys:
+                spans[(k.start, k.end)].append(k.owner_id)
+            found: dict[SpanKey, list[RowT]] = defaultdict(list)
+            for (start, end), owners in spans.items():
+                rows = await self._db.fetch(
+                    select(table, key.label("pw_key"))
+                    .where(key.in_(owners), self.owned(model), model.ts >= start, model.ts < end)
+                    .order_by(*[c for c in table.primary_key.columns])
+                )
+                for row in rows:
+                    found[SpanKey(row.pw_key, start, end)].append(row)
+            return [found.get(k, []) for k in keys]
+
+        return DataLoader(load, cache_key_fn=lambda k: k)
 
     def _per_period(
         self, load_group: Callable[[Period, list[uuid.UUID]], Awaitable[dict[uuid.UUID, Any]]]

@@ -4,10 +4,24 @@ from app.models.accounts import Account, ApiKey, User
 from app.models.constraints import DeviceConstraint
 from app.models.inventory import Cluster, ClusterDevice, Gateway, System, SystemPool, SystemPoolMember
 from app.models.measurements import Measurement, MeasurementSlot
+from app.models.optimization import (
+    ChargingSession,
+    ExternalLimit,
+    ForecastPoint,
+    OptimizationConfiguration,
+    OptimizationRun,
+    PricePoint,
+)
 from app.models.sites import Contract, Site, SupplyPoint, UpstreamSite
 from app.models.topology import Collector, Device
 
 __all__ = [
+    "ChargingSession",
+    "ExternalLimit",
+    "ForecastPoint",
+    "OptimizationConfiguration",
+    "OptimizationRun",
+    "PricePoint",
     "Account",
     "ApiKey",
     "Cluster",

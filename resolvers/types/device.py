@@ -13,7 +13,7 @@ from app.services.aggregation import Period, Resolution
 from app.vocabulary import DeviceType, ForecastType, Phase, Pin, PolicyFrequency
 from resolvers.connection import Connection
 from resolvers.context import Info
-from resolvers.loaders import PeriodKey
+from resolvers.loaders import PeriodKey, SpanKey
 from resolvers.types.measurement import DeviceMeasurement, RawMeasurement
 from resolvers.types.node import First, LoadedNode, paged, related
 
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from resolvers.types.constraint import Constraint
     from resolvers.types.flexibility import Flexibility
     from resolvers.types.site import Site
+    from resolvers.types.steering import ChargingSession, ForecastValue
     from resolvers.types.system import System
 
 
@@ -123,6 +124,14 @@ class ChargingPole(Device):
 
     pin_to_phase_mapping: PinToPhaseMapping
 
+    @strawberry.field(description="The open charging session on this pole, if a car is plugged in.")
+    async def active_session(
+        self, info: Info
+    ) -> Annotated[ChargingSession, strawberry.lazy("resolvers.types.steering")] | None:
+        from resolvers.types.steering import ChargingSession
+
+        return await related(info.context.loaders.open_session_by_device, uuid.UUID(self.id), ChargingSession.from_row)
+
     @classmethod
     def from_row(cls, row: Any) -> ChargingPole:
         return cls(
@@ -139,6 +148,15 @@ class ForecastedSeries(Device):
 
     forecast_type: ForecastType
     should_be_aggregated: bool
+
+    @strawberry.field(description="Forecast changes with from <= timestamp < to; each holds until the next.")
+    async def forecast(
+        self, info: Info, from_: Annotated[datetime, strawberry.argument(name="from")], to: datetime
+    ) -> list[Annotated[ForecastValue, strawberry.lazy("resolvers.types.steering")]]:
+        from resolvers.types.steering import ForecastValue
+
+        rows = await info.context.loaders.forecast_by_device.load(SpanKey(uuid.UUID(self.id), from_, to))
+        return [ForecastValue(timestamp=r.ts, power_value=r.power_w, phase_power_values=r.phase_power_w) for r in rows]
 
     @classmethod
     def from_row(cls, row: Any) -> ForecastedSeries:

@@ -10,11 +10,13 @@ from strawberry import Private, relay
 from app.vocabulary import DeviceType, SiteStatus, SupplyDirection, UpstreamStatus
 from resolvers.connection import Connection
 from resolvers.context import Info
+from resolvers.loaders import SpanKey
 from resolvers.types.node import First, LoadedNode, paged, related
 
 if TYPE_CHECKING:
     from resolvers.types.collector import Collector
     from resolvers.types.device import Device
+    from resolvers.types.steering import ChargingSession, ExternalLimits, OptimizationConfiguration, PriceSeries
     from resolvers.types.system import System
 
 
@@ -132,3 +134,39 @@ class Site(LoadedNode):
         from resolvers.types.device import device_from_row
 
         return await paged(info, info.context.loaders.devices_by_site, self.pk, first, after, device_from_row)
+
+    @strawberry.field(description="Charging sessions on the site's poles, newest first.")
+    async def charging_sessions(
+        self, info: Info, first: First = None, after: str | None = None
+    ) -> Connection[Annotated[ChargingSession, strawberry.lazy("resolvers.types.steering")]]:
+        from resolvers.types.steering import ChargingSession
+
+        return await paged(info, info.context.loaders.sessions_by_site, self.pk, first, after, ChargingSession.from_row)
+
+    @strawberry.field(description="Price changes with from <= timestamp < to; each holds until the next.")
+    async def prices(
+        self, info: Info, from_: Annotated[datetime, strawberry.argument(name="from")], to: datetime
+    ) -> Annotated[PriceSeries, strawberry.lazy("resolvers.types.steering")]:
+        from resolvers.types.steering import PriceSeries
+
+        rows = await info.context.loaders.prices_by_site.load(SpanKey(self.pk, from_, to))
+        return PriceSeries.from_rows(rows)
+
+    @strawberry.field(description="External limit changes with from <= timestamp < to; each holds until the next.")
+    async def external_limits(
+        self, info: Info, from_: Annotated[datetime, strawberry.argument(name="from")], to: datetime
+    ) -> Annotated[ExternalLimits, strawberry.lazy("resolvers.types.steering")]:
+        from resolvers.types.steering import ExternalLimits
+
+        rows = await info.context.loaders.external_limits_by_site.load(SpanKey(self.pk, from_, to))
+        return ExternalLimits.from_rows(rows)
+
+    @strawberry.field(description="The site's optimization settings (defaults until set).")
+    async def optimization_configuration(
+        self, info: Info
+    ) -> Annotated[OptimizationConfiguration, strawberry.lazy("resolvers.types.steering")]:
+        from app.models import OptimizationConfiguration as Row
+        from resolvers.types.steering import OptimizationConfiguration
+
+        row = await info.context.loaders.configuration_by_site.load(self.pk)
+        return OptimizationConfiguration.from_row(row or Row(site_id=self.pk))

@@ -1,0 +1,373 @@
+"""What steers the optimizer: charging sessions, prices, forecasts, external limits, the configuration.
+
+Time series (prices, forecasts, external limits) are step functions: a point holds until the next one.
+Setting a series replaces the points inside the span it covers (first to last timestamp) and leaves the
+rest, so a partner can resend tomorrow's prices without touching today's."""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth import Principal, Role
+from app.errors import ErrorCode, Issue, ValidationFailed
+from app.models import (
+    ChargingSession,
+    Collector,
+    Device,
+    ExternalLimit,
+    ForecastPoint,
+    OptimizationConfiguration,
+    PricePoint,
+    Site,
+)
+from app.services.common import get_owned, raise_if
+from app.vocabulary import DeviceType, SessionState
+
+SOLVERS = ("HIGHS", "ECOS", "CLARABEL")
+
+
+@dataclass(frozen=True)
+class SessionTarget:
+    energy_amount_needed_wh: float | None = None
+    leave_time: datetime | None = None
+    car_battery_soc: float | None = None
+    charge_to_max_percent: float | None = None
+    price_limit: float | None = None
+    full_autonomy: bool = False
+
+
+def _target_issues(target: SessionTarget, now: datetime) -> list[Issue | None]:
+    issues: list[Issue | None] = []
+    if target.energy_amount_needed_wh is not None and not 0 <= target.energy_amount_needed_wh < math.inf:
+        issues.append(Issue(ErrorCode.OUT_OF_RANGE, "target.energyAmountNeeded", "must be a finite Wh >= 0"))
+    if target.leave_time is not None:
+        if target.leave_time.tzinfo is None:
+            issues.append(Issue(ErrorCode.INVALID_FORMAT, "target.leaveTime", "needs a timezone offset"))
+        elif target.leave_time <= now:
+            issues.append(Issue(ErrorCode.OUT_OF_RANGE, "target.leaveTime", "must lie in the future"))
+    for field, value in (
+        ("carBatterySoc", target.car_battery_soc),
+        ("chargeToMaxPercent", target.charge_to_max_percent),
+    ):
+        if value is not None and not 0 <= value <= 100:
+            issues.append(Issue(ErrorCode.OUT_OF_RANGE, f"target.{field}", "must be between 0 and 100"))
+    if target.price_limit is not None and not math.isfinite(target.price_limit):
+        issues.append(Issue(ErrorCode.INVALID, "target.priceLimit", "must be a finite price per kWh"))
+    return issues
+
+
+def _pole_issues(
+    pole: Device, pins: Sequence[str], ac_min_current_a: float, max_phase_count: int | None
+) -> list[Issue | None]:
+    issues: list[Issue | None] = []
+    if not pins:
+        issues.append(Issue(ErrorCode.REQUIRED, "usedChargingPins", "name at least one pin"))
+    unknown = [p for p in pins if p not in (pole.pin_list or [])]
+    if unknown:
+        issues.append(
+            Issue(
+                ErrorCode.UNKNOWN_REFERENCE,
+                "usedChargingPins",
+                f"the pole has no {', '.join(unknown)} (it maps {', '.join(pole.pin_list or [])})",
+            )
+        )
+    if len(set(pins)) != len(pins):
+        issues.append(Issue(ErrorCode.DUPLICATE, "usedChargingPins", "a pin is listed twice"))
+    if not 0 < ac_min_current_a <= (pole.line_current or 0):
+        issues.append(
+            Issue(
+                ErrorCode.OUT_OF_RANGE,
+                "acMinCurrentA",
+                f"must lie in (0, {pole.line_current:g}] A, the pole's line current",
+            )
+        )
+    if max_phase_count is not None and not 1 <= max_phase_count <= 3:
+        issues.append(Issue(ErrorCode.OUT_OF_RANGE, "maxPhaseCount", "must be 1, 2 or 3"))
+    return issues
+
+
+async def _pole(session: AsyncSession, caller: Principal, device_id: uuid.UUID) -> Device:
+    device = await get_owned(session, caller, Device, device_id, lock=True)
+    if device.type != DeviceType.CHARGING_POLE.value:
+        raise ValidationFailed.one(ErrorCode.INVALID, "deviceId", "charging sessions run on charging poles")
+    if device.site_id is None:
+        raise ValidationFailed.one(ErrorCode.CONFLICT, "deviceId", "the pole is detached from a deleted site")
+    return device
+
+
+async def start_session(
+    session: AsyncSession,
+    caller: Principal,
+    device_id: uuid.UUID,
+    *,
+    used_pins: list[str],
+    target: SessionTarget,
+    ac_min_current_a: float,
+    max_phase_count: int | None,
+) -> ChargingSession:
+    caller.require(Role.OPERATOR)
+    pole = await _pole(session, caller, device_id)
+    raise_if(
+        [*_pole_issues(pole, used_pins, ac_min_current_a, max_phase_count), *_target_issues(target, datetime.now(UTC))]
+    )
+    open_session = (
+        await session.execute(
+            select(ChargingSession.id).where(
+                ChargingSession.device_id == pole.id, ChargingSession.state != SessionState.ENDED.value
+            )
+        )
+    ).first()
+    if open_session:
+        raise ValidationFailed.one(ErrorCode.CONFLICT, "deviceId", "the pole has an open session: update or stop it")
+    row = ChargingSession(
+        account_id=pole.account_id,
+        site_id=pole.site_id,
+        device_id=pole.id,
+        used_pins=list(used_pins),
+        ac_min_current_a=ac_min_current_a,
+        max_phase_count=max_phase_count,
+        **vars(target),
+    )
+    session.add(row)
+    await session.flush()
+    return row
+
+
+async def update_session(
+    session: AsyncSession,
+    caller: Principal,
+    session_id: uuid.UUID,
+    *,
+    changes: dict[str, Any],
+    target: dict[str, Any],
+    suspended: bool | None,
+) -> ChargingSession:
+    """Changes what the car needs or which pins it uses; `suspended` marks the car pausing (SuspendedEV)."""
+    caller.require(Role.OPERATOR)
+    row = await get_owned(session, caller, ChargingSession, session_id, lock=True)
+    if row.state == SessionState.ENDED.value:
+        raise ValidationFailed.one(ErrorCode.CONFLICT, "id", "the session has ended")
+    pole = await session.get(Device, row.device_id)
+    assert pole is not None
+    used_pins = changes.get("used_pins", row.used_pins)
+    ac_min = changes.get("ac_min_current_a", row.ac_min_current_a)
+    max_phases = changes.get("max_phase_count", row.max_phase_count)
+    raise_if(
+        [
+            *_pole_issues(pole, used_pins, ac_min, max_phases),
+            *_target_issues(SessionTarget(**target), datetime.now(UTC)),
+        ]
+    )
+    for field, value in {**changes, **target}.items():
+        setattr(row, field, value)
+    row.state = (SessionState.SUSPENDED_EV if suspended else SessionState.UPDATED).value
+    row.updated_at = datetime.now(UTC)
+    session.add(row)
+    await session.flush()
+    return row
+
+
+async def stop_session(session: AsyncSession, caller: Principal, session_id: uuid.UUID) -> ChargingSession:
+    caller.require(Role.OPERATOR)
+    row = await get_owned(session, caller, ChargingSession, session_id, lock=True)
+    if row.state != SessionState.ENDED.value:
+        row.state, row.ended_at = SessionState.ENDED.value, datetime.now(UTC)
+        row.updated_at = row.ended_at
+        session.add(row)
+        await session.flush()
+    return row
+
+
+@dataclass(frozen=True)
+class SeriesPoint:
+    timestamp: datetime
+    value: float | None = None
+    second: float | None = None
+    phases: tuple[float, ...] | None = None
+    currency: str | None = None
+
+
+def _series_issues(points: Sequence[SeriesPoint], field: str) -> list[Issue]:
+    issues = []
+    for index, point in enumerate(points):
+        at = f"{field}[{index}]"
+        if point.timestamp.tzinfo is None:
+            issues.append(Issue(ErrorCode.INVALID_FORMAT, f"{at}.timestamp", "needs a timezone offset"))
+        elif index and point.timestamp <= points[index - 1].timestamp:
+            issues.append(Issue(ErrorCode.INVALID, f"{at}.timestamp", "timestamps must increase"))
+        for name, value in (("value", point.value), ("second", point.second)):
+            if value is not None and not math.isfinite(value):
+                issues.append(Issue(ErrorCode.INVALID, f"{at}.{name}", "must be a finite number"))
+    return issues
+
+
+async def _replace_span(
+    session: AsyncSession, model: Any, key: dict[str, Any], points: Sequence[SeriesPoint], rows: list[dict[str, Any]]
+) -> None:
+    if not points:
+        return
+    conditions = [getattr(model, k) == v for k, v in key.items()]
+    await session.execute(
+        delete(model).where(*conditions, model.ts >= points[0].timestamp, model.ts <= points[-1].timestamp)
+    )
+    await session.execute(insert(model).values(rows))
+
+
+async def set_prices(
+    session: AsyncSession,
+    caller: Principal,
+    site_id: uuid.UUID,
+    *,
+    imports: list[SeriesPoint],
+    exports: list[SeriesPoint],
+) -> Site:
+    caller.require(Role.OPERATOR)
+    site = await get_owned(session, caller, Site, site_id, lock=True)
+    issues = _series_issues(imports, "import") + _series_issues(exports, "export")
+    currencies = {p.currency for p in [*imports, *exports]}
+    if len(currencies) > 1:
+        issues.append(
+            Issue(
+                ErrorCode.CONFLICT,
+                "import",
+                f"one currency per site; got {', '.join(sorted(c or '' for c in currencies))}",
+            )
+        )
+    for index, point in enumerate([*imports, *exports]):
+        if point.currency is None or len(point.currency) != 3 or not point.currency.isalpha():
+            issues.append(
+                Issue(ErrorCode.INVALID_FORMAT, f"prices[{index}].currency", "must be an ISO 4217 code such as EUR")
+            )
+            break
+    raise_if(list(issues))
+    for direction, points in (("import", imports), ("export", exports)):
+        rows = [
+            {
+                "site_id": site.id,
+                "direction": direction,
+                "ts": p.timestamp,
+                "value": p.value,
+                "currency": p.currency.upper(),
+            }
+            for p in points
+        ]  # type: ignore[union-attr]
+        await _replace_span(session, PricePoint, {"site_id": site.id, "direction": direction}, points, rows)
+    return site
+
+
+async def set_forecast(
+    session: AsyncSession, caller: Principal, device_id: uuid.UUID, points: list[SeriesPoint]
+) -> Device:
+    """Power in W per point; production (pv) is negative, consumption (load) positive."""
+    caller.require(Role.OPERATOR)
+    device = await get_owned(session, caller, Device, device_id, lock=True)
+    if device.type != DeviceType.FORECASTED_SERIES.value:
+        raise ValidationFailed.one(ErrorCode.INVALID, "deviceId", "forecasts belong to forecasted series")
+    issues = _series_issues(points, "points")
+    sign = -1 if device.forecast_type == "pv" else 1
+    for index, point in enumerate(points):
+        values = [point.value or 0.0, *(point.phases or ())]
+        if any(v * sign < 0 for v in values):
+            rule = "production is negative: a pv forecast is <= 0 W" if sign < 0 else "a load forecast is >= 0 W"
+            issues.append(Issue(ErrorCode.OUT_OF_RANGE, f"points[{index}].powerValue", rule))
+        if point.phases is not None and len(point.phases) != 3:
+            issues.append(
+                Issue(ErrorCode.INVALID, f"points[{index}].phasePowerValues", "give one value per phase: L1, L2, L3")
+            )
+    raise_if(list(issues))
+    rows = [
+        {
+            "device_id": device.id,
+            "ts": p.timestamp,
+            "power_w": p.value if p.phases is None else sum(p.phases),
+            "phase_power_w": list(p.phases) if p.phases else None,
+        }
+        for p in points
+    ]
+    await _replace_span(session, ForecastPoint, {"device_id": device.id}, points, rows)
+    return device
+
+
+async def set_external_limits(
+    session: AsyncSession,
+    caller: Principal,
+    site_id: uuid.UUID,
+    *,
+    imports: list[SeriesPoint],
+    exports: list[SeriesPoint],
+) -> Site:
+    """`value`: total power limit in W; `second`: current per phase in A; either may be absent (no limit)."""
+    caller.require(Role.OPERATOR)
+    site = await get_owned(session, caller, Site, site_id, lock=True)
+    issues = _series_issues(imports, "import") + _series_issues(exports, "export")
+    for direction, points in (("import", imports), ("export", exports)):
+        for index, point in enumerate(points):
+            if (point.value is not None and point.value < 0) or (point.second is not None and point.second < 0):
+                issues.append(Issue(ErrorCode.OUT_OF_RANGE, f"{direction}[{index}]", "limits are magnitudes: >= 0"))
+    raise_if(list(issues))
+    for direction, points in (("import", imports), ("export", exports)):
+        rows = [
+            {
+                "site_id": site.id,
+                "direction": direction,
+                "ts": p.timestamp,
+                "total_power_w": p.value,
+                "ac_max_current_a": p.second,
+            }
+            for p in points
+        ]
+        await _replace_span(session, ExternalLimit, {"site_id": site.id, "direction": direction}, points, rows)
+    return site
+
+
+async def set_configuration(
+    session: AsyncSession, caller: Principal, site_id: uuid.UUID, changes: dict[str, Any]
+) -> OptimizationConfiguration:
+    caller.require(Role.OPERATOR)
+    site = await get_owned(session, caller, Site, site_id, lock=True)
+    row = await session.get(OptimizationConfiguration, site.id) or OptimizationConfiguration(site_id=site.id)
+    for field, value in changes.items():
+        setattr(row, field, value)
+    issues: list[Issue | None] = []
+    if not 60 <= row.step_s <= 3600 or 3600 % row.step_s:
+        issues.append(Issue(ErrorCode.OUT_OF_RANGE, "stepSeconds", "must divide an hour, from 60 to 3600 s"))
+    elif not row.step_s <= row.horizon_s <= 7 * 24 * 3600 or row.horizon_s % row.step_s:
+        issues.append(
+            Issue(ErrorCode.OUT_OF_RANGE, "horizonSeconds", "must be a whole number of steps, at most 7 days")
+        )
+    if row.peak_price_per_kw is not None and not 0 <= row.peak_price_per_kw < math.inf:
+        issues.append(Issue(ErrorCode.OUT_OF_RANGE, "peakPricePerKw", "must be >= 0"))
+    if row.solver not in SOLVERS:
+        issues.append(Issue(ErrorCode.UNSUPPORTED, "solver", f"must be one of {', '.join(SOLVERS)}"))
+    if not 0.05 <= row.time_limit_s <= 300:
+        issues.append(Issue(ErrorCode.OUT_OF_RANGE, "timeLimitSeconds", "must lie between 0.05 and 300 s"))
+    raise_if(issues)
+    session.add(row)
+    await session.flush()
+    return row
+
+
+def horizon_of(configuration: OptimizationConfiguration | None, now: datetime) -> tuple[datetime, timedelta, int]:
+    """(start aligned down to the step, step, number of steps)."""
+    step = timedelta(seconds=configuration.step_s if configuration else 900)
+    horizon = timedelta(seconds=configuration.horizon_s if configuration else 86400)
+    epoch = datetime(2000, 1, 1, tzinfo=UTC)
+    start = epoch + ((now - epoch) // step) * step
+    return start, step, int(horizon / step)
+
+
+async def collectors_of(session: AsyncSession, site_id: uuid.UUID) -> list[Collector]:
+    return list(
+        (
+            await session.execute(select(Collector).where(Collector.site_id == site_id).order_by(Collector.position))
+        ).scalars()
+    )

@@ -1,0 +1,147 @@
+"""What steers the optimizer, as GraphQL types: charging sessions, price and limit series, configuration."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, Any
+
+import strawberry
+from strawberry import Private, relay
+
+from app.vocabulary import Pin, SessionState
+from resolvers.context import Info
+from resolvers.types.node import LoadedNode, related
+
+if TYPE_CHECKING:
+    from resolvers.types.device import Device
+
+
+@strawberry.type(description="What the car needs (EVerest OptimizerTarget); energy in Wh.")
+class ChargingTarget:
+    energy_amount_needed: float | None = strawberry.field(description="Wh to deliver by `leaveTime`.")
+    leave_time: datetime | None
+    car_battery_soc: float | None = strawberry.field(description="%")
+    charge_to_max_percent: float | None = strawberry.field(description="%")
+    price_limit: float | None = strawberry.field(description="Charge at full power while the import price is below it.")
+    full_autonomy: bool = strawberry.field(description="Charge only from local surplus.")
+
+
+@strawberry.type(description="A car on a charging pole (Pleevi's transaction).")
+class ChargingSession(LoadedNode):
+    loader_name = "charging_session"
+
+    id: relay.NodeID[str]
+    state: SessionState
+    used_charging_pins: list[Pin]
+    target: ChargingTarget
+    ac_min_current_a: float = strawberry.field(description="Below it the car cannot charge: 0 or at least this.")
+    max_phase_count: int | None
+    started_at: datetime
+    updated_at: datetime
+    ended_at: datetime | None
+    device_id: Private[uuid.UUID]
+
+    @classmethod
+    def from_row(cls, row: Any) -> ChargingSession:
+        return cls(
+            id=str(row.id),
+            state=SessionState(row.state),
+            used_charging_pins=[Pin(p) for p in row.used_pins],
+            target=ChargingTarget(
+                energy_amount_needed=row.energy_amount_needed_wh,
+                leave_time=row.leave_time,
+                car_battery_soc=row.car_battery_soc,
+                charge_to_max_percent=row.charge_to_max_percent,
+                price_limit=row.price_limit,
+                full_autonomy=row.full_autonomy,
+            ),
+            ac_min_current_a=row.ac_min_current_a,
+            max_phase_count=row.max_phase_count,
+            started_at=row.started_at,
+            updated_at=row.updated_at,
+            ended_at=row.ended_at,
+            device_id=row.device_id,
+        )
+
+    @strawberry.field
+    async def device(self, info: Info) -> Annotated[Device, strawberry.lazy("resolvers.types.device")] | None:
+        from resolvers.types.device import device_from_row
+
+        return await related(info.context.loaders.device, self.device_id, device_from_row)
+
+
+@strawberry.type(description="A price per kWh from `timestamp` until the next entry.")
+class PricePerkWh:
+    timestamp: datetime
+    value: float
+    currency: str
+
+
+@strawberry.type
+class PriceSeries:
+    import_: list[PricePerkWh] = strawberry.field(name="import")
+    export: list[PricePerkWh]
+
+    @classmethod
+    def from_rows(cls, rows: list[Any]) -> PriceSeries:
+        def of(direction: str) -> list[PricePerkWh]:
+            return [
+                PricePerkWh(timestamp=r.ts, value=r.value, currency=r.currency)
+                for r in rows
+                if r.direction == direction
+            ]
+
+        return cls(import_=of("import"), export=of("export"))
+
+
+@strawberry.type(description="A limit on the grid connection from `timestamp` until the next entry; null: none.")
+class ExternalLimitEntry:
+    timestamp: datetime
+    total_power_w: float | None
+    ac_max_current_a: float | None = strawberry.field(description="A per phase.")
+
+
+@strawberry.type
+class ExternalLimits:
+    import_: list[ExternalLimitEntry] = strawberry.field(name="import")
+    export: list[ExternalLimitEntry]
+
+    @classmethod
+    def from_rows(cls, rows: list[Any]) -> ExternalLimits:
+        def of(direction: str) -> list[ExternalLimitEntry]:
+            return [
+                ExternalLimitEntry(timestamp=r.ts, total_power_w=r.total_power_w, ac_max_current_a=r.ac_max_current_a)
+                for r in rows
+                if r.direction == direction
+            ]
+
+        return cls(import_=of("import"), export=of("export"))
+
+
+@strawberry.type(description="A forecasted power from `timestamp` until the next point, W (production negative).")
+class ForecastValue:
+    timestamp: datetime
+    power_value: float
+    phase_power_values: list[float] | None
+
+
+@strawberry.type(description="How the site is optimized.")
+class OptimizationConfiguration:
+    cost_minimization: bool
+    peak_price_per_kw: float | None = strawberry.field(description="Price per kW of peak import; null: no peak term.")
+    horizon_seconds: int
+    step_seconds: int
+    solver: str
+    time_limit_seconds: float
+
+    @classmethod
+    def from_row(cls, row: Any) -> OptimizationConfiguration:
+        return cls(
+            cost_minimization=row.cost_minimization,
+            peak_price_per_kw=row.peak_price_per_kw,
+            horizon_seconds=row.horizon_s,
+            step_seconds=row.step_s,
+            solver=row.solver,
+            time_limit_seconds=row.time_limit_s,
+        )
