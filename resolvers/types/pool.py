@@ -7,12 +7,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 from strawberry import Private, relay
 
-from app.services.aggregation import Period, Resolution
 from resolvers.connection import Connection
 from resolvers.context import Info
-from resolvers.loaders import PeriodKey
-from resolvers.types.flexibility import AggregateFlexibility, aggregate_flexibility
-from resolvers.types.measurement import SystemMeasurement
+from resolvers.types.flows import AggregatedFlows
 from resolvers.types.node import First, LoadedNode, paged, related
 
 if TYPE_CHECKING:
@@ -21,8 +18,9 @@ if TYPE_CHECKING:
 
 
 @strawberry.type(description="A community or virtual power plant: a set of systems whose measurements add up.")
-class SystemPool(LoadedNode):
+class SystemPool(LoadedNode, AggregatedFlows):
     loader_name = "system_pool"
+    measurement_loader = "pool_measurements"
 
     id: relay.NodeID[str]
     name: str
@@ -48,23 +46,7 @@ class SystemPool(LoadedNode):
 
         return await paged(info, info.context.loaders.systems_by_pool, self.pk, first, after, System.from_row)
 
-    @strawberry.field(description="Combined flows per bucket; the timezone defaults to UTC.")
-    async def measurements(
-        self,
-        info: Info,
-        resolution: Resolution,
-        from_: Annotated[datetime, strawberry.argument(name="from")],
-        to: datetime,
-        timezone: str | None = None,
-    ) -> list[SystemMeasurement]:
-        period = Period(resolution, from_, to, timezone)
-        period.check()
-        buckets = await info.context.loaders.pool_measurements.load(PeriodKey(self.pk, period))
-        return [SystemMeasurement.of(b, resolution) for b in buckets]
-
-    @strawberry.field(description="The sum of its devices' flexibilities.")
-    async def flexibility(self, info: Info) -> AggregateFlexibility:
+    async def member_devices(self, info: Info) -> list[Any]:
         systems = await info.context.loaders.all_systems_by_pool.load(self.pk)
         per_system = await info.context.loaders.all_devices_by_system.load_many([s.id for s in systems])
-        devices = [d for ds in per_system for d in ds]
-        return await aggregate_flexibility(info, devices)
+        return [d for devices in per_system for d in devices]

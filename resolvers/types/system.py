@@ -7,12 +7,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 from strawberry import Private, relay
 
-from app.services.aggregation import Period, Resolution
 from resolvers.connection import Connection
 from resolvers.context import Info
-from resolvers.loaders import PeriodKey
-from resolvers.types.flexibility import AggregateFlexibility, aggregate_flexibility
-from resolvers.types.measurement import LiveFlows, SystemMeasurement, live_flows
+from resolvers.types.flows import AggregatedFlows
+from resolvers.types.measurement import LiveFlows, live_flows
 from resolvers.types.node import First, LoadedNode, paged, related
 
 if TYPE_CHECKING:
@@ -25,8 +23,9 @@ if TYPE_CHECKING:
 
 
 @strawberry.type(description="One installation with its gateway; it has one site per grid connection.")
-class System(LoadedNode):
+class System(LoadedNode, AggregatedFlows):
     loader_name = "system"
+    measurement_loader = "system_measurements"
 
     id: relay.NodeID[str]
     name: str
@@ -82,24 +81,8 @@ class System(LoadedNode):
 
         return await paged(info, info.context.loaders.pools_by_system, self.pk, first, after, SystemPool.from_row)
 
-    @strawberry.field(description="Combined flows per bucket; the timezone defaults to its first site's.")
-    async def measurements(
-        self,
-        info: Info,
-        resolution: Resolution,
-        from_: Annotated[datetime, strawberry.argument(name="from")],
-        to: datetime,
-        timezone: str | None = None,
-    ) -> list[SystemMeasurement]:
-        period = Period(resolution, from_, to, timezone)
-        period.check()
-        buckets = await info.context.loaders.system_measurements.load(PeriodKey(self.pk, period))
-        return [SystemMeasurement.of(b, resolution) for b in buckets]
-
-    @strawberry.field(description="The sum of its devices' flexibilities.")
-    async def flexibility(self, info: Info) -> AggregateFlexibility:
-        devices = await info.context.loaders.all_devices_by_system.load(self.pk)
-        return await aggregate_flexibility(info, devices)
+    async def member_devices(self, info: Info) -> list[Any]:
+        return await info.context.loaders.all_devices_by_system.load(self.pk)
 
     @strawberry.field(description="Current flows from the devices' latest points.")
     async def live(self, info: Info) -> LiveFlows:

@@ -92,3 +92,11 @@ async def site_with_topology(
     site = await create_site(api, token, system_id, identifier=identifier)
     await api.ok(APPLY, {"site": site["id"], "doc": demo_document()}, token)
     return system_id, site["id"]
+
+
+async def demo_devices(api: Any, tenant: Any) -> tuple[str, str, dict[str, str]]:
+    """(system id, site id, device ids by name) of a fresh demo site of `tenant`."""
+    system_id, site_id = await site_with_topology(api, tenant.operator, tenant.account_id)
+    query = "query($id: ID!) { node(id: $id) { ... on Site { devices { nodes { id name } } } } }"
+    nodes = (await api.ok(query, {"id": site_id}, tenant.viewer))["node"]["devices"]["nodes"]
+    return system_id, site_id, {n["name"]: n["id"] for n in nodes}

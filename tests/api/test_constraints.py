@@ -3,8 +3,6 @@
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-from tests.api.helpers import site_with_topology
-
 SET = """mutation($d: ID!, $p: Int!, $at: DateTime!, $min: Float, $max: Float, $sp: Float) {
   setConstraint(deviceId: $d, priority: $p, invalidAt: $at, minActivePower: $min, maxActivePower: $max, activePower: $sp) {
     constraint { id priority emitter } errors { code field message } } }"""

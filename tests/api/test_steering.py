@@ -2,8 +2,6 @@
 
 from datetime import UTC, datetime, timedelta
 
-from tests.api.helpers import site_with_topology
-
 START = """mutation($d: ID!, $pins: [Pin!]!, $t: ChargingTargetInput, $min: Float! = 6) {
   startChargingSession(deviceId: $d, usedChargingPins: $pins, target: $t, acMinCurrentA: $min) {
     chargingSession { id state usedChargingPins acMinCurrentA target { energyAmountNeeded leaveTime fullAutonomy } }
