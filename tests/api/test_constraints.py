@@ -3,6 +3,8 @@
 import asyncio
 from datetime import UTC, datetime, timedelta
 
+from tests.api.helpers import demo_devices
+
 SET = """mutation($d: ID!, $p: Int!, $at: DateTime!, $min: Float, $max: Float, $sp: Float) {
   setConstraint(deviceId: $d, priority: $p, invalidAt: $at, minActivePower: $min, maxActivePower: $max, activePower: $sp) {
     constraint { id priority emitter } errors { code field message } } }"""
@@ -17,15 +19,8 @@ def soon(seconds: float = 3600) -> str:
 
 
 async def devices_of(api, tenant):
-    system_id, site_id = await site_with_topology(api, tenant.operator, tenant.account_id)
-    nodes = (
-        await api.ok(
-            "query($id: ID!) { node(id: $id) { ... on Site { devices { nodes { id name } } } } }",
-            {"id": site_id},
-            tenant.viewer,
-        )
-    )["node"]["devices"]["nodes"]
-    return system_id, {n["name"]: n["id"] for n in nodes}
+    system_id, _, devices = await demo_devices(api, tenant)
+    return system_id, devices
 
 
 async def flexibility(api, tenant, device_id):

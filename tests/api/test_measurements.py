@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import text
 
-from tests.api.helpers import site_with_topology
+from tests.api.helpers import demo_devices, site_with_topology
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 INGEST = (
@@ -94,15 +94,7 @@ def close(actual: float | None, expected: float, what: str) -> None:
 
 
 async def setup_site(api, tenant):
-    system_id, site_id = await site_with_topology(api, tenant.operator, tenant.account_id)
-    nodes = (
-        await api.ok(
-            "query($id: ID!) { node(id: $id) { ... on Site { devices { nodes { id name } } } } }",
-            {"id": site_id},
-            tenant.viewer,
-        )
-    )["node"]["devices"]["nodes"]
-    ids = {n["name"]: n["id"] for n in nodes}
+    system_id, _, ids = await demo_devices(api, tenant)
     return system_id, {name: ids[name] for name in ("pv_roof", "building_load", "pole_entrance", "battery_basement")}
 
 

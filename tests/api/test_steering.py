@@ -2,6 +2,8 @@
 
 from datetime import UTC, datetime, timedelta
 
+from tests.api.helpers import demo_devices
+
 START = """mutation($d: ID!, $pins: [Pin!]!, $t: ChargingTargetInput, $min: Float! = 6) {
   startChargingSession(deviceId: $d, usedChargingPins: $pins, target: $t, acMinCurrentA: $min) {
     chargingSession { id state usedChargingPins acMinCurrentA target { energyAmountNeeded leaveTime fullAutonomy } }
@@ -9,15 +11,8 @@ START = """mutation($d: ID!, $pins: [Pin!]!, $t: ChargingTargetInput, $min: Floa
 
 
 async def world(api, tenant):
-    system_id, site_id = await site_with_topology(api, tenant.operator, tenant.account_id)
-    nodes = (
-        await api.ok(
-            "query($id: ID!) { node(id: $id) { ... on Site { devices { nodes { id name } } } } }",
-            {"id": site_id},
-            tenant.viewer,
-        )
-    )["node"]["devices"]["nodes"]
-    return site_id, {n["name"]: n["id"] for n in nodes}
+    _, site_id, devices = await demo_devices(api, tenant)
+    return site_id, devices
 
 
 async def test_a_session_starts_updates_suspends_and_ends(api, tenant_a):
