@@ -165,6 +165,7 @@ class Loaders:
         self.open_session_by_device = self._one_by(
             ChargingSession, ChargingSession.device_id, ChargingSession.state != "Ended"
         )
+        self.latest_run_by_site = DataLoader(self._load_latest_runs)
         self.runs_by_site = self._paged(OptimizationRun, OptimizationRun.site_id, [OptimizationRun.created_at.desc()])
         self.configuration_by_site = self._one_by(OptimizationConfiguration, OptimizationConfiguration.site_id)
         self.prices_by_site = self._series(PricePoint, PricePoint.site_id)
@@ -388,6 +389,17 @@ class Loaders:
         rows = await self._db.fetch(select(newest).select_from(ids.join(newest, true())))
         found = {row.device_id: row for row in rows}
         return [found.get(i) for i in device_ids]
+
+    async def _load_latest_runs(self, site_ids: list[uuid.UUID]) -> list[RowT | None]:
+        table = table_of(OptimizationRun)
+        rows = await self._db.fetch(
+            select(table)
+            .distinct(OptimizationRun.site_id)
+            .where(OptimizationRun.site_id.in_(site_ids), self.owned(OptimizationRun))
+            .order_by(OptimizationRun.site_id, OptimizationRun.created_at.desc())
+        )
+        found = {row.site_id: row for row in rows}
+        return [found.get(i) for i in site_ids]
 
     async def _load_device_counts(self, site_ids: list[uuid.UUID]) -> list[dict[str, int]]:
         rows = await self._db.fetch(

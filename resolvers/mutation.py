@@ -4,6 +4,7 @@ import strawberry
 
 from resolvers.mutations.accounts import AccountMutations
 from resolvers.mutations.measurements import MeasurementMutations
+from resolvers.mutations.optimization import OptimizationMutations
 from resolvers.mutations.sites import SiteMutations
 from resolvers.mutations.steering import SteeringMutations
 from resolvers.mutations.systems import SystemMutations
@@ -12,6 +13,12 @@ from resolvers.mutations.topology import TopologyMutations
 
 @strawberry.type
 class Mutation(
-    AccountMutations, SystemMutations, SiteMutations, TopologyMutations, MeasurementMutations, SteeringMutations
+    AccountMutations,
+    SystemMutations,
+    SiteMutations,
+    TopologyMutations,
+    MeasurementMutations,
+    SteeringMutations,
+    OptimizationMutations,
 ):
     pass

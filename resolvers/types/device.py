@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from resolvers.types.collector import Collector
     from resolvers.types.constraint import Constraint
     from resolvers.types.flexibility import Flexibility
+    from resolvers.types.run import DeviceSchedule, EnforcedLimits
     from resolvers.types.site import Site
     from resolvers.types.steering import ChargingSession, ForecastValue
     from resolvers.types.system import System
@@ -103,6 +104,31 @@ class Device(LoadedNode):
         return await paged(
             info, info.context.loaders.constraints_by_device, uuid.UUID(self.id), first, after, Constraint.from_row
         )
+
+    @strawberry.field(description="This device's plan in its site's latest run.")
+    async def schedule(self, info: Info) -> Annotated[DeviceSchedule, strawberry.lazy("resolvers.types.run")] | None:
+        from resolvers.types.run import DeviceSchedule
+
+        run = await self._latest_run(info)
+        entry = ((run.result or {}).get("devices") or {}).get(self.id_text) if run else None
+        return DeviceSchedule.from_document(self.id_text, entry) if entry else None
+
+    @strawberry.field(description="This device's enforced limits in its site's latest run (controllable devices).")
+    async def enforced_limits(
+        self, info: Info
+    ) -> Annotated[EnforcedLimits, strawberry.lazy("resolvers.types.run")] | None:
+        from resolvers.types.run import EnforcedLimits
+
+        run = await self._latest_run(info)
+        entry = next((e for e in (run.enforced_limits or []) if e["uuid"] == self.id_text), None) if run else None
+        return EnforcedLimits.from_document(entry) if entry else None
+
+    @property
+    def id_text(self) -> str:
+        return str(self.id)
+
+    async def _latest_run(self, info: Info) -> Any:
+        return None if self.site_id is None else await info.context.loaders.latest_run_by_site.load(self.site_id)
 
     @strawberry.field
     async def flexibility(self, info: Info) -> Annotated[Flexibility, strawberry.lazy("resolvers.types.flexibility")]:

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import math
 from datetime import UTC, datetime
 from typing import Any
 
 import strawberry
 
-from app.domain.flexibility import Bound, physical_limits, resolve
+from app.domain.flexibility import Bound, phase_voltage_of, physical_limits, resolve
 from app.vocabulary import DeviceType
 from resolvers.context import Info
 from resolvers.types.constraint import Constraint, constraint_view
@@ -38,16 +37,6 @@ class AggregateFlexibility:
     devices: int
 
 
-def _phase_voltage(collector: Any) -> float | None:
-    if collector is None:
-        return None
-    if collector.phase_voltage:
-        return collector.phase_voltage
-    if collector.line_voltage:
-        return collector.line_voltage / math.sqrt(3) if collector.phase_type == "3P" else collector.line_voltage
-    return None
-
-
 async def device_flexibility(info: Info, device: Any) -> Flexibility:
     loaders = info.context.loaders
     collector, constraint_rows, latest = await asyncio.gather(
@@ -65,7 +54,7 @@ async def device_flexibility(info: Info, device: Any) -> Flexibility:
     physical = physical_limits(
         device.type,
         line_current=device.line_current,
-        phase_voltage=_phase_voltage(collector),
+        phase_voltage=phase_voltage_of(collector),
         phase_count=phases,
         forecast_type=device.forecast_type,
         max_charging_power=device.maximum_charging_power,

@@ -16,6 +16,7 @@ from resolvers.types.node import First, LoadedNode, paged, related
 if TYPE_CHECKING:
     from resolvers.types.collector import Collector
     from resolvers.types.device import Device
+    from resolvers.types.run import EnforcedLimits, OptimizationRun
     from resolvers.types.steering import ChargingSession, ExternalLimits, OptimizationConfiguration, PriceSeries
     from resolvers.types.system import System
 
@@ -170,3 +171,26 @@ class Site(LoadedNode):
 
         row = await info.context.loaders.configuration_by_site.load(self.pk)
         return OptimizationConfiguration.from_row(row or Row(site_id=self.pk))
+
+    @strawberry.field(description="The latest optimization run: the plan in force.")
+    async def schedule(self, info: Info) -> Annotated[OptimizationRun, strawberry.lazy("resolvers.types.run")] | None:
+        from resolvers.types.run import OptimizationRun
+
+        return await related(info.context.loaders.latest_run_by_site, self.pk, OptimizationRun.from_row)
+
+    @strawberry.field(description="Every stored run, newest first.")
+    async def optimization_runs(
+        self, info: Info, first: First = None, after: str | None = None
+    ) -> Connection[Annotated[OptimizationRun, strawberry.lazy("resolvers.types.run")]]:
+        from resolvers.types.run import OptimizationRun
+
+        return await paged(info, info.context.loaders.runs_by_site, self.pk, first, after, OptimizationRun.from_row)
+
+    @strawberry.field(description="The enforced limits of the latest run, one per controllable device.")
+    async def enforced_limits(
+        self, info: Info
+    ) -> list[Annotated[EnforcedLimits, strawberry.lazy("resolvers.types.run")]]:
+        from resolvers.types.run import EnforcedLimits
+
+        run = await info.context.loaders.latest_run_by_site.load(self.pk)
+        return [EnforcedLimits.from_document(e) for e in (run.enforced_limits or [])] if run else []

@@ -1,0 +1,1 @@
+"""The bridge between the database and the pure `solver` package: snapshot, solve off the loop, store."""

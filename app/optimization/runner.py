@@ -1,0 +1,101 @@
+"""Runs one optimization of a site: snapshot, solve in a solver process, store the run.
+
+Two runs of one site never overlap: a PostgreSQL advisory lock, held on its own connection for the whole
+run, serialises them across every process and host on the database. The solver never runs on the event
+loop: it runs in a spawned process pool (cvxpy's compilation is pure Python and would hold the GIL)."""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import uuid
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select, text
+
+from app.auth import Principal, Role
+from app.database import Database
+from app.models import OptimizationRun, Site
+from app.optimization.documents import enforced_document, result_document, timings_document
+from app.optimization.snapshot import take_snapshot
+from app.optimization.worker import solve_site, warm_up
+from app.services.common import get_owned
+
+_pool: ProcessPoolExecutor | None = None
+_pool_size = 1
+
+
+def configure_pool(processes: int) -> None:
+    global _pool_size
+    _pool_size = processes
+
+
+def solver_pool() -> ProcessPoolExecutor:
+    global _pool
+    if _pool is None:
+        _pool = ProcessPoolExecutor(
+            max_workers=_pool_size, mp_context=multiprocessing.get_context("spawn"), initializer=warm_up
+        )
+    return _pool
+
+
+def _reset_pool() -> None:
+    global _pool
+    if _pool is not None:
+        _pool.shutdown(wait=False, cancel_futures=True)
+    _pool = None
+
+
+def site_lock_key(site_id: uuid.UUID) -> int:
+    """A 63-bit key of its own per site (the measurement locks hash device ids with another seed)."""
+    return site_id.int % (2**63 - 1)
+
+
+async def optimize_site(
+    db: Database, caller: Principal, site_id: uuid.UUID, trigger: str = "manual"
+) -> OptimizationRun:
+    caller.require(Role.OPERATOR)
+    async with db.session() as session:
+        site = await get_owned(session, caller, Site, site_id)
+    return await run_site(db, site, trigger)
+
+
+async def run_site(db: Database, site: Site, trigger: str) -> OptimizationRun:
+    async with db.engine.connect() as lock:
+        await lock.execute(select(func.pg_advisory_lock(site_lock_key(site.id))))
+        try:
+            started = datetime.now(UTC)
+            async with db.session() as session, session.begin():
+                await session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY"))
+                snapshot = await take_snapshot(session, site, started)
+            loop = asyncio.get_running_loop()
+            try:
+                result = await loop.run_in_executor(solver_pool(), solve_site, str(site.id), snapshot.problem)
+            except BrokenProcessPool:
+                _reset_pool()
+                raise
+            run = OptimizationRun(
+                account_id=site.account_id,
+                site_id=site.id,
+                created_at=started,
+                finished_at=datetime.now(UTC),
+                trigger=trigger,
+                status=result.status,
+                used_fallback=result.used_fallback,
+                solver=snapshot.problem.config.solver,
+                horizon_start=snapshot.problem.start,
+                step_s=int(snapshot.problem.config.step.total_seconds()),
+                energy_cost=result.cost.energy,
+                peak_cost=result.cost.peak,
+                currency=snapshot.currency,
+                timings=timings_document(result.timings),
+                result=result_document(result, snapshot.warnings),
+                enforced_limits=enforced_document(result.enforced_limits),
+            )
+            async with db.transaction() as session:
+                session.add(run)
+            return run
+        finally:
+            await lock.execute(select(func.pg_advisory_unlock(site_lock_key(site.id))))

@@ -1,0 +1,26 @@
+"""Runs in the solver processes: keeps each site's compiled model, so a re-solve with new numbers (prices,
+forecasts, measurements) skips cvxpy's compilation; a changed structure builds a new one."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+import solver
+
+MAX_MODELS = 64
+_models: OrderedDict[str, solver.CompiledModel] = OrderedDict()
+
+
+def solve_site(site_key: str, problem: solver.Problem) -> solver.Result:
+    model = _models.pop(site_key, None)
+    if model is None or not model.compatible(problem):
+        model = solver.CompiledModel(problem)
+    _models[site_key] = model
+    while len(_models) > MAX_MODELS:
+        _models.popitem(last=False)
+    return model.solve(problem)
+
+
+def warm_up() -> None:
+    """Imported and run once per worker so the first real solve does not pay for cvxpy's import."""
+    import cvxpy  # noqa: F401

@@ -1,0 +1,277 @@
+"""Optimization runs: what the optimizer decided for a site, read from the stored run document."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Annotated, Any
+from uuid import UUID
+
+import strawberry
+from strawberry import Private, relay
+from strawberry.scalars import JSON
+
+from resolvers.context import Info
+from resolvers.types.node import LoadedNode, related
+
+if TYPE_CHECKING:
+    from resolvers.types.collector import Collector
+    from resolvers.types.device import Device
+
+
+@strawberry.type(description="EVerest LimitsRes: negative values mean the export direction.")
+class LimitsRootSide:
+    ac_max_current_a: float = strawberry.field(description="A per phase.")
+    total_power_w: float
+    ac_max_phase_count: int
+
+
+@strawberry.type
+class LimitsScheduleEntry:
+    timestamp: datetime
+    limits_root_side: LimitsRootSide
+
+
+@strawberry.type(
+    description=(
+        "EVerest EnforcedLimits for one controllable device. After `validUntil` without a newer message the "
+        "device must stop. A car gets 0 or at least its minimum current, never in between."
+    )
+)
+class EnforcedLimits:
+    uuid: str = strawberry.field(description="The device's id (its UUID, as in EVerest's energy tree).")
+    valid_until: datetime
+    valid_for: float = strawberry.field(description="Seconds from the run's start.")
+    limits_root_side: LimitsRootSide
+    schedule: list[LimitsScheduleEntry] = strawberry.field(description="Informative: the planned limit per step.")
+    device_pk: Private[UUID]
+
+    @classmethod
+    def from_document(cls, doc: dict[str, Any]) -> EnforcedLimits:
+        phases = doc["limits_root_side"]["ac_max_phase_count"]
+        start = datetime.fromisoformat(doc["schedule_start"])
+        step = timedelta(seconds=doc["schedule_step_s"])
+        return cls(
+            uuid=doc["uuid"],
+            valid_until=datetime.fromisoformat(doc["valid_until"]),
+            valid_for=doc["valid_for_s"],
+            limits_root_side=_limits(doc["limits_root_side"]),
+            schedule=[
+                LimitsScheduleEntry(
+                    timestamp=start + k * step,
+                    limits_root_side=LimitsRootSide(
+                        ac_max_current_a=c or 0.0, total_power_w=p or 0.0, ac_max_phase_count=phases
+                    ),
+                )
+                for k, (c, p) in enumerate(zip(doc["schedule_current_A"], doc["schedule_power_W"], strict=True))
+            ],
+            device_pk=UUID(doc["uuid"]),
+        )
+
+    @strawberry.field
+    async def device(self, info: Info) -> Annotated[Device, strawberry.lazy("resolvers.types.device")] | None:
+        from resolvers.types.device import device_from_row
+
+        return await related(info.context.loaders.device, self.device_pk, device_from_row)
+
+
+def _limits(doc: dict[str, Any]) -> LimitsRootSide:
+    return LimitsRootSide(
+        ac_max_current_a=doc["ac_max_current_A"],
+        total_power_w=doc["total_power_W"],
+        ac_max_phase_count=doc["ac_max_phase_count"],
+    )
+
+
+@strawberry.type
+class PhaseValues:
+    phase: str
+    values: list[float | None]
+
+
+@strawberry.type(description="A device's plan: power (W) and current per phase of its collector (A), each step.")
+class DeviceSchedule:
+    kind: str
+    power: list[float | None]
+    current: list[PhaseValues]
+    device_pk: Private[UUID]
+
+    @classmethod
+    def from_document(cls, device_id: str, doc: dict[str, Any]) -> DeviceSchedule:
+        return cls(
+            kind=doc["kind"],
+            power=doc["power_W"],
+            current=[PhaseValues(phase=p, values=v) for p, v in doc["current_A"].items()],
+            device_pk=UUID(device_id),
+        )
+
+    @strawberry.field
+    async def device(self, info: Info) -> Annotated[Device, strawberry.lazy("resolvers.types.device")] | None:
+        from resolvers.types.device import device_from_row
+
+        return await related(info.context.loaders.device, self.device_pk, device_from_row)
+
+
+@strawberry.type
+class GridPhase:
+    phase: str
+    current: list[float | None] = strawberry.field(description="A, signed: import positive.")
+    import_power: list[float | None]
+    export_power: list[float | None]
+
+
+@strawberry.type(description="The grid connection's plan, W.")
+class GridSchedule:
+    net_power: list[float | None]
+    import_power: list[float | None]
+    export_power: list[float | None]
+    phases: list[GridPhase]
+
+
+@strawberry.type
+class BatteryTrajectory:
+    state_of_charge: list[float | None] = strawberry.field(description="% at each step boundary (index 0 = now).")
+    energy: list[float | None] = strawberry.field(description="Wh at each step boundary.")
+    device_pk: Private[UUID]
+
+    @strawberry.field
+    async def device(self, info: Info) -> Annotated[Device, strawberry.lazy("resolvers.types.device")] | None:
+        from resolvers.types.device import device_from_row
+
+        return await related(info.context.loaders.device, self.device_pk, device_from_row)
+
+
+@strawberry.type(description="Energy a session gets by its leave time against its target, Wh.")
+class SessionOutcome:
+    target: float
+    delivered: float
+    unmet: float
+    device_pk: Private[UUID]
+
+    @strawberry.field
+    async def device(self, info: Info) -> Annotated[Device, strawberry.lazy("resolvers.types.device")] | None:
+        from resolvers.types.device import device_from_row
+
+        return await related(info.context.loaders.device, self.device_pk, device_from_row)
+
+
+@strawberry.type(description="A limit that held the plan back (from the LP's dual values).")
+class BindingLimit:
+    kind: str = strawberry.field(description="collector_phase, external_import_current, ..., full_autonomy.")
+    phase: str | None
+    direction: str
+    steps: list[int]
+    shadow_price: float = strawberry.field(description="Objective gain per extra A (or W) at those steps.")
+    explanation: str
+    collector_pk: Private[UUID | None]
+    held_back_pks: Private[list[UUID]]
+
+    @strawberry.field
+    async def collector(self, info: Info) -> Annotated[Collector, strawberry.lazy("resolvers.types.collector")] | None:
+        from resolvers.types.collector import Collector
+
+        return await related(info.context.loaders.collector, self.collector_pk, Collector.from_row)
+
+    @strawberry.field(description="The controllable devices it held below their own maximum.")
+    async def held_back(self, info: Info) -> list[Annotated[Device, strawberry.lazy("resolvers.types.device")]]:
+        from resolvers.types.device import device_from_row
+
+        rows = await info.context.loaders.device.load_many(self.held_back_pks)
+        return [device_from_row(r) for r in rows if r is not None]
+
+
+@strawberry.type
+class Cost:
+    energy: float = strawberry.field(description="Import cost minus export revenue.")
+    peak: float = strawberry.field(description="Peak price per kW x the highest import (with peak minimization).")
+    total: float
+    currency: str
+
+
+@strawberry.type(description="One optimization of a site: its status, cost, plans and enforced limits.")
+class OptimizationRun(LoadedNode):
+    loader_name = "optimization_run"
+
+    id: relay.NodeID[str]
+    created_at: datetime = strawberry.field(description="When the run started.")
+    finished_at: datetime | None
+    trigger: str
+    status: str = strawberry.field(description="The solver's status, or why the fallback allocator planned.")
+    used_fallback: bool
+    solver: str
+    horizon_start: datetime | None
+    step_seconds: int
+    timestamps: list[datetime] = strawberry.field(description="The start of each step.")
+    cost: Cost
+    grid: GridSchedule
+    schedules: list[DeviceSchedule]
+    batteries: list[BatteryTrajectory]
+    sessions: list[SessionOutcome]
+    binding_limits: list[BindingLimit]
+    enforced_limits: list[EnforcedLimits]
+    warnings: list[str]
+    timings: JSON = strawberry.field(description="Seconds: build, compile, solve, enforce, total.")
+
+    @classmethod
+    def from_row(cls, row: Any) -> OptimizationRun:
+        doc = row.result or {}
+        grid = doc.get("grid", {})
+        cost = doc.get("cost", {})
+        return cls(
+            id=str(row.id),
+            created_at=row.created_at,
+            finished_at=row.finished_at,
+            trigger=row.trigger,
+            status=row.status,
+            used_fallback=row.used_fallback,
+            solver=row.solver,
+            horizon_start=row.horizon_start,
+            step_seconds=row.step_s,
+            timestamps=[datetime.fromisoformat(t) for t in doc.get("timestamps", [])],
+            cost=Cost(
+                energy=row.energy_cost or 0.0,
+                peak=row.peak_cost or 0.0,
+                total=(row.energy_cost or 0.0) + (row.peak_cost or 0.0),
+                currency=row.currency,
+            ),
+            grid=GridSchedule(
+                net_power=grid.get("net_power_W", []),
+                import_power=grid.get("import_power_W", []),
+                export_power=grid.get("export_power_W", []),
+                phases=[
+                    GridPhase(
+                        phase=p,
+                        current=v["current_A"],
+                        import_power=v["import_power_W"],
+                        export_power=v["export_power_W"],
+                    )
+                    for p, v in grid.get("phases", {}).items()
+                ],
+            ),
+            schedules=[DeviceSchedule.from_document(d, v) for d, v in doc.get("devices", {}).items()],
+            batteries=[
+                BatteryTrajectory(state_of_charge=v["soc_percent"], energy=v["soc_Wh"], device_pk=UUID(d))
+                for d, v in doc.get("batteries", {}).items()
+            ],
+            sessions=[
+                SessionOutcome(
+                    target=v["target_Wh"], delivered=v["delivered_Wh"], unmet=v["unmet_Wh"], device_pk=UUID(d)
+                )
+                for d, v in doc.get("sessions", {}).items()
+            ],
+            binding_limits=[
+                BindingLimit(
+                    kind=b["kind"],
+                    phase=b["phase"],
+                    direction=b["direction"],
+                    steps=b["steps"],
+                    shadow_price=b["shadow_price"],
+                    explanation=b["explanation"],
+                    collector_pk=UUID(b["collector_id"]) if b["collector_id"] else None,
+                    held_back_pks=[UUID(h) for h in b["held_back"]],
+                )
+                for b in doc.get("binding_limits", [])
+            ],
+            enforced_limits=[EnforcedLimits.from_document(e) for e in row.enforced_limits or []],
+            warnings=doc.get("warnings", []),
+            timings=row.timings or {},
+        )
