@@ -215,7 +215,6 @@ class OptimizationRun(LoadedNode):
     def from_row(cls, row: Any) -> OptimizationRun:
         doc = row.result or {}
         grid = doc.get("grid", {})
-        cost = doc.get("cost", {})
         return cls(
             id=str(row.id),
             created_at=row.created_at,
