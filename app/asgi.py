@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -13,25 +15,35 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from app.auth import authenticate, bearer
 from app.database import Database
 from app.errors import Unauthenticated
+from app.live.bus import Bus
+from app.live.controller import Controller
 from app.migrate import migrate
+from app.optimization.runner import configure_pool
 from app.settings import Settings, get_settings
 from resolvers.context import Context
 from resolvers.schema import schema
 
 
 class PhasewiseGraphQL(GraphQL[Context, None]):
-    def __init__(self, db: Database, settings: Settings) -> None:
-        super().__init__(schema, subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,))
+    def __init__(self, db: Database, settings: Settings, bus: Bus) -> None:
+        super().__init__(
+            schema, subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,), keep_alive=True, keep_alive_interval=15
+        )
         self.db = db
         self.settings = settings
+        self.bus = bus
 
     async def get_context(self, request: Request | WebSocket, response: Any = None) -> Context:
-        context = Context(self.db, self.settings, None)
+        context = Context(self.db, self.settings, None, self.bus)
+        if isinstance(request, WebSocket):
+            context.websocket = request
+            return context
         try:
             credential = bearer(request.headers.get("authorization"))
             if credential:
@@ -45,6 +57,28 @@ class PhasewiseGraphQL(GraphQL[Context, None]):
             context.credential_error = exc
         return context
 
+    async def on_ws_connect(self, context: Context) -> None:
+        """Authenticate from connection_init's payload ({"Authorization": "Bearer <token or API key>"});
+        the connection closes when the token expires."""
+        params = context.connection_params or {}
+        header = params.get("Authorization") or params.get("authorization")
+        try:
+            credential = bearer(header) if header else None
+            if not credential:
+                raise Unauthenticated("connection_init must carry Authorization: Bearer <token or API key>")
+            async with self.db.session() as session:
+                principal = await authenticate(session, credential, self.settings.resolved_jwt_secret())
+        except Unauthenticated as exc:
+            raise ConnectionRejectionError({"code": exc.code.value, "message": exc.message}) from exc
+        assert principal is not None
+        context.authenticate_as(principal)
+        if principal.expires_at is not None:
+            websocket: WebSocket = context.websocket
+            delay = (principal.expires_at - datetime.now(UTC)).total_seconds()
+            asyncio.get_running_loop().call_later(
+                max(delay, 0), lambda: asyncio.ensure_future(_close_expired(websocket))
+            )
+
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
 
@@ -52,16 +86,30 @@ class PhasewiseGraphQL(GraphQL[Context, None]):
         return orjson.loads(data)
 
 
+async def _close_expired(websocket: WebSocket) -> None:
+    with contextlib.suppress(Exception):
+        await websocket.close(code=4401, reason="token expired")
+
+
 def create_app(settings: Settings | None = None, database_url: str | None = None) -> Starlette:
-    """The app for one process; the database is migrated when it starts."""
+    """The app for one process; the database is migrated when it starts, then events and the control loop run."""
     settings = settings or get_settings()
     db = Database.from_settings(settings, database_url)
-    graphql = PhasewiseGraphQL(db, settings)
+    configure_pool(settings.solver_processes)
+    bus = Bus(db.url)
+    controller = Controller(db, bus, settings) if settings.control_loop else None
+    graphql = PhasewiseGraphQL(db, settings, bus)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         await migrate(db.engine)
+        await bus.start()
+        if controller is not None:
+            await controller.start()
         yield
+        if controller is not None:
+            await controller.stop()
+        await bus.stop()
         await db.dispose()
 
     async def health(_: Request) -> JSONResponse:

@@ -26,6 +26,13 @@ class Settings(BaseSettings):
     default_page_size: int = Field(default=50, gt=0)
     max_page_size: int = Field(default=500, gt=0, description="Largest `first` a connection accepts.")
     max_query_depth: int = Field(default=16, gt=0, description="Deeper queries are refused before execution.")
+    solver_processes: int = Field(default=1, gt=0, description="Processes that run the optimizer.")
+    control_loop: bool = Field(default=True, description="Plan sites on events and timers in this process.")
+    replan_quiet_s: float = Field(default=0.075, ge=0, description="A burst of events ends after this much quiet.")
+    replan_max_wait_s: float = Field(default=0.5, gt=0, description="...or after this long, whatever comes.")
+    heartbeat_lead_s: float = Field(default=60.0, gt=0, description="Re-plan this long before limits expire.")
+    planning_interval_s: float = Field(default=900.0, gt=0, description="Re-plan at least this often.")
+    controller_tick_s: float = Field(default=1.0, gt=0, description="How often the timers are checked.")
     db_pool_size: int = Field(default=10, gt=0)
     db_max_overflow: int = Field(default=10, ge=0)
 

@@ -10,6 +10,7 @@ from strawberry.types import Info as StrawberryInfo
 from app.auth import Principal, Role
 from app.database import Database
 from app.errors import Unauthenticated
+from app.live.bus import Bus
 from app.settings import Settings
 from resolvers.loaders import Loaders
 
@@ -19,10 +20,21 @@ class Context:
     db: Database
     settings: Settings
     principal: Principal | None
+    bus: Bus | None = None
     loaders: Loaders = field(init=False)
     credential_error: Unauthenticated | None = None
+    connection_params: dict[str, Any] | None = None
+    websocket: Any = None
 
     def __post_init__(self) -> None:
+        self.loaders = Loaders(self.db, self.principal)
+
+    def authenticate_as(self, principal: Principal) -> None:
+        self.principal, self.credential_error = principal, None
+        self.fresh_loaders()
+
+    def fresh_loaders(self) -> None:
+        """Subscriptions call this before every event, so nothing is served from an earlier event's cache."""
         self.loaders = Loaders(self.db, self.principal)
 
     def caller(self, role: Role = Role.VIEWER) -> Principal:

@@ -10,11 +10,13 @@ from resolvers.errors import masking_extension
 from resolvers.mutation import Mutation
 from resolvers.mutations.measurement_points import MEASUREMENT_POINTS, MeasurementPoints
 from resolvers.query import Query
+from resolvers.subscriptions import Subscription
 from resolvers.types.device import Battery, ChargingPole, ForecastedSeries
 
 schema = strawberry.Schema(
     query=Query,
     mutation=Mutation,
+    subscription=Subscription,
     types=[ChargingPole, ForecastedSeries, Battery],
     config=StrawberryConfig(scalar_map={MeasurementPoints: MEASUREMENT_POINTS}),
     extensions=[masking_extension, lambda: QueryDepthLimiter(max_depth=get_settings().max_query_depth)],

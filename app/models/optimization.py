@@ -108,6 +108,7 @@ class OptimizationRun(SQLModel, table=True):
     used_fallback: bool = False
     solver: str = "HIGHS"
     horizon_start: datetime | None = timestamp_field()
+    valid_until: datetime | None = timestamp_field()
     step_s: int = 900
     energy_cost: float | None = None
     peak_cost: float | None = None

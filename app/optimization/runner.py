@@ -11,17 +11,19 @@ import multiprocessing
 import uuid
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select, text
 
 from app.auth import Principal, Role
 from app.database import Database
+from app.live.events import EventKind, notify
 from app.models import OptimizationRun, Site
 from app.optimization.documents import enforced_document, result_document, timings_document
 from app.optimization.snapshot import take_snapshot
 from app.optimization.worker import solve_site, warm_up
 from app.services.common import get_owned
+from app.settings import Settings
 
 _pool: ProcessPoolExecutor | None = None
 _pool_size = 1
@@ -54,22 +56,22 @@ def site_lock_key(site_id: uuid.UUID) -> int:
 
 
 async def optimize_site(
-    db: Database, caller: Principal, site_id: uuid.UUID, trigger: str = "manual"
+    db: Database, settings: Settings, caller: Principal, site_id: uuid.UUID, trigger: str = "manual"
 ) -> OptimizationRun:
     caller.require(Role.OPERATOR)
     async with db.session() as session:
         site = await get_owned(session, caller, Site, site_id)
-    return await run_site(db, site, trigger)
+    return await run_site(db, settings, site, trigger)
 
 
-async def run_site(db: Database, site: Site, trigger: str) -> OptimizationRun:
+async def run_site(db: Database, settings: Settings, site: Site, trigger: str) -> OptimizationRun:
     async with db.engine.connect() as lock:
         await lock.execute(select(func.pg_advisory_lock(site_lock_key(site.id))))
         try:
             started = datetime.now(UTC)
             async with db.session() as session, session.begin():
                 await session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY"))
-                snapshot = await take_snapshot(session, site, started)
+                snapshot = await take_snapshot(session, site, started, timedelta(seconds=settings.heartbeat_lead_s))
             loop = asyncio.get_running_loop()
             try:
                 result = await loop.run_in_executor(solver_pool(), solve_site, str(site.id), snapshot.problem)
@@ -86,6 +88,7 @@ async def run_site(db: Database, site: Site, trigger: str) -> OptimizationRun:
                 used_fallback=result.used_fallback,
                 solver=snapshot.problem.config.solver,
                 horizon_start=snapshot.problem.start,
+                valid_until=min((e.valid_until for e in result.enforced_limits), default=None),
                 step_s=int(snapshot.problem.config.step.total_seconds()),
                 energy_cost=result.cost.energy,
                 peak_cost=result.cost.peak,
@@ -96,6 +99,8 @@ async def run_site(db: Database, site: Site, trigger: str) -> OptimizationRun:
             )
             async with db.transaction() as session:
                 session.add(run)
+                await session.flush()
+                await notify(session, EventKind.RUN_STORED, site.id, run=run.id)
             return run
         finally:
             await lock.execute(select(func.pg_advisory_unlock(site_lock_key(site.id))))

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 import solver
 from app.domain.flexibility import ConstraintView, phase_voltage_of, physical_limits, resolve
+from app.live.overload import measured_currents
 from app.models import (
     ChargingSession,
     Collector,
@@ -75,12 +76,14 @@ async def _series(
     )
 
 
-async def take_snapshot(session: AsyncSession, site: Site, now: datetime) -> Snapshot:
+async def take_snapshot(session: AsyncSession, site: Site, now: datetime, lead: timedelta) -> Snapshot:
+    """The plan's grid starts at the step boundary at or before `now + lead`: a run in the last `lead` of a
+    step plans the next one, so its limits (whose first entry applies at once) outlive the current step."""
     configuration = await session.get(OptimizationConfiguration, site.id) or OptimizationConfiguration(site_id=site.id)
     step = timedelta(seconds=configuration.step_s)
     steps = configuration.horizon_s // configuration.step_s
     epoch = datetime(2000, 1, 1, tzinfo=UTC)
-    start = epoch + ((now - epoch) // step) * step
+    start = epoch + ((now + min(lead, step / 3) - epoch) // step) * step
     end = start + steps * step
     warnings: list[str] = []
 
@@ -154,8 +157,11 @@ async def take_snapshot(session: AsyncSession, site: Site, now: datetime) -> Sna
                     device, collector, forecasts[device.id], point if fresh else None, start, step, steps, warnings
                 )
             )
-            if fresh and point.power_w is not None:
-                loads.append(solver.LoadMeasurement(device_id=str(device.id), power_W=point.power_w))
+            if fresh and (point.power_w is not None or point.pin_current):
+                per_phase = measured_currents(point, collector) if point.pin_current else None
+                loads.append(
+                    solver.LoadMeasurement(str(device.id), current_per_phase_A=per_phase, power_W=point.power_w)
+                )
         else:
             soc = point.soc if point is not None and point.soc is not None else None
             if soc is None:

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth import Principal, Role
 from app.errors import ErrorCode, Issue
+from app.live.events import EventKind, notify
 from app.models import Device, DeviceConstraint
 from app.services.common import get_owned, raise_if
 
@@ -68,10 +69,16 @@ async def set_constraint(
     )
     session.add(constraint)
     await session.flush()
+    await notify(session, EventKind.FLEXIBILITY_CHANGED, device.site_id, device=device.id)
     return constraint
 
 
 async def remove_constraint(session: AsyncSession, caller: Principal, constraint_id: uuid.UUID) -> None:
     caller.require(Role.OPERATOR)
-    await session.delete(await get_owned(session, caller, DeviceConstraint, constraint_id, lock=True))
+    constraint = await get_owned(session, caller, DeviceConstraint, constraint_id, lock=True)
+    device = await session.get(Device, constraint.device_id)
+    await session.delete(constraint)
     await session.flush()
+    await notify(
+        session, EventKind.FLEXIBILITY_CHANGED, device.site_id if device else None, device=constraint.device_id
+    )

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth import Principal, Role
 from app.errors import ErrorCode, Issue, ValidationFailed
+from app.live.events import EventKind, notify
 from app.models import Device, Site
 
 MAX_POINTS = 10_000
@@ -189,4 +190,10 @@ async def ingest(session: AsyncSession, caller: Principal, points: list[IngestPo
         await session.execute(LOCK_DEVICES, {"d": sorted({k[0] for k in keys})})
         await session.execute(INSERT, columns)
         await session.execute(RECOMPUTE, {"d": columns["d"], "t": columns["t"]})
+        sites = (
+            await session.execute(select(Device.site_id).where(Device.id.in_(set(columns["d"]))).distinct())
+        ).scalars()
+        for site_id in sites:
+            if site_id is not None:
+                await notify(session, EventKind.MEASUREMENTS, site_id)
     return len(keys)

@@ -16,6 +16,7 @@ from app.domain.grid_identifiers import (
     validate_supply_points,
 )
 from app.errors import ErrorCode, Issue
+from app.live.events import EventKind, notify
 from app.models import Account, Collector, Contract, Device, Site, SupplyPoint, System, UpstreamSite
 from app.services.common import clean_name, get_owned, raise_if, timezone_issue
 from app.vocabulary import SiteStatus, SupplyDirection
@@ -175,6 +176,7 @@ async def update_site(
         site.address, site.latitude, site.longitude = location.address, location.latitude, location.longitude
     if timezone is not None:
         site.timezone = timezone
+    await notify(session, EventKind.SITE_CHANGED, site.id)
     if paused is True:
         site.status = SiteStatus.PAUSED.value
     elif paused is False and site.status == SiteStatus.PAUSED.value:
@@ -194,6 +196,7 @@ async def delete_site(session: AsyncSession, caller: Principal, site_id: uuid.UU
     await session.execute(delete(Collector).where(Collector.site_id == site.id))
     await session.execute(delete(SupplyPoint).where(SupplyPoint.site_id == site.id))
     site.status, site.deleted_at = SiteStatus.DELETED.value, datetime.now(UTC)
+    await notify(session, EventKind.SITE_CHANGED, site.id)
     session.add(site)
     await session.flush()
 

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth import Principal, Role
 from app.errors import ErrorCode, Issue, ValidationFailed
+from app.live.events import EventKind, notify
 from app.models import (
     ChargingSession,
     Collector,
@@ -33,6 +34,7 @@ from app.services.common import get_owned, raise_if
 from app.vocabulary import DeviceType, SessionState
 
 SOLVERS = ("HIGHS", "ECOS", "CLARABEL")
+MAX_STEPS = 2880
 
 
 @dataclass(frozen=True)
@@ -128,6 +130,7 @@ async def start_session(
     ).first()
     if open_session:
         raise ValidationFailed.one(ErrorCode.CONFLICT, "deviceId", "the pole has an open session: update or stop it")
+    await notify(session, EventKind.SITE_CHANGED, pole.site_id, charging_session=pole.id)
     row = ChargingSession(
         account_id=pole.account_id,
         site_id=pole.site_id,
@@ -171,6 +174,7 @@ async def update_session(
         setattr(row, field, value)
     row.state = (SessionState.SUSPENDED_EV if suspended else SessionState.UPDATED).value
     row.updated_at = datetime.now(UTC)
+    await notify(session, EventKind.SITE_CHANGED, row.site_id, charging_session=row.id)
     session.add(row)
     await session.flush()
     return row
@@ -182,6 +186,7 @@ async def stop_session(session: AsyncSession, caller: Principal, session_id: uui
     if row.state != SessionState.ENDED.value:
         row.state, row.ended_at = SessionState.ENDED.value, datetime.now(UTC)
         row.updated_at = row.ended_at
+        await notify(session, EventKind.SITE_CHANGED, row.site_id, charging_session=row.id)
         session.add(row)
         await session.flush()
     return row
@@ -261,6 +266,7 @@ async def set_prices(
             for p in points
         ]  # type: ignore[union-attr]
         await _replace_span(session, PricePoint, {"site_id": site.id, "direction": direction}, points, rows)
+    await notify(session, EventKind.SITE_CHANGED, site.id)
     return site
 
 
@@ -294,6 +300,7 @@ async def set_forecast(
         for p in points
     ]
     await _replace_span(session, ForecastPoint, {"device_id": device.id}, points, rows)
+    await notify(session, EventKind.SITE_CHANGED, device.site_id)
     return device
 
 
@@ -326,6 +333,7 @@ async def set_external_limits(
             for p in points
         ]
         await _replace_span(session, ExternalLimit, {"site_id": site.id, "direction": direction}, points, rows)
+    await notify(session, EventKind.SITE_CHANGED, site.id)
     return site
 
 
@@ -353,6 +361,7 @@ async def set_configuration(
     raise_if(issues)
     session.add(row)
     await session.flush()
+    await notify(session, EventKind.SITE_CHANGED, site.id)
     return row
 
 

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth import Principal, Role
 from app.domain.site_configuration import SiteConfiguration, parse_site_configuration
 from app.errors import ErrorCode, Issue, NotFound, ValidationFailed
+from app.live.events import EventKind, notify
 from app.models import Collector, Device, Site
 from app.services.common import get_owned
 from app.services.sites import refresh_site_status
@@ -152,6 +153,7 @@ async def _write(
         await session.execute(delete(Device).where(Device.id.in_([d.id for d in old_devices.values()])))
     await session.flush()
     await refresh_site_status(session, site)
+    await notify(session, EventKind.SITE_CHANGED, site.id)
 
 
 def _fill_device(row: Device, spec: Document, collector_id: uuid.UUID, position: int) -> None:

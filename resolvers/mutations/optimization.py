@@ -30,7 +30,7 @@ class OptimizationMutations:
     async def optimize_site(self, info: Info, site_id: relay.GlobalID) -> OptimizationRunPayload:
         caller = info.context.caller()
         try:
-            run = await optimize_site(info.context.db, caller, pk(site_id, ("Site",), "siteId"))
+            run = await optimize_site(info.context.db, info.context.settings, caller, pk(site_id, ("Site",), "siteId"))
         except (ValidationFailed, NotFound) as exc:
             return OptimizationRunPayload(errors=user_errors(exc))
         return OptimizationRunPayload(run=OptimizationRun.from_row(run))

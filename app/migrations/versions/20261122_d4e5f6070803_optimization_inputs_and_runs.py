@@ -2,7 +2,7 @@
 
 Revision ID: d4e5f6070803
 Revises: c3d4e5f60702
-Create Date: 2026-11-22 04:29:41.234400
+Create Date: 2026-11-22 04:51:51.455011
 """
 
 from collections.abc import Sequence
@@ -54,6 +54,7 @@ def upgrade() -> None:
         sa.Column("used_fallback", sa.Boolean(), nullable=False),
         sa.Column("solver", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column("horizon_start", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("valid_until", sa.DateTime(timezone=True), nullable=True),
         sa.Column("step_s", sa.Integer(), nullable=False),
         sa.Column("energy_cost", sa.Float(), nullable=True),
         sa.Column("peak_cost", sa.Float(), nullable=True),

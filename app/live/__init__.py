@@ -1,0 +1,1 @@
+"""Live control: events between processes, the control loop, subscriptions' fan-out."""

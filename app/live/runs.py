@@ -1,0 +1,37 @@
+"""Stored runs as subscribers need them: one read per run per process, however many subscribers wait."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections import OrderedDict
+
+from sqlalchemy import select
+
+from app.database import Database
+from app.models import OptimizationRun
+
+_KEEP = 64
+_runs: OrderedDict[uuid.UUID, asyncio.Future[OptimizationRun | None]] = OrderedDict()
+
+
+async def stored_run(db: Database, run_id: uuid.UUID) -> OptimizationRun | None:
+    future = _runs.get(run_id)
+    if future is None:
+        future = asyncio.get_running_loop().create_future()
+        _runs[run_id] = future
+        while len(_runs) > _KEEP:
+            _runs.popitem(last=False)
+        try:
+            async with db.session() as session:
+                row = (
+                    (await session.execute(select(OptimizationRun).where(OptimizationRun.id == run_id)))
+                    .scalars()
+                    .first()
+                )
+            future.set_result(row)
+        except Exception as exc:
+            _runs.pop(run_id, None)
+            future.set_exception(exc)
+            raise
+    return await asyncio.shield(future)

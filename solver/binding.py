@@ -1,0 +1,167 @@
+"""Which limits held the plan back, read from the LP's dual values.
+
+A limit binds when its dual is non-zero: loosening it by 1 A (or 1 W) would lower the objective.
+Each binding limit names the collector phase or external limit, the steps, and the devices below
+it that were short of their own maximum there (the ones it held back).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from solver.assemble import Plan
+from solver.layout import Layout
+from solver.matrices import Matrices
+from solver.model import LinearModel
+from solver.numbers import Numbers
+from solver.result import BindingKind, BindingLimit
+
+DUAL_TOLERANCE = 1e-9
+SLACK_TOLERANCE = 1e-4
+
+
+def _ranges(steps: np.ndarray) -> str:
+    """'0-3, 7' for [0, 1, 2, 3, 7]."""
+    parts, start = [], None
+    for i, step in enumerate(steps):
+        if start is None:
+            start = step
+        if i + 1 == len(steps) or steps[i + 1] != step + 1:
+            parts.append(f"{start}" if start == step else f"{start}-{step}")
+            start = None
+    return ", ".join(parts)
+
+
+class _Context:
+    def __init__(self, layout: Layout, numbers: Numbers, plan: Plan) -> None:
+        self.layout = layout
+        self.numbers = numbers
+        self.cars = plan.car_matrix(layout)
+        upper = np.zeros_like(self.cars)
+        upper[layout.car_of_step, layout.step_of_car_step] = numbers.car_upper
+        self.short = upper - self.cars > 1e-6
+        self.battery_short = numbers.battery_upper - plan.battery_power > 1e-6
+        self.battery_above_floor = plan.battery_power - numbers.battery_lower > 1e-6
+
+    def held_back(
+        self, steps: np.ndarray, row: int | None, direction: str, cars_filter: np.ndarray | None = None
+    ) -> tuple[str, ...]:
+        layout = self.layout
+        names = []
+        car_on_row = (
+            np.ones(len(layout.sessions), dtype=bool)
+            if row is None
+            else (layout.car_injection[[row], :].toarray().ravel() != 0)
+        )
+        if cars_filter is not None:
+            car_on_row &= cars_filter
+        for k in np.flatnonzero(car_on_row):
+            if direction == "import" and self.short[k, steps].any():
+                names.append(layout.sessions[k].device_id)
+        battery_on_row = (
+            np.ones(len(layout.batteries), dtype=bool)
+            if row is None
+            else (layout.battery_injection[[row], :].toarray().ravel() != 0)
+        )
+        for b in np.flatnonzero(battery_on_row):
+            room = self.battery_short if direction == "import" else self.battery_above_floor
+            if room[b, steps].any():
+                names.append(layout.batteries[b].id)
+        return tuple(names)
+
+
+def _binding_steps(dual: np.ndarray | None) -> np.ndarray:
+    if dual is None:
+        return np.zeros(0, dtype=np.int64)
+    return np.flatnonzero(np.abs(dual) > DUAL_TOLERANCE)
+
+
+def _row_limits(
+    context: _Context, matrices: Matrices, dual: np.ndarray | None, flat_rows: np.ndarray, direction: str, scale: float
+) -> list[BindingLimit]:
+    layout, numbers = context.layout, context.numbers
+    topology, steps = layout.topology, layout.steps
+    hits = _binding_steps(dual)
+    if hits.size == 0 or dual is None:
+        return []
+    rows, times = np.divmod(flat_rows[hits], steps)
+    limit = numbers.row_limit_import if direction == "import" else numbers.row_limit_export
+    external = limit[rows, times] < topology.line_current[rows] - 1e-9
+    found = []
+    for row, is_external in sorted(set(zip(rows.tolist(), external.tolist(), strict=True))):
+        chosen = (rows == row) & (external == is_external)
+        step_list = np.unique(times[chosen])
+        collector_id, phase = topology.rows[row]
+        kind: BindingKind = "collector_phase"
+        what = f"collector {collector_id!r} phase {phase} at its {topology.line_current[row]:g} A line current"
+        if is_external:
+            kind = "external_import_current" if direction == "import" else "external_export_current"
+            what = f"the external {direction} current limit on phase {phase} of the grid connection"
+        held = context.held_back(step_list, row, direction)
+        found.append(
+            BindingLimit(
+                kind=kind,
+                collector_id=collector_id,
+                phase=phase,
+                direction=direction,  # type: ignore[arg-type]
+                steps=tuple(step_list.tolist()),
+                held_back=held,
+                shadow_price=float(np.abs(dual[hits][chosen]).max() * scale),
+                explanation=f"{what} ({direction}) bound at steps {_ranges(step_list)}"
+                + (f"; it held back {', '.join(held)}" if held else ""),
+            )
+        )
+    return found
+
+
+def binding_limits(
+    layout: Layout, matrices: Matrices, model: LinearModel, numbers: Numbers, plan: Plan, scale: float
+) -> tuple[BindingLimit, ...]:
+    """Binding collector phases, external limits and full-autonomy surplus, with what they held back."""
+    context = _Context(layout, numbers, plan)
+    found = _row_limits(context, matrices, model.dual("row_upper"), matrices.row_index, "import", scale)
+    found += _row_limits(
+        context, matrices, model.dual("row_lower"), matrices.row_index[matrices.export_side], "export", scale
+    )
+    for name, kind, direction in (
+        ("import_limit", "external_import_power", "import"),
+        ("export_limit", "external_export_power", "export"),
+    ):
+        dual = model.dual(name)
+        steps = _binding_steps(dual)
+        if steps.size == 0 or dual is None:
+            continue
+        held = context.held_back(steps, None, direction)
+        found.append(
+            BindingLimit(
+                kind=kind,
+                collector_id=None,
+                phase=None,
+                direction=direction,  # type: ignore[arg-type]
+                steps=tuple(steps.tolist()),
+                held_back=held,
+                shadow_price=float(np.abs(dual[steps]).max() * scale / 1000),
+                explanation=f"the external {direction} power limit of the grid connection bound at steps "
+                f"{_ranges(steps)}" + (f"; it held back {', '.join(held)}" if held else ""),
+            )
+        )
+    dual = model.dual("full_autonomy")
+    hits = _binding_steps(dual)
+    if hits.size and dual is not None:
+        steps = matrices.autonomy_steps[hits]
+        autonomous = np.array([s.session.full_autonomy for s in layout.sessions], dtype=bool)
+        held = context.held_back(steps, None, "import", autonomous)
+        found.append(
+            BindingLimit(
+                kind="full_autonomy",
+                collector_id=None,
+                phase=None,
+                direction="import",
+                steps=tuple(steps.tolist()),
+                held_back=held,
+                shadow_price=float(np.abs(dual[hits]).max() * scale / 1000),
+                explanation=f"the local surplus for full-autonomy sessions ran out at steps {_ranges(steps)}"
+                + (f"; it held back {', '.join(held)}" if held else ""),
+            )
+        )
+    return tuple(found)

@@ -1,0 +1,143 @@
+"""Build once, solve many times: the compiled model and the one-shot `solve`."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from solver.assemble import Plan, assemble, limit_violations, row_currents
+from solver.binding import binding_limits
+from solver.enforced import decide_instant, enforced_limits, equal_share_now
+from solver.fallback import fallback_plan
+from solver.layout import Layout, build_layout
+from solver.matrices import build_matrices
+from solver.model import LinearModel
+from solver.numbers import Numbers, compute_numbers
+from solver.problem import Problem
+from solver.result import Result, Timings
+
+
+class IncompatibleProblem(ValueError):
+    """The problem's structure (topology, devices, sessions, windows, policies) differs from the model's."""
+
+
+class CompiledModel:
+    """The LP of one site structure, compiled once by cvxpy; `solve` only swaps parameter values.
+
+    A problem is compatible when only numbers changed: prices, forecasts, measurements, live bounds,
+    initial SoC, session energies and price limits, external limits, peak settings, time limit.
+    """
+
+    def __init__(self, problem: Problem) -> None:
+        started = time.perf_counter()
+        self._layout = build_layout(problem)
+        self._key = self._layout.structure_key()
+        self._matrices = build_matrices(self._layout)
+        self._model = LinearModel(self._layout, self._matrices)
+        self._build_s = time.perf_counter() - started
+        self._compiled_for: str | None = None
+        self._fresh = True
+
+    @property
+    def layout(self) -> Layout:
+        return self._layout
+
+    def is_dpp(self) -> bool:
+        return bool(self._model.problem.is_dpp())
+
+    def compatible(self, problem: Problem) -> bool:
+        return build_layout(problem).structure_key() == self._key
+
+    def solve(self, problem: Problem | None = None, *, force_fallback: bool = False) -> Result:
+        """Solve `problem` (default: the one the model was built from) with the compiled LP.
+
+        `force_fallback` skips the LP, as a solver failure would: for drills and tests.
+        """
+        layout = self._layout if problem is None else build_layout(problem)
+        if layout.structure_key() != self._key:
+            raise IncompatibleProblem("the problem's structure differs from the compiled model's; build a new one")
+        config = layout.problem.config
+        build_s = self._build_s if self._fresh else 0.0
+        self._fresh = False
+        numbers = compute_numbers(layout)
+        self._model.layout = layout
+        self._model.set_numbers(numbers)
+
+        compile_s, recompiled = 0.0, False
+        if not force_fallback and self._compiled_for != config.solver:
+            started = time.perf_counter()
+            self._model.problem.get_problem_data(config.solver)
+            compile_s = time.perf_counter() - started
+            recompiled = True
+            self._compiled_for = config.solver
+
+        started = time.perf_counter()
+        warnings: list[str] = []
+        solution = None
+        if force_fallback:
+            status = "fallback_forced"
+        else:
+            status, solution = self._model.solve(numbers.price_scale)
+        if solution is not None:
+            n_batteries = len(layout.batteries)
+            soc = np.concatenate([numbers.initial_soc_Wh.reshape(n_batteries, 1), solution.battery_soc_Wh], axis=1)
+            plan = Plan(solution.car_current, solution.battery_power, soc)
+            if status != "optimal" and _adds_violations(layout, numbers, plan):
+                status, solution = f"{status}_unsafe", None
+        if solution is None:
+            plan = fallback_plan(layout, numbers)
+            warnings.append(f"the LP gave no solution ({status}): the equal-share fallback planned instead")
+        solve_s = time.perf_counter() - started
+
+        started = time.perf_counter()
+        if solution is not None:
+            remaining = max(config.time_limit_s - solve_s, 0.05)
+            decision = decide_instant(layout, numbers, plan, remaining)
+        else:
+            decision = equal_share_now(layout, numbers)
+        warnings.extend(decision.warnings)
+        limits = enforced_limits(layout, plan, decision)
+        assembled = assemble(layout, numbers, plan)
+        warnings.extend(limit_violations(layout, numbers, assembled.collector_current_A))
+        binding = (
+            binding_limits(layout, self._matrices, self._model, numbers, plan, numbers.price_scale)
+            if solution is not None
+            else ()
+        )
+        enforce_s = time.perf_counter() - started
+        return Result(
+            status=status,
+            used_fallback=solution is None,
+            objective=None if solution is None else solution.objective,
+            timestamps=tuple(layout.problem.step_start(t) for t in range(layout.steps)),
+            devices=assembled.devices,
+            grid=assembled.grid,
+            batteries=assembled.batteries,
+            cost=assembled.cost,
+            sessions=assembled.sessions,
+            collector_rows=layout.topology.rows,
+            collector_current_A=assembled.collector_current_A,
+            binding_limits=binding,
+            enforced_limits=limits,
+            timings=Timings(
+                build_s=build_s, compile_s=compile_s, solve_s=solve_s, enforce_s=enforce_s, recompiled=recompiled
+            ),
+            warnings=tuple(warnings),
+        )
+
+
+def _adds_violations(layout: Layout, numbers: Numbers, plan: Plan) -> bool:
+    """Does an inaccurate LP plan break a limit that the non-controllable load alone keeps?"""
+    currents = row_currents(layout, numbers, plan)
+    tolerance = 1e-6
+    over = (currents - numbers.row_limit_import > tolerance) | (-currents - numbers.row_limit_export > tolerance)
+    fixed_over = (numbers.fixed_rows - numbers.row_limit_import > tolerance) | (
+        -numbers.fixed_rows - numbers.row_limit_export > tolerance
+    )
+    return bool((over & ~fixed_over).any())
+
+
+def solve(problem: Problem) -> Result:
+    """Build, compile and solve one problem. Keep a `CompiledModel` instead to re-solve cheaply."""
+    return CompiledModel(problem).solve(problem)

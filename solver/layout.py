@@ -1,0 +1,233 @@
+"""Where every device sits in the linear model: derived, validated facts about the problem.
+
+The layout separates what shapes the model (windows, pins, matrices: the `structure_key`) from
+what only moves numbers (prices, forecasts, bounds: the parameters), so a compiled model can be
+re-solved whenever the structure is unchanged.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from solver.problem import Battery, ChargingPole, ChargingSession, Problem
+from solver.topology import Topology, build_topology
+
+
+@dataclass(frozen=True)
+class SessionLayout:
+    """A plugged car: its pins, window and static limits. Currents are per used pin, in A."""
+
+    session: ChargingSession
+    pole: ChargingPole
+    phases: tuple[str, ...]
+    steps: int
+    last_step_fraction: float
+    max_current_A: float
+    watts_per_ampere: float
+
+    @property
+    def device_id(self) -> str:
+        return self.session.device_id
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The problem with its topology, sessions, car-step indexing and injection matrices."""
+
+    problem: Problem
+    topology: Topology
+    sessions: tuple[SessionLayout, ...]
+    car_of_step: np.ndarray
+    step_of_car_step: np.ndarray
+    offsets: np.ndarray
+    car_injection: sp.csc_array
+    battery_injection: sp.csc_array
+    policy_rows: tuple[tuple[int, int, float, float, float], ...]
+
+    @property
+    def steps(self) -> int:
+        return self.problem.steps
+
+    @property
+    def fair_share_steps(self) -> int:
+        """Steps from now over which comparable sessions are kept at comparable current."""
+        config = self.problem.config
+        return min(math.ceil(config.fair_share_horizon / config.step), self.steps)
+
+    @property
+    def car_steps(self) -> int:
+        return int(self.car_of_step.size)
+
+    @property
+    def batteries(self) -> tuple[Battery, ...]:
+        return self.problem.batteries
+
+    def energy_per_ampere(self) -> np.ndarray:
+        """Wh delivered per A of each car-step (the last step counts only until the leave time)."""
+        wpa = np.array([s.watts_per_ampere for s in self.sessions])[self.car_of_step]
+        weight = np.ones(self.car_steps)
+        last = np.array([s.last_step_fraction for s in self.sessions])
+        ends = self.offsets[1:] - 1
+        has_steps = self.offsets[1:] > self.offsets[:-1]
+        weight[ends[has_steps]] = last[has_steps]
+        return wpa * weight * self.problem.step_hours
+
+    def structure_key(self) -> tuple[object, ...]:
+        """Everything that shapes the compiled model; equal keys can share one compiled model."""
+        problem = self.problem
+        collectors = tuple(
+            (
+                c.id,
+                c.parent_id,
+                c.kind,
+                c.phase,
+                c.line_current,
+                c.phase_voltage,
+                tuple(sorted((c.phase_permutations or {}).items())),
+            )
+            for c in self.topology.collectors
+        )
+        sessions = tuple(
+            (
+                s.device_id,
+                s.phases,
+                s.steps,
+                round(s.last_step_fraction, 9),
+                s.max_current_A,
+                s.watts_per_ampere,
+                s.session.full_autonomy,
+                s.session.price_limit is not None,
+                s.pole.collector_id,
+            )
+            for s in self.sessions
+        )
+        batteries = tuple(
+            (
+                b.id,
+                b.collector_id,
+                b.maximum_charging_power_W,
+                b.maximum_discharging_power_W,
+                b.capacity_Wh,
+                b.charging_efficiency,
+                b.discharging_efficiency,
+                b.charging_priority,
+                b.discharging_priority,
+            )
+            for b in problem.batteries
+        )
+        forecasts = tuple((f.id, f.collector_id, f.kind) for f in problem.forecasts)
+        policies = tuple((b, k, round(a, 9)) for b, k, a, _, _ in self.policy_rows)
+        limits = problem.external_limits
+        external = (limits.import_power_W is not None, limits.export_power_W is not None)
+        return (
+            problem.steps,
+            problem.config.step,
+            self.fair_share_steps,
+            collectors,
+            sessions,
+            batteries,
+            forecasts,
+            policies,
+            external,
+        )
+
+
+def _session_layout(
+    problem: Problem, topology: Topology, pole: ChargingPole, session: ChargingSession
+) -> SessionLayout:
+    mapping = pole.pin_to_phase_mapping
+    unknown = [p for p in session.used_pins if p not in mapping.pin_list]
+    if unknown:
+        raise ValueError(f"session on {pole.id!r} uses pins {unknown} the pole does not have")
+    pins = [p for p in mapping.pin_list if p in session.used_pins]
+    if session.max_phase_count is not None:
+        pins = pins[: max(session.max_phase_count, 0)]
+    phases = tuple(mapping.phase_of(p) for p in pins)
+    for phase in phases:
+        topology.row(pole.collector_id, phase)
+    steps, fraction = problem.steps, 1.0
+    if session.leave_time is not None:
+        position = problem.steps_before(session.leave_time)
+        if position <= 0:
+            steps, fraction = 0, 1.0
+        elif position < problem.steps:
+            steps = math.ceil(position)
+            fraction = position - (steps - 1)
+    car_max = session.max_current_per_phase_A
+    max_current = pole.line_current if car_max is None else min(pole.line_current, car_max)
+    return SessionLayout(
+        session=session,
+        pole=pole,
+        phases=phases,
+        steps=steps if phases else 0,
+        last_step_fraction=fraction,
+        max_current_A=max(max_current, 0.0),
+        watts_per_ampere=len(phases) * topology.voltage(pole.collector_id),
+    )
+
+
+def _policy_rows(problem: Problem) -> tuple[tuple[int, int, float, float, float], ...]:
+    """(battery index, boundary k, weight of boundary k+1, min %, max %) per policy instant in the horizon."""
+    rows = []
+    for b, battery in enumerate(problem.batteries):
+        for policy in battery.policies:
+            for instant in policy.instants:
+                position = float(instant) if isinstance(instant, int) else problem.steps_before(instant)
+                if not 0 <= position <= problem.steps:
+                    continue
+                k = min(int(math.floor(position)), problem.steps - 1)
+                rows.append((b, k, position - k, policy.minimum_soc_percent, policy.maximum_soc_percent))
+    return tuple(rows)
+
+
+def _check_unique(kind: str, ids: list[str]) -> None:
+    seen: set[str] = set()
+    for device_id in ids:
+        if device_id in seen:
+            raise ValueError(f"duplicate {kind} {device_id!r}")
+        seen.add(device_id)
+
+
+def build_layout(problem: Problem) -> Layout:
+    """Validate the devices against the topology and index every car-step."""
+    topology = build_topology(problem.collectors)
+    device_ids = [d.id for d in (*problem.poles, *problem.forecasts, *problem.batteries)]
+    _check_unique("device id", device_ids)
+    _check_unique("session on pole", [s.device_id for s in problem.sessions])
+    for device in (*problem.poles, *problem.forecasts, *problem.batteries):
+        topology.phases(device.collector_id)
+    poles = {p.id: p for p in problem.poles}
+    missing = [s.device_id for s in problem.sessions if s.device_id not in poles]
+    if missing:
+        raise ValueError(f"sessions on unknown charging poles: {missing}")
+    sessions = tuple(_session_layout(problem, topology, poles[s.device_id], s) for s in problem.sessions)
+
+    counts = np.array([s.steps for s in sessions], dtype=np.int64)
+    offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    car_of_step = np.repeat(np.arange(len(sessions), dtype=np.int64), counts)
+    step_of_car_step = np.arange(offsets[-1], dtype=np.int64) - np.repeat(offsets[:-1], counts)
+
+    size = topology.size
+    pin_rows, pin_cols = [], []
+    for k, s in enumerate(sessions):
+        for phase in s.phases:
+            pin_rows.append(topology.row(s.pole.collector_id, phase))
+            pin_cols.append(k)
+    local_pins = sp.csc_array((np.ones(len(pin_rows)), (pin_rows, pin_cols)), shape=(size, len(sessions)))
+    battery_columns = [topology.balanced_per_watt(b.collector_id) for b in problem.batteries]
+    battery_injection = sp.csc_array(np.column_stack(battery_columns) if battery_columns else np.zeros((size, 0)))
+    return Layout(
+        problem=problem,
+        topology=topology,
+        sessions=sessions,
+        car_of_step=car_of_step,
+        step_of_car_step=step_of_car_step,
+        offsets=offsets,
+        car_injection=sp.csc_array(topology.aggregation @ local_pins),
+        battery_injection=battery_injection,
+        policy_rows=_policy_rows(problem),
+    )

@@ -1,0 +1,245 @@
+"""The linear program in cvxpy, DPP-compliant so new numbers re-solve without recompiling.
+
+Objective (in units of the largest price, so weights stay meaningful whatever the currency;
+power in kW and energy in kWh):
+energy cost (epigraph of max(import price x net, export price x net) per step) + peak cost
++ a large penalty per Wh of unmet or excess session energy - the value of energy charged below a
+session's price limit + small preference terms (fair share, earliness, battery priorities).
+
+Parameters only multiply variables WITHOUT parametric bounds (cvxpy treats a variable with
+parametric bounds as parameter-dependent, and parameter x parameter is not DPP): car currents have
+parametric bounds and only constant coefficients; the price-limit reward goes through its own variable.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import cvxpy as cp
+import numpy as np
+import scipy.sparse as sp
+
+from solver.layout import Layout
+from solver.matrices import Matrices
+from solver.numbers import Numbers
+
+UNMET_PENALTY_PER_KWH = 100.0
+"""Penalty per kWh of unmet (or excess) session energy: 100x the largest price."""
+FAIRNESS_WEIGHT = 1e-3
+"""Per step, per unit of the largest current fraction any car gets at that step."""
+EARLINESS_WEIGHT = 1e-4
+"""Per kWh, growing linearly over the horizon: among equal prices, charge sooner."""
+PRIORITY_WEIGHT = 1e-4
+"""Per kWh moved through a battery, times its priority number (1 = used first)."""
+SOLVED = ("optimal", "optimal_inaccurate")
+
+
+@dataclass(frozen=True)
+class LpSolution:
+    """Raw values of one successful solve (normalised objective already scaled back)."""
+
+    car_current: np.ndarray
+    battery_power: np.ndarray
+    battery_soc_Wh: np.ndarray
+    objective: float
+
+
+def _param(size: int, nonneg: bool = False) -> cp.Parameter:
+    return cp.Parameter(size, nonneg=nonneg) if nonneg else cp.Parameter(size)
+
+
+class LinearModel:
+    """Variables, Parameters and constraints for one model structure."""
+
+    def __init__(self, layout: Layout, matrices: Matrices) -> None:
+        self.layout = layout
+        self.matrices = matrices
+        steps = layout.steps
+        n_cars, n_sessions = layout.car_steps, len(layout.sessions)
+        batteries = layout.batteries
+        n_battery = len(batteries) * steps
+        m = matrices
+
+        self.car_lower = _param(n_cars)
+        self.car_upper = _param(n_cars)
+        self.row_upper = _param(m.row_index.size)
+        self.row_lower = _param(m.export_side.size)
+        self.fixed_total = _param(steps)
+        self.import_limit = _param(steps)
+        self.export_limit = _param(steps)
+        self.import_price = _param(steps)
+        self.export_price = _param(steps)
+        self.peak_floor = cp.Parameter(nonneg=True)
+        self.peak_price = cp.Parameter(nonneg=True)
+        self.unmet_weight = cp.Parameter(nonneg=True)
+        self.energy_target = _param(n_sessions)
+        self.energy_cap = _param(n_sessions)
+        self.surplus = _param(m.autonomy_steps.size)
+        self.reward = _param(m.price_limit_steps.size, nonneg=True)
+        self.battery_lower = _param(n_battery)
+        self.battery_upper = _param(n_battery)
+        self.soc_rhs = _param(n_battery)
+        self.policy_lower = _param(m.policy.shape[0])
+        self.policy_upper = _param(m.policy.shape[0])
+
+        self.current = cp.Variable(n_cars, bounds=[self.car_lower, self.car_upper]) if n_cars else None
+        max_charge = np.repeat([b.maximum_charging_power_W / 1000 for b in batteries], steps)
+        max_discharge = np.repeat([b.maximum_discharging_power_W / 1000 for b in batteries], steps)
+        capacity = np.repeat([b.capacity_Wh / 1000 for b in batteries], steps)
+        self.charge = cp.Variable(n_battery, bounds=[np.zeros(n_battery), max_charge]) if n_battery else None
+        self.discharge = cp.Variable(n_battery, bounds=[np.zeros(n_battery), max_discharge]) if n_battery else None
+        self.soc = cp.Variable(n_battery, bounds=[np.zeros(n_battery), capacity]) if n_battery else None
+        self.grid = cp.Variable(steps)
+        self.cost = cp.Variable(steps)
+        self.peak = cp.Variable(nonneg=True)
+        self.fair = cp.Variable(steps, nonneg=True)
+        self.unmet = cp.Variable(n_sessions, nonneg=True) if n_sessions else None
+        self.excess = cp.Variable(n_sessions, nonneg=True) if n_sessions else None
+        self.rewarded = cp.Variable(m.price_limit_steps.size, nonneg=True) if m.price_limit_steps.size else None
+
+        self.constraints: dict[str, cp.Constraint] = {}
+        self._build_constraints()
+        self.problem = cp.Problem(cp.Minimize(self._objective()), list(self.constraints.values()))
+
+    def _flows(self, car_matrix: sp.csr_array, battery_matrix: sp.csr_array) -> cp.Expression | float:
+        terms: list[cp.Expression] = []
+        if self.current is not None:
+            terms.append(car_matrix @ self.current)
+        if self.charge is not None and self.discharge is not None:
+            terms.append(battery_matrix @ (self.charge - self.discharge))
+        return sum(terms[1:], terms[0]) if terms else 0.0
+
+    def _build_constraints(self) -> None:
+        m, c = self.matrices, self.constraints
+        if m.row_index.size:
+            rows = self._flows(m.row_car, m.row_battery)
+            c["row_upper"] = rows <= self.row_upper
+            if m.export_side.size:
+                c["row_lower"] = rows[m.export_side] >= self.row_lower
+        c["grid_balance"] = self._flows(m.grid_car, m.grid_battery) - self.grid == -self.fixed_total
+        limits = self.layout.problem.external_limits
+        if limits.import_power_W is not None:
+            c["import_limit"] = self.grid <= self.import_limit
+        if limits.export_power_W is not None:
+            c["export_limit"] = -self.grid <= self.export_limit
+        c["import_cost"] = cp.multiply(self.import_price, self.grid) <= self.cost
+        c["export_cost"] = cp.multiply(self.export_price, self.grid) <= self.cost
+        c["peak"] = self.grid <= self.peak
+        c["peak_floor"] = self.peak >= self.peak_floor
+        if self.current is not None and self.unmet is not None and self.excess is not None:
+            delivered = m.energy @ self.current
+            c["energy_target"] = delivered + self.unmet >= self.energy_target
+            c["energy_cap"] = delivered - self.excess <= self.energy_cap
+            if m.fairness.shape[0]:
+                c["fairness"] = m.fairness_select @ self.current + m.fairness @ self.fair <= 0
+            if m.autonomy_steps.size:
+                c["full_autonomy"] = m.autonomy @ self.current <= self.surplus
+            if self.rewarded is not None:
+                c["price_limit"] = self.rewarded <= m.price_limit_select @ self.current
+        if self.charge is not None and self.discharge is not None and self.soc is not None:
+            power = self.charge - self.discharge
+            c["battery_upper"] = power <= self.battery_upper
+            c["battery_lower"] = power >= self.battery_lower
+            c["soc_balance"] = (
+                m.soc_balance @ self.soc + m.soc_charge @ self.charge + m.soc_discharge @ self.discharge == self.soc_rhs
+            )
+            if m.policy.shape[0]:
+                c["policy_lower"] = m.policy @ self.soc >= self.policy_lower
+                c["policy_upper"] = m.policy @ self.soc <= self.policy_upper
+
+    def _objective(self) -> cp.Expression:
+        layout = self.layout
+        steps = layout.steps
+        terms = [cp.sum(self.cost), self.peak_price * self.peak, FAIRNESS_WEIGHT * cp.sum(self.fair)]
+        if self.current is not None and self.unmet is not None and self.excess is not None:
+            terms.append(self.unmet_weight * cp.sum(self.unmet + self.excess))
+            lateness = (layout.step_of_car_step + 1) / steps
+            terms.append((EARLINESS_WEIGHT * lateness * layout.energy_per_ampere() / 1000) @ self.current)
+        if self.rewarded is not None:
+            terms.append(-(self.reward @ self.rewarded))
+        if self.charge is not None and self.discharge is not None:
+            hours = layout.problem.step_hours
+            charge_w = np.repeat([b.charging_priority for b in layout.batteries], steps)
+            discharge_w = np.repeat([b.discharging_priority for b in layout.batteries], steps)
+            terms.append((PRIORITY_WEIGHT * hours * charge_w) @ self.charge)
+            terms.append((PRIORITY_WEIGHT * hours * discharge_w) @ self.discharge)
+        return cp.sum(cp.hstack(terms)) if len(terms) > 1 else terms[0]
+
+    def set_numbers(self, numbers: Numbers) -> None:
+        """Copy one solve's numbers into the Parameters (prices divided by their scale; kW, kWh)."""
+        layout, m = self.layout, self.matrices
+        problem = layout.problem
+        steps, hours, scale = layout.steps, problem.step_hours, numbers.price_scale
+        flat_fixed = numbers.fixed_rows.ravel()
+        self.car_lower.value = numbers.car_lower
+        self.car_upper.value = numbers.car_upper
+        self.row_upper.value = (numbers.row_limit_import.ravel() - flat_fixed)[m.row_index]
+        lower = (-numbers.row_limit_export.ravel() - flat_fixed)[m.row_index]
+        self.row_lower.value = lower[m.export_side]
+        self.fixed_total.value = numbers.fixed_total / 1000
+        self.import_limit.value = numbers.import_power_limit / 1000
+        self.export_limit.value = numbers.export_power_limit / 1000
+        self.import_price.value = numbers.objective_import_price / scale * hours
+        self.export_price.value = numbers.objective_export_price / scale * hours
+        config = problem.config
+        peak_per_kw = config.peak_price_per_kW / scale if config.peak_minimization else 0.0
+        self.peak_price.value = peak_per_kw
+        self.peak_floor.value = max(config.peak_already_reached_W, 0.0) / 1000 if config.peak_minimization else 0.0
+        self.unmet_weight.value = UNMET_PENALTY_PER_KWH * (1 + peak_per_kw / hours)
+        self.energy_target.value = numbers.energy_target_Wh / 1000
+        self.energy_cap.value = numbers.energy_cap_Wh / 1000
+        self.surplus.value = numbers.local_surplus[m.autonomy_steps] / 1000
+        self.reward.value = numbers.price_limit_reward[m.price_limit_steps]
+        self.battery_lower.value = numbers.battery_lower.ravel() / 1000
+        self.battery_upper.value = numbers.battery_upper.ravel() / 1000
+        soc_rhs = np.zeros((len(layout.batteries), steps))
+        if layout.batteries:
+            soc_rhs[:, 0] = numbers.initial_soc_Wh / 1000
+        self.soc_rhs.value = soc_rhs.ravel()
+        policy = np.array([row[3:] for row in layout.policy_rows]).reshape(-1, 2)
+        capacity = np.array([layout.batteries[row[0]].capacity_Wh / 1000 for row in layout.policy_rows])
+        initial = np.array([numbers.initial_soc_Wh[row[0]] / 1000 for row in layout.policy_rows])
+        known = m.policy_initial_weight * initial
+        self.policy_lower.value = policy[:, 0] / 100 * capacity - known
+        self.policy_upper.value = policy[:, 1] / 100 * capacity - known
+
+    def solver_options(self) -> dict[str, object]:
+        """HiGHS and Clarabel take a time limit; ECOS has none, only an iteration cap."""
+        config = self.layout.problem.config
+        if config.solver == "ECOS":
+            return {"max_iters": 500}
+        return {"time_limit": float(config.time_limit_s)}
+
+    def solve(self, scale: float) -> tuple[str, LpSolution | None]:
+        """Solve with the configured solver; warm start off (it slowed HiGHS re-solves down)."""
+        config = self.layout.problem.config
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)
+                self.problem.solve(solver=config.solver, warm_start=False, **self.solver_options())
+        except cp.SolverError as error:
+            return f"solver_error: {error}", None
+        status = str(self.problem.status)
+        if status not in SOLVED or self.problem.value is None:
+            return status, None
+        steps, n_batteries = self.layout.steps, len(self.layout.batteries)
+        current = np.zeros(0) if self.current is None else np.clip(self.current.value, 0.0, None)
+        if self.charge is not None and self.discharge is not None and self.soc is not None:
+            power = (self.charge.value - self.discharge.value).reshape(n_batteries, steps) * 1000
+            soc = self.soc.value.reshape(n_batteries, steps) * 1000
+        else:
+            power = np.zeros((0, steps))
+            soc = np.zeros((0, steps))
+        return status, LpSolution(
+            car_current=np.minimum(current, self.car_upper.value) if current.size else current,
+            battery_power=power,
+            battery_soc_Wh=soc,
+            objective=float(self.problem.value) * scale,
+        )
+
+    def dual(self, name: str) -> np.ndarray | None:
+        constraint = self.constraints.get(name)
+        if constraint is None or constraint.dual_value is None:
+            return None
+        return np.atleast_1d(np.asarray(constraint.dual_value, dtype=float))
