@@ -79,8 +79,9 @@ class PhasewiseGraphQL(GraphQL[Context, None]):
                 max(delay, 0), lambda: asyncio.ensure_future(_close_expired(websocket))
             )
 
-    def encode_json(self, data: object) -> bytes:
-        return orjson.dumps(data)
+    def encode_json(self, data: object) -> str:
+        """Text, not bytes: graphql-transport-ws peers expect text frames."""
+        return orjson.dumps(data).decode()
 
     def decode_json(self, data: str | bytes) -> object:
         return orjson.loads(data)

@@ -5,6 +5,7 @@
   once. An event during a run plans it once more afterwards.
 - Each site is planned by one process at a time: the first to take the site's lease (a session-level
   advisory lock on this process's own connection) keeps it until the process or its connection ends.
+- A constraint that expired after the latest run counts as an event (no job deletes it; the timer sees it).
 - Timers: a site with something to control (an open session or a battery) is planned again shortly before
   its limits expire (`heartbeat_lead_s`) and at least every `planning_interval_s`, so a listening charger
   never runs out of valid limits while the system is healthy. Without the database, nothing is planned or
@@ -47,7 +48,9 @@ DUE_SITES = text(
            OR EXISTS (SELECT 1 FROM device d WHERE d.site_id = s.id AND d.type = 'battery_energy_storage_system'))
       AND (latest.created_at IS NULL
            OR latest.valid_until <= now() + make_interval(secs => least(:lead, coalesce(cfg.step_s, 900) / 3.0))
-           OR latest.created_at <= now() - make_interval(secs => :interval))
+           OR latest.created_at <= now() - make_interval(secs => :interval)
+           OR EXISTS (SELECT 1 FROM device_constraint dc JOIN device d ON d.id = dc.device_id
+                      WHERE d.site_id = s.id AND dc.invalid_at <= now() AND dc.invalid_at > latest.created_at))
     """
 )
 

@@ -22,7 +22,8 @@ PASSWORD = "correct horse battery staple"
 @pytest.fixture
 async def app(database_url: str, tmp_path: Path) -> AsyncIterator[Starlette]:
     application = create_app(
-        Settings(jwt_secret="test-secret-of-at-least-thirty-two-bytes", data_dir=tmp_path, control_loop=False), database_url
+        Settings(jwt_secret="test-secret-of-at-least-thirty-two-bytes", data_dir=tmp_path, control_loop=False),
+        database_url,
     )
     async with application.router.lifespan_context(application):
         yield application

@@ -1,0 +1,114 @@
+"""A real server (uvicorn on a loopback port) with the control loop on, and a graphql-transport-ws client."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from gql import Client, gql
+from gql.transport.websockets import WebsocketsTransport
+from starlette.applications import Starlette
+
+from app.asgi import create_app
+from app.settings import Settings
+from tests.api.conftest import Api, Tenant, make_tenant
+
+SECRET = "live-test-secret-of-at-least-thirty-two-bytes"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def live_settings(tmp_path: Path) -> Settings:
+    return Settings(
+        jwt_secret=SECRET,
+        data_dir=tmp_path,
+        control_loop=True,
+        replan_quiet_s=0.05,
+        controller_tick_s=0.2,
+    )
+
+
+@pytest.fixture
+async def server(database_url: str, tmp_path: Path) -> AsyncIterator[tuple[Starlette, str]]:
+    app = create_app(live_settings(tmp_path), database_url)
+    port = free_port()
+    runner = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    task = asyncio.create_task(runner.serve())
+    while not runner.started:
+        await asyncio.sleep(0.02)
+    yield app, f"127.0.0.1:{port}"
+    runner.should_exit = True
+    await task
+
+
+@pytest.fixture
+async def http(server: tuple[Starlette, str]) -> AsyncIterator[Api]:
+    async with httpx.AsyncClient(base_url=f"http://{server[1]}", timeout=30) as client:
+        yield Api(client)
+
+
+@pytest.fixture
+async def alpha(server: tuple[Starlette, str], http: Api) -> Tenant:
+    return await make_tenant(server[0], http, "alpha")
+
+
+@pytest.fixture
+async def bravo(server: tuple[Starlette, str], http: Api) -> Tenant:
+    return await make_tenant(server[0], http, "bravo")
+
+
+class Listener:
+    """A subscription running in the background; its results land in `messages`."""
+
+    def __init__(self, address: str, token: str | None, query: str, variables: dict[str, Any]) -> None:
+        payload = {"Authorization": f"Bearer {token}"} if token else {}
+        self.transport = WebsocketsTransport(
+            url=f"ws://{address}/graphql",
+            init_payload=payload,
+            subprotocols=[WebsocketsTransport.GRAPHQLWS_SUBPROTOCOL],
+        )
+        self.query, self.variables = gql(query), variables
+        self.messages: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self.error: BaseException | None = None
+        self.task: asyncio.Task[None] | None = None
+
+    async def _run(self) -> None:
+        try:
+            async with Client(transport=self.transport, fetch_schema_from_transport=False) as session:
+                async for result in session.subscribe(self.query, variable_values=self.variables):
+                    await self.messages.put(result)
+        except BaseException as exc:  # noqa: BLE001  (the test inspects it)
+            self.error = exc
+
+    async def start(self) -> Listener:
+        self.task = asyncio.create_task(self._run())
+        await asyncio.sleep(0.3)  # connection_init, ack, subscribe
+        return self
+
+    async def next(self, timeout: float = 5.0) -> dict[str, Any]:
+        return await asyncio.wait_for(self.messages.get(), timeout)
+
+    async def until(self, predicate: Any, timeout: float = 10.0) -> dict[str, Any]:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            message = await self.next(max(deadline - loop.time(), 0.01))
+            if predicate(message):
+                return message
+
+    async def stop(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+            with contextlib.suppress(BaseException):
+                await self.task
