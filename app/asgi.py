@@ -24,7 +24,7 @@ from app.errors import Unauthenticated
 from app.live.bus import Bus
 from app.live.controller import Controller
 from app.migrate import migrate
-from app.optimization.runner import configure_pool
+from app.optimization.runner import configure_pool, shutdown_pool
 from app.settings import Settings, get_settings
 from resolvers.context import Context
 from resolvers.schema import schema
@@ -111,6 +111,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
         if controller is not None:
             await controller.stop()
         await bus.stop()
+        await asyncio.to_thread(shutdown_pool)
         await db.dispose()
 
     async def health(_: Request) -> JSONResponse:

@@ -43,10 +43,11 @@ def solver_pool() -> ProcessPoolExecutor:
     return _pool
 
 
-def _reset_pool() -> None:
+def shutdown_pool(wait: bool = True) -> None:
+    """Stop the solver processes (the app's shutdown; a broken pool is replaced at the next run)."""
     global _pool
     if _pool is not None:
-        _pool.shutdown(wait=False, cancel_futures=True)
+        _pool.shutdown(wait=wait, cancel_futures=True)
     _pool = None
 
 
@@ -76,7 +77,7 @@ async def run_site(db: Database, settings: Settings, site: Site, trigger: str) -
             try:
                 result = await loop.run_in_executor(solver_pool(), solve_site, str(site.id), snapshot.problem)
             except BrokenProcessPool:
-                _reset_pool()
+                shutdown_pool(wait=False)
                 raise
             run = OptimizationRun(
                 account_id=site.account_id,
