@@ -1,10 +1,21 @@
 """Benchmark the optimizer on generated sites: build, compile, solve, total and re-solve seconds.
 
-Run from anywhere: /work/main/.venv/bin/python bench/solver.py [N ...]
-A site with N cars: 96 steps of 15 min, N/10 three-phase sub-boards with rotated phases (each
-also renaming its phases towards the main board), a fifth of the cars single-phase, one PV and one
-load forecast, one battery, day-ahead-like prices. The re-solve swaps in new prices and reuses the
-compiled model.
+Run from anywhere: /work/main/.venv/bin/python bench/solver.py [--tight] [--repeat=K] [N ...]
+A site with N cars plugged in now: 96 steps of 15 min, N/10 three-phase sub-boards with rotated
+phases (each also renaming its phases towards the main board), a fifth of the cars single-phase,
+one PV and one load forecast, one battery, day-ahead-like prices. The re-solve swaps in new prices
+and reuses the compiled model.
+
+The default site is sized like a real car park with load management:
+- sub-board fuses of 80, 100 or 125 A for its ten 32 A poles (about half of what all poles could
+  draw at once); the main fuse has 80 A per sub-board, below the sum of the sub-board fuses;
+- three-phase cars draw up to 16 A per phase (the common 11 kW on-board charger) or, one in three,
+  32 A (22 kW); single-phase cars up to 32 A (7.4 kW);
+- departures spread between 4 h and 24 h from now, a tenth of the cars staying past the horizon;
+  each car needs 5-30 kWh, at most 70 % of what it could take at full power until it leaves.
+So fuses bind in the cheap hours when many cars are still plugged in, not all day (the bench prints
+how many binding limits the first solve reports). `--tight` generates the earlier, adversarial site
+instead: 63 A sub-board fuses, every car at 32 A, departures 6-24 h, needs 5-30 kWh regardless.
 """
 
 from __future__ import annotations
@@ -43,16 +54,38 @@ def prices(rng: np.random.Generator) -> np.ndarray:
     return np.round(daily + rng.normal(0, 0.02, STEPS), 4)
 
 
-def generate_site(cars: int, seed: int = 1) -> Problem:
+def _session(rng: np.random.Generator, c: int, pins: tuple[str, ...], tight: bool) -> ChargingSession:
+    """Car c on its pole: the tight site's draw, or a realistic car (see the module docstring)."""
+    if tight:
+        leave_step: int | None = int(rng.integers(24, STEPS + 1))
+        energy, car_max = float(rng.uniform(5_000, 30_000)), None
+    else:
+        leave_step = None if rng.random() < 0.1 else int(rng.integers(16, STEPS + 1))
+        car_max = 32.0 if len(pins) == 1 or rng.random() < 1 / 3 else 16.0
+        dwell_h = (STEPS if leave_step is None else leave_step) / 4
+        energy = min(float(rng.uniform(5_000, 30_000)), 0.7 * car_max * 230.0 * len(pins) * dwell_h)
+    return ChargingSession(
+        f"pole{c}",
+        pins,
+        energy_needed_Wh=energy,
+        leave_time=None if leave_step is None else START + timedelta(minutes=15 * leave_step),
+        price_limit=0.15 if c % 7 == 0 else None,
+        full_autonomy=c % 11 == 0,
+        max_current_per_phase_A=car_max,
+    )
+
+
+def generate_site(cars: int, seed: int = 1, tight: bool = False) -> Problem:
     rng = np.random.default_rng(seed)
     boards = max(cars // 10, 1)
-    collectors = [Collector("main", line_current=max(63.0, 10.0 * cars), phase_voltage=230.0)]
+    main_fuse = max(63.0, 10.0 * cars) if tight else 80.0 * boards
+    collectors = [Collector("main", line_current=main_fuse, phase_voltage=230.0)]
     for b in range(boards):
         rotation = ROTATIONS[b % 3]
         collectors.append(
             Collector(
                 f"board{b}",
-                line_current=63.0,
+                line_current=63.0 if tight else float(rng.choice([80.0, 100.0, 125.0])),
                 parent_id="main",
                 phase_permutations=dict(zip(("L1", "L2", "L3"), rotation, strict=True)),
             )
@@ -65,17 +98,7 @@ def generate_site(cars: int, seed: int = 1) -> Problem:
         pins = ("pin1",) if single else ("pin1", "pin2", "pin3")
         mapping = PinToPhaseMapping(pins, rotation[: len(pins)])
         poles.append(ChargingPole(f"pole{c}", board, 32.0, mapping))
-        leave = START + timedelta(minutes=15 * int(rng.integers(24, STEPS + 1)))
-        sessions.append(
-            ChargingSession(
-                f"pole{c}",
-                pins,
-                energy_needed_Wh=float(rng.uniform(5_000, 30_000)),
-                leave_time=leave,
-                price_limit=0.15 if c % 7 == 0 else None,
-                full_autonomy=c % 11 == 0,
-            )
-        )
+        sessions.append(_session(rng, c, pins, tight))
     hours = np.arange(STEPS) / 4
     pv = -np.clip(np.sin((hours - 6) / 14 * math.pi), 0, None) * 1500.0 * cars
     load = 300.0 * cars * (0.6 + 0.4 * np.sin((hours - 9) / 24 * 2 * math.pi) ** 2)
@@ -105,8 +128,8 @@ def generate_site(cars: int, seed: int = 1) -> Problem:
     )
 
 
-def run(cars: int) -> dict[str, float]:
-    problem = generate_site(cars)
+def run(cars: int, tight: bool = False) -> dict[str, float]:
+    problem = generate_site(cars, tight=tight)
     started = time.perf_counter()
     model = CompiledModel(problem)
     first = model.solve(problem)
@@ -129,28 +152,38 @@ def run(cars: int) -> dict[str, float]:
         "wall": wall,
         "resolve": resolve,
         "objective": first.objective or float("nan"),
+        "binding": len(first.binding_limits),
+        "binding_steps": sum(len(b.steps) for b in first.binding_limits),
         "status": first.status,
     }
 
 
-def main(sizes: list[int]) -> None:
+def main(sizes: list[int], tight: bool = False, repeat: int = 1) -> None:
+    """Print one row per size: the median of `repeat` runs for every timing column."""
     header = (
         f"{'N':>5} {'car-steps':>9} {'build s':>8} {'compile s':>9} {'solve s':>8} {'total s':>8} "
-        f"{'enforce s':>9} {'wall s':>7} {'re-solve s':>10} {'objective':>12}  status"
+        f"{'enforce s':>9} {'wall s':>7} {'re-solve s':>10} {'objective':>12} {'binding':>12}  status"
     )
     print(header)
+    timed = ("build", "compile", "solve", "total", "enforce", "wall", "resolve")
     for cars in sizes:
-        row = run(cars)
+        runs = [run(cars, tight) for _ in range(repeat)]
+        row = {**runs[0], **{k: float(np.median([r[k] for r in runs])) for k in timed}}
+        binding = f"{row['binding']}/{row['binding_steps']}"
         print(
             f"{row['cars']:>5} {row['car_steps']:>9} {row['build']:>8.3f} {row['compile']:>9.3f} "
             f"{row['solve']:>8.3f} {row['total']:>8.3f} {row['enforce']:>9.3f} {row['wall']:>7.3f} "
-            f"{row['resolve']:>10.3f} {row['objective']:>12.2f}  {row['status']}"
+            f"{row['resolve']:>10.3f} {row['objective']:>12.2f} {binding:>12}  {row['status']}"
         )
     print(
         "total = build + compile + solve (the LP); enforce = current-instant MILP, binding limits, result "
-        "assembly; wall = everything for the first solve; re-solve = wall of a solve with new prices."
+        "assembly; wall = everything for the first solve; re-solve = wall of a solve with new prices; "
+        f"binding = binding limits / (limit, step) pairs they cover; timings are medians of {repeat} run(s)."
     )
 
 
 if __name__ == "__main__":
-    main([int(a) for a in sys.argv[1:]] or [10, 50, 200, 1000, 5000])
+    arguments = sys.argv[1:]
+    repeat = next((int(a.split("=", 1)[1]) for a in arguments if a.startswith("--repeat=")), 1)
+    numbers = [int(a) for a in arguments if not a.startswith("--")]
+    main(numbers or [10, 50, 200, 1000, 5000], tight="--tight" in arguments, repeat=repeat)

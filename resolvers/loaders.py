@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import (
@@ -67,6 +68,10 @@ from resolvers.connection import Page, Window
 RowT = Row[Any]
 
 
+LIVE_CONSTRAINT = DeviceConstraint.invalid_at > func.now()
+BY_PRIORITY = [DeviceConstraint.priority.desc(), DeviceConstraint.created_at.desc()]
+
+
 @dataclass(frozen=True)
 class ChildKey:
     parent_id: uuid.UUID
@@ -96,97 +101,252 @@ class Loaders:
     """Created fresh for every request (and every subscription event), so nothing is cached across them."""
 
     def __init__(self, db: Database, principal: Principal | None) -> None:
+        """Loaders are made on first use: a request or subscription event pays only for those it needs."""
         self._db = db
         self._principal = principal
 
-        self.account = self._by_id(Account)
-        self.user = self._by_id(User)
-        self.api_key = self._by_id(ApiKey)
-        self.system = self._by_id(System)
-        self.gateway = self._by_id(Gateway)
-        self.system_pool = self._by_id(SystemPool)
-        self.cluster = self._by_id(Cluster)
-        self.site = self._by_id(Site, Site.deleted_at.is_(None))
-        self.upstream_site = self._by_id(UpstreamSite)
-        self.contract = self._by_id(Contract)
-        self.collector = self._by_id(Collector)
-        self.device = self._by_id(Device)
-        self.constraint = self._by_id(DeviceConstraint)
+    @cached_property
+    def account(self) -> Any:
+        return self._by_id(Account)
 
-        self.gateway_by_system = self._one_by(Gateway, Gateway.system_id)
-        self.main_collector_by_site = self._one_by(Collector, Collector.site_id, Collector.parent_id.is_(None))
-        self.supply_points_by_site = self._all_by(SupplyPoint, SupplyPoint.site_id, order_by=[SupplyPoint.position])
-        self.upstream_status_by_site = DataLoader(self._load_upstream_status)
-        self.device_counts_by_site = DataLoader(self._load_device_counts)
+    @cached_property
+    def user(self) -> Any:
+        return self._by_id(User)
 
-        self.accounts_by_parent = self._paged(Account, Account.parent_id, [Account.name])
-        self.users_by_account = self._paged(User, User.account_id, [User.email])
-        self.api_keys_by_account = self._paged(ApiKey, ApiKey.account_id, [ApiKey.name])
-        self.systems_by_account = self._paged(System, System.account_id, [System.name])
-        self.pools_by_account = self._paged(SystemPool, SystemPool.account_id, [SystemPool.name])
-        self.upstream_sites_by_account = self._paged(
-            UpstreamSite, UpstreamSite.account_id, [UpstreamSite.grid_identifier]
-        )
-        self.sites_by_system = self._paged(Site, Site.system_id, [Site.name], Site.deleted_at.is_(None))
-        self.clusters_by_system = self._paged(Cluster, Cluster.system_id, [Cluster.name], Cluster.parent_id.is_(None))
-        self.devices_by_system = self._paged(Device, Device.system_id, [Device.name])
-        self.collectors_by_site = self._paged(Collector, Collector.site_id, [Collector.position, Collector.name])
-        self.devices_by_site = self._paged(Device, Device.site_id, [Device.position, Device.name])
-        self.collectors_by_parent = self._paged(Collector, Collector.parent_id, [Collector.position, Collector.name])
-        self.devices_by_collector = self._paged(Device, Device.collector_id, [Device.position, Device.name])
-        self.clusters_by_parent = self._paged(Cluster, Cluster.parent_id, [Cluster.name])
-        self.contracts_by_upstream_site = self._paged(Contract, Contract.upstream_site_id, [Contract.start_at])
-        live = DeviceConstraint.invalid_at > func.now()
-        by_priority = [DeviceConstraint.priority.desc(), DeviceConstraint.created_at.desc()]
-        self.constraints_by_device = self._paged(DeviceConstraint, DeviceConstraint.device_id, by_priority, live)
-        self.constraints_by_cluster = self._paged(
+    @cached_property
+    def api_key(self) -> Any:
+        return self._by_id(ApiKey)
+
+    @cached_property
+    def system(self) -> Any:
+        return self._by_id(System)
+
+    @cached_property
+    def gateway(self) -> Any:
+        return self._by_id(Gateway)
+
+    @cached_property
+    def system_pool(self) -> Any:
+        return self._by_id(SystemPool)
+
+    @cached_property
+    def cluster(self) -> Any:
+        return self._by_id(Cluster)
+
+    @cached_property
+    def site(self) -> Any:
+        return self._by_id(Site, Site.deleted_at.is_(None))
+
+    @cached_property
+    def upstream_site(self) -> Any:
+        return self._by_id(UpstreamSite)
+
+    @cached_property
+    def contract(self) -> Any:
+        return self._by_id(Contract)
+
+    @cached_property
+    def collector(self) -> Any:
+        return self._by_id(Collector)
+
+    @cached_property
+    def device(self) -> Any:
+        return self._by_id(Device)
+
+    @cached_property
+    def constraint(self) -> Any:
+        return self._by_id(DeviceConstraint)
+
+    @cached_property
+    def gateway_by_system(self) -> Any:
+        return self._one_by(Gateway, Gateway.system_id)
+
+    @cached_property
+    def main_collector_by_site(self) -> Any:
+        return self._one_by(Collector, Collector.site_id, Collector.parent_id.is_(None))
+
+    @cached_property
+    def supply_points_by_site(self) -> Any:
+        return self._all_by(SupplyPoint, SupplyPoint.site_id, order_by=[SupplyPoint.position])
+
+    @cached_property
+    def upstream_status_by_site(self) -> Any:
+        return DataLoader(self._load_upstream_status)
+
+    @cached_property
+    def device_counts_by_site(self) -> Any:
+        return DataLoader(self._load_device_counts)
+
+    @cached_property
+    def accounts_by_parent(self) -> Any:
+        return self._paged(Account, Account.parent_id, [Account.name])
+
+    @cached_property
+    def users_by_account(self) -> Any:
+        return self._paged(User, User.account_id, [User.email])
+
+    @cached_property
+    def api_keys_by_account(self) -> Any:
+        return self._paged(ApiKey, ApiKey.account_id, [ApiKey.name])
+
+    @cached_property
+    def systems_by_account(self) -> Any:
+        return self._paged(System, System.account_id, [System.name])
+
+    @cached_property
+    def pools_by_account(self) -> Any:
+        return self._paged(SystemPool, SystemPool.account_id, [SystemPool.name])
+
+    @cached_property
+    def upstream_sites_by_account(self) -> Any:
+        return self._paged(UpstreamSite, UpstreamSite.account_id, [UpstreamSite.grid_identifier])
+
+    @cached_property
+    def sites_by_system(self) -> Any:
+        return self._paged(Site, Site.system_id, [Site.name], Site.deleted_at.is_(None))
+
+    @cached_property
+    def clusters_by_system(self) -> Any:
+        return self._paged(Cluster, Cluster.system_id, [Cluster.name], Cluster.parent_id.is_(None))
+
+    @cached_property
+    def devices_by_system(self) -> Any:
+        return self._paged(Device, Device.system_id, [Device.name])
+
+    @cached_property
+    def collectors_by_site(self) -> Any:
+        return self._paged(Collector, Collector.site_id, [Collector.position, Collector.name])
+
+    @cached_property
+    def devices_by_site(self) -> Any:
+        return self._paged(Device, Device.site_id, [Device.position, Device.name])
+
+    @cached_property
+    def collectors_by_parent(self) -> Any:
+        return self._paged(Collector, Collector.parent_id, [Collector.position, Collector.name])
+
+    @cached_property
+    def devices_by_collector(self) -> Any:
+        return self._paged(Device, Device.collector_id, [Device.position, Device.name])
+
+    @cached_property
+    def clusters_by_parent(self) -> Any:
+        return self._paged(Cluster, Cluster.parent_id, [Cluster.name])
+
+    @cached_property
+    def contracts_by_upstream_site(self) -> Any:
+        return self._paged(Contract, Contract.upstream_site_id, [Contract.start_at])
+
+    @cached_property
+    def constraints_by_device(self) -> Any:
+        return self._paged(DeviceConstraint, DeviceConstraint.device_id, BY_PRIORITY, LIVE_CONSTRAINT)
+
+    @cached_property
+    def constraints_by_cluster(self) -> Any:
+        return self._paged(
             DeviceConstraint,
             ClusterDevice.cluster_id,
-            by_priority,
-            live,
+            BY_PRIORITY,
+            LIVE_CONSTRAINT,
             source=table_of(DeviceConstraint).join(
                 table_of(ClusterDevice), ClusterDevice.device_id == DeviceConstraint.device_id
             ),
         )
-        self.live_constraints_by_device = self._all_by(DeviceConstraint, DeviceConstraint.device_id, by_priority, live)
-        self.all_devices_by_system = self._all_by(Device, Device.system_id, [Device.name])
-        self.all_systems_by_pool = self._all_by(
+
+    @cached_property
+    def live_constraints_by_device(self) -> Any:
+        return self._all_by(DeviceConstraint, DeviceConstraint.device_id, BY_PRIORITY, LIVE_CONSTRAINT)
+
+    @cached_property
+    def all_devices_by_system(self) -> Any:
+        return self._all_by(Device, Device.system_id, [Device.name])
+
+    @cached_property
+    def all_systems_by_pool(self) -> Any:
+        return self._all_by(
             System,
             SystemPoolMember.pool_id,
             [System.name],
             source=table_of(System).join(table_of(SystemPoolMember), SystemPoolMember.system_id == System.id),
         )
-        self.latest_measurement_by_device = DataLoader(self._load_latest_measurements)
-        self.charging_session = self._by_id(ChargingSession)
-        self.optimization_run = self._by_id(OptimizationRun)
-        self.sessions_by_site = self._paged(
-            ChargingSession, ChargingSession.site_id, [ChargingSession.started_at.desc()]
-        )
-        self.open_session_by_device = self._one_by(
-            ChargingSession, ChargingSession.device_id, ChargingSession.state != "Ended"
-        )
-        self.latest_run_by_site = DataLoader(self._load_latest_runs)
-        self.runs_by_site = self._paged(OptimizationRun, OptimizationRun.site_id, [OptimizationRun.created_at.desc()])
-        self.configuration_by_site = self._one_by(OptimizationConfiguration, OptimizationConfiguration.site_id)
-        self.prices_by_site = self._series(PricePoint, PricePoint.site_id)
-        self.external_limits_by_site = self._series(ExternalLimit, ExternalLimit.site_id)
-        self.forecast_by_device = self._series(ForecastPoint, ForecastPoint.device_id)
-        self.device_measurements = self._per_period(self._device_buckets)
-        self.system_measurements = self._per_period(self._system_buckets)
-        self.pool_measurements = self._per_period(self._pool_buckets)
-        self.devices_by_cluster = self._paged(
+
+    @cached_property
+    def latest_measurement_by_device(self) -> Any:
+        return DataLoader(self._load_latest_measurements)
+
+    @cached_property
+    def charging_session(self) -> Any:
+        return self._by_id(ChargingSession)
+
+    @cached_property
+    def optimization_run(self) -> Any:
+        return self._by_id(OptimizationRun)
+
+    @cached_property
+    def sessions_by_site(self) -> Any:
+        return self._paged(ChargingSession, ChargingSession.site_id, [ChargingSession.started_at.desc()])
+
+    @cached_property
+    def open_session_by_device(self) -> Any:
+        return self._one_by(ChargingSession, ChargingSession.device_id, ChargingSession.state != "Ended")
+
+    @cached_property
+    def latest_run_by_site(self) -> Any:
+        return DataLoader(self._load_latest_runs)
+
+    @cached_property
+    def runs_by_site(self) -> Any:
+        return self._paged(OptimizationRun, OptimizationRun.site_id, [OptimizationRun.created_at.desc()])
+
+    @cached_property
+    def configuration_by_site(self) -> Any:
+        return self._one_by(OptimizationConfiguration, OptimizationConfiguration.site_id)
+
+    @cached_property
+    def prices_by_site(self) -> Any:
+        return self._series(PricePoint, PricePoint.site_id)
+
+    @cached_property
+    def external_limits_by_site(self) -> Any:
+        return self._series(ExternalLimit, ExternalLimit.site_id)
+
+    @cached_property
+    def forecast_by_device(self) -> Any:
+        return self._series(ForecastPoint, ForecastPoint.device_id)
+
+    @cached_property
+    def device_measurements(self) -> Any:
+        return self._per_period(self._device_buckets)
+
+    @cached_property
+    def system_measurements(self) -> Any:
+        return self._per_period(self._system_buckets)
+
+    @cached_property
+    def pool_measurements(self) -> Any:
+        return self._per_period(self._pool_buckets)
+
+    @cached_property
+    def devices_by_cluster(self) -> Any:
+        return self._paged(
             Device,
             ClusterDevice.cluster_id,
             [Device.name],
             source=table_of(Device).join(table_of(ClusterDevice), ClusterDevice.device_id == Device.id),
         )
-        self.systems_by_pool = self._paged(
+
+    @cached_property
+    def systems_by_pool(self) -> Any:
+        return self._paged(
             System,
             SystemPoolMember.pool_id,
             [System.name],
             source=table_of(System).join(table_of(SystemPoolMember), SystemPoolMember.system_id == System.id),
         )
-        self.pools_by_system = self._paged(
+
+    @cached_property
+    def pools_by_system(self) -> Any:
+        return self._paged(
             SystemPool,
             SystemPoolMember.system_id,
             [SystemPool.name],

@@ -7,8 +7,10 @@ Every event gets fresh loaders. After the event listener reconnects, subscribers
 from __future__ import annotations
 
 import uuid
+from collections import OrderedDict
 from collections.abc import AsyncGenerator
 from datetime import UTC, datetime
+from typing import Any
 
 import strawberry
 from strawberry import relay
@@ -34,6 +36,21 @@ class FlexibilityUpdate:
 class MeasurementsReceived:
     received_at: datetime
     site: Site
+
+
+_LIMITS_KEPT = 64
+_limits_by_run: OrderedDict[uuid.UUID, list[EnforcedLimits]] = OrderedDict()
+
+
+def limits_of_run(run: Any) -> list[EnforcedLimits]:
+    """Built once per run in this process and shared by every subscriber (they only read them)."""
+    limits = _limits_by_run.get(run.id)
+    if limits is None:
+        limits = [EnforcedLimits.from_document(e) for e in run.enforced_limits or []]
+        _limits_by_run[run.id] = limits
+        while len(_limits_by_run) > _LIMITS_KEPT:
+            _limits_by_run.popitem(last=False)
+    return limits
 
 
 async def _site(info: Info, site_id: relay.GlobalID) -> uuid.UUID:
@@ -78,7 +95,7 @@ class Subscription:
     )
     async def enforced_limits(self, info: Info, site_id: relay.GlobalID) -> AsyncGenerator[list[EnforcedLimits], None]:
         async for run in _runs(info, await _site(info, site_id)):
-            yield [EnforcedLimits.from_document(e) for e in run.enforced_limits or []]  # type: ignore[attr-defined]
+            yield limits_of_run(run)
 
     @strawberry.subscription(description="The site's latest plan at once, then every new one.")
     async def schedule_updated(self, info: Info, site_id: relay.GlobalID) -> AsyncGenerator[OptimizationRun, None]:

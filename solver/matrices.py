@@ -60,14 +60,41 @@ def _row_matrices(layout: Layout) -> tuple[np.ndarray, np.ndarray, sp.csr_array,
         ),
         shape=(size, n_batteries * steps),
     )
-    touched = np.flatnonzero((np.diff(car.indptr) > 0) | (np.diff(battery.indptr) > 0))
-    exporting = np.zeros(topology.size, dtype=bool)
-    exporting |= np.asarray(abs(layout.battery_injection).sum(axis=1)).ravel() > 0
-    for forecast in layout.problem.forecasts:
-        if forecast.kind == "pv":
-            exporting |= topology.injection(forecast.collector_id, topology.phases(forecast.collector_id)) != 0
-    export_side = np.flatnonzero(exporting[touched // steps])
+    upper, lower = _needed(layout, car, battery)
+    touched = np.flatnonzero(upper | lower)
+    export_side = np.flatnonzero(lower[touched])
     return touched, export_side, sp.csr_array(car[touched]), sp.csr_array(battery[touched])
+
+
+def _needed(layout: Layout, car: sp.csr_array, battery: sp.csr_array) -> tuple[np.ndarray, np.ndarray]:
+    """Which (row, step) limits can bind, per direction, whatever numbers a compatible problem brings.
+
+    Only rows with a battery or PV below them can carry export. A row without forecasts below it
+    and below the root (no external limit) carries only the controllable flows, each within its
+    structural range (live bounds only narrow it): when even their extreme sum stays within the
+    fuse, the limit cannot bind and its LP row is left out.
+    """
+    topology, steps = layout.topology, layout.steps
+    variable = np.zeros(topology.size, dtype=bool)
+    variable[topology.root_rows] = True
+    exporting = np.asarray(abs(layout.battery_injection).sum(axis=1)).ravel() > 0
+    for forecast in layout.problem.forecasts:
+        below = topology.injection(forecast.collector_id, topology.phases(forecast.collector_id)) != 0
+        variable |= below
+        exporting |= below & (forecast.kind == "pv")
+    variable, exporting = np.repeat(variable, steps), np.repeat(exporting, steps)
+    limit = np.repeat(topology.line_current, steps)
+    car_max = np.array([s.max_current_A for s in layout.sessions])[layout.car_of_step]
+    charge = np.repeat([b.maximum_charging_power_W / 1000 for b in layout.batteries], steps)
+    discharge = np.repeat([b.maximum_discharging_power_W / 1000 for b in layout.batteries], steps)
+    positive, negative = battery.maximum(0), (-battery).maximum(0)
+    highest = car @ car_max + positive @ charge + negative @ discharge
+    lowest = -(positive @ discharge + negative @ charge)
+    touched = (np.diff(car.indptr) > 0) | (np.diff(battery.indptr) > 0)
+    tolerance = 1e-9
+    upper = touched & (variable | (highest > limit + tolerance))
+    lower = touched & exporting & (variable | (lowest < -limit - tolerance))
+    return upper, lower
 
 
 def _soc_matrices(layout: Layout) -> tuple[sp.csr_array, sp.csr_array, sp.csr_array]:

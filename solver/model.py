@@ -2,7 +2,9 @@
 
 Objective (in units of the largest price, so weights stay meaningful whatever the currency;
 power in kW and energy in kWh):
-energy cost (epigraph of max(import price x net, export price x net) per step) + peak cost
+energy cost (net = import - export, both >= 0, priced max(import, export price) and
+min(import, export price): the same as max(import price x net, export price x net), with every
+price in the cost vector and none in the constraint matrix) + peak cost
 + a large penalty per Wh of unmet or excess session energy - the value of energy charged below a
 session's price limit + small preference terms (fair share, earliness, battery priorities).
 
@@ -73,28 +75,32 @@ class LinearModel:
         self.peak_floor = cp.Parameter(nonneg=True)
         self.peak_price = cp.Parameter(nonneg=True)
         self.unmet_weight = cp.Parameter(nonneg=True)
-        self.energy_target = _param(n_sessions)
-        self.energy_cap = _param(n_sessions)
         self.surplus = _param(m.autonomy_steps.size)
         self.reward = _param(m.price_limit_steps.size, nonneg=True)
-        self.battery_lower = _param(n_battery)
-        self.battery_upper = _param(n_battery)
+        self.charge_lower = _param(n_battery)
+        self.charge_upper = _param(n_battery)
+        self.discharge_lower = _param(n_battery)
+        self.discharge_upper = _param(n_battery)
+        self.energy_target = _param(n_sessions)
+        self.energy_cap = _param(n_sessions)
         self.soc_rhs = _param(n_battery)
         self.policy_lower = _param(m.policy.shape[0])
         self.policy_upper = _param(m.policy.shape[0])
 
         self.current = cp.Variable(n_cars, bounds=[self.car_lower, self.car_upper]) if n_cars else None
-        max_charge = np.repeat([b.maximum_charging_power_W / 1000 for b in batteries], steps)
-        max_discharge = np.repeat([b.maximum_discharging_power_W / 1000 for b in batteries], steps)
         capacity = np.repeat([b.capacity_Wh / 1000 for b in batteries], steps)
-        self.charge = cp.Variable(n_battery, bounds=[np.zeros(n_battery), max_charge]) if n_battery else None
-        self.discharge = cp.Variable(n_battery, bounds=[np.zeros(n_battery), max_discharge]) if n_battery else None
+        self.charge = cp.Variable(n_battery, bounds=[self.charge_lower, self.charge_upper]) if n_battery else None
+        self.discharge = (
+            cp.Variable(n_battery, bounds=[self.discharge_lower, self.discharge_upper]) if n_battery else None
+        )
         self.soc = cp.Variable(n_battery, bounds=[np.zeros(n_battery), capacity]) if n_battery else None
-        self.grid = cp.Variable(steps)
-        self.cost = cp.Variable(steps)
+        self.imported = cp.Variable(steps, nonneg=True)
+        self.exported = cp.Variable(steps, nonneg=True)
+        self.grid = self.imported - self.exported
         self.peak = cp.Variable(nonneg=True)
         self.fair = cp.Variable(steps, nonneg=True)
         self.unmet = cp.Variable(n_sessions, nonneg=True) if n_sessions else None
+        self.served = cp.Variable(n_sessions, bounds=[self.energy_target, self.energy_cap]) if n_sessions else None
         self.excess = cp.Variable(n_sessions, nonneg=True) if n_sessions else None
         self.rewarded = cp.Variable(m.price_limit_steps.size, nonneg=True) if m.price_limit_steps.size else None
 
@@ -123,14 +129,10 @@ class LinearModel:
             c["import_limit"] = self.grid <= self.import_limit
         if limits.export_power_W is not None:
             c["export_limit"] = -self.grid <= self.export_limit
-        c["import_cost"] = cp.multiply(self.import_price, self.grid) <= self.cost
-        c["export_cost"] = cp.multiply(self.export_price, self.grid) <= self.cost
         c["peak"] = self.grid <= self.peak
         c["peak_floor"] = self.peak >= self.peak_floor
-        if self.current is not None and self.unmet is not None and self.excess is not None:
-            delivered = m.energy @ self.current
-            c["energy_target"] = delivered + self.unmet >= self.energy_target
-            c["energy_cap"] = delivered - self.excess <= self.energy_cap
+        if self.current is not None and self.unmet is not None and self.excess is not None and self.served is not None:
+            c["energy"] = m.energy @ self.current + self.unmet - self.excess == self.served
             if m.fairness.shape[0]:
                 c["fairness"] = m.fairness_select @ self.current + m.fairness @ self.fair <= 0
             if m.autonomy_steps.size:
@@ -138,9 +140,6 @@ class LinearModel:
             if self.rewarded is not None:
                 c["price_limit"] = self.rewarded <= m.price_limit_select @ self.current
         if self.charge is not None and self.discharge is not None and self.soc is not None:
-            power = self.charge - self.discharge
-            c["battery_upper"] = power <= self.battery_upper
-            c["battery_lower"] = power >= self.battery_lower
             c["soc_balance"] = (
                 m.soc_balance @ self.soc + m.soc_charge @ self.charge + m.soc_discharge @ self.discharge == self.soc_rhs
             )
@@ -151,7 +150,11 @@ class LinearModel:
     def _objective(self) -> cp.Expression:
         layout = self.layout
         steps = layout.steps
-        terms = [cp.sum(self.cost), self.peak_price * self.peak, FAIRNESS_WEIGHT * cp.sum(self.fair)]
+        terms = [
+            self.import_price @ self.imported - self.export_price @ self.exported,
+            self.peak_price * self.peak,
+            FAIRNESS_WEIGHT * cp.sum(self.fair),
+        ]
         if self.current is not None and self.unmet is not None and self.excess is not None:
             terms.append(self.unmet_weight * cp.sum(self.unmet + self.excess))
             lateness = (layout.step_of_car_step + 1) / steps
@@ -180,8 +183,9 @@ class LinearModel:
         self.fixed_total.value = numbers.fixed_total / 1000
         self.import_limit.value = numbers.import_power_limit / 1000
         self.export_limit.value = numbers.export_power_limit / 1000
-        self.import_price.value = numbers.objective_import_price / scale * hours
-        self.export_price.value = numbers.objective_export_price / scale * hours
+        import_price, export_price = numbers.objective_import_price, numbers.objective_export_price
+        self.import_price.value = np.maximum(import_price, export_price) / scale * hours
+        self.export_price.value = np.minimum(import_price, export_price) / scale * hours
         config = problem.config
         peak_per_kw = config.peak_price_per_kW / scale if config.peak_minimization else 0.0
         self.peak_price.value = peak_per_kw
@@ -191,8 +195,11 @@ class LinearModel:
         self.energy_cap.value = numbers.energy_cap_Wh / 1000
         self.surplus.value = numbers.local_surplus[m.autonomy_steps] / 1000
         self.reward.value = numbers.price_limit_reward[m.price_limit_steps]
-        self.battery_lower.value = numbers.battery_lower.ravel() / 1000
-        self.battery_upper.value = numbers.battery_upper.ravel() / 1000
+        lower, upper = numbers.battery_lower.ravel() / 1000, numbers.battery_upper.ravel() / 1000
+        self.charge_lower.value = np.maximum(lower, 0.0)
+        self.charge_upper.value = np.maximum(upper, 0.0)
+        self.discharge_lower.value = np.maximum(-upper, 0.0)
+        self.discharge_upper.value = np.maximum(-lower, 0.0)
         soc_rhs = np.zeros((len(layout.batteries), steps))
         if layout.batteries:
             soc_rhs[:, 0] = numbers.initial_soc_Wh / 1000
@@ -205,10 +212,16 @@ class LinearModel:
         self.policy_upper.value = policy[:, 1] / 100 * capacity - known
 
     def solver_options(self) -> dict[str, object]:
-        """HiGHS and Clarabel take a time limit; ECOS has none, only an iteration cap."""
+        """HiGHS and Clarabel take a time limit; ECOS has none, only an iteration cap.
+
+        HiGHS runs without presolve: the matrices already leave out the rows that cannot bind, and its
+        presolve took longer than the dual simplex iterations it saved (about 1.5x the solve time).
+        """
         config = self.layout.problem.config
         if config.solver == "ECOS":
             return {"max_iters": 500}
+        if config.solver == "HIGHS":
+            return {"time_limit": float(config.time_limit_s), "presolve": "off"}
         return {"time_limit": float(config.time_limit_s)}
 
     def solve(self, scale: float) -> tuple[str, LpSolution | None]:

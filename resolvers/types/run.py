@@ -42,30 +42,35 @@ class EnforcedLimits:
     valid_until: datetime
     valid_for: float = strawberry.field(description="Seconds from the run's start.")
     limits_root_side: LimitsRootSide
-    schedule: list[LimitsScheduleEntry] = strawberry.field(description="Informative: the planned limit per step.")
     device_pk: Private[UUID]
+    document: Private[dict[str, Any]]
 
     @classmethod
     def from_document(cls, doc: dict[str, Any]) -> EnforcedLimits:
-        phases = doc["limits_root_side"]["ac_max_phase_count"]
-        start = datetime.fromisoformat(doc["schedule_start"])
-        step = timedelta(seconds=doc["schedule_step_s"])
         return cls(
             uuid=doc["uuid"],
             valid_until=datetime.fromisoformat(doc["valid_until"]),
             valid_for=doc["valid_for_s"],
             limits_root_side=_limits(doc["limits_root_side"]),
-            schedule=[
-                LimitsScheduleEntry(
-                    timestamp=start + k * step,
-                    limits_root_side=LimitsRootSide(
-                        ac_max_current_a=c or 0.0, total_power_w=p or 0.0, ac_max_phase_count=phases
-                    ),
-                )
-                for k, (c, p) in enumerate(zip(doc["schedule_current_A"], doc["schedule_power_W"], strict=True))
-            ],
             device_pk=UUID(doc["uuid"]),
+            document=doc,
         )
+
+    @strawberry.field(description="Informative: the planned limit per step (entry 0 is the enforced one).")
+    def schedule(self) -> list[LimitsScheduleEntry]:
+        doc = self.document
+        phases = doc["limits_root_side"]["ac_max_phase_count"]
+        start = datetime.fromisoformat(doc["schedule_start"])
+        step = timedelta(seconds=doc["schedule_step_s"])
+        return [
+            LimitsScheduleEntry(
+                timestamp=start + k * step,
+                limits_root_side=LimitsRootSide(
+                    ac_max_current_a=c or 0.0, total_power_w=p or 0.0, ac_max_phase_count=phases
+                ),
+            )
+            for k, (c, p) in enumerate(zip(doc["schedule_current_A"], doc["schedule_power_W"], strict=True))
+        ]
 
     @strawberry.field
     async def device(self, info: Info) -> Annotated[Device, strawberry.lazy("resolvers.types.device")] | None:
