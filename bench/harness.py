@@ -63,8 +63,8 @@ def free_port() -> int:
 
 
 @asynccontextmanager
-async def server(bench: Bench) -> AsyncIterator[httpx.AsyncClient]:
-    """uvicorn with one worker on a free loopback port, and a client for it."""
+async def server(bench: Bench, workers: int = 1) -> AsyncIterator[httpx.AsyncClient]:
+    """uvicorn with `workers` processes on a free loopback port, and a client for it."""
     port = free_port()
     env = {
         **os.environ,
@@ -83,6 +83,8 @@ async def server(bench: Bench) -> AsyncIterator[httpx.AsyncClient]:
             str(port),
             "--log-level",
             "warning",
+            "--workers",
+            str(workers),
         ],
         env=env,
     )
