@@ -33,6 +33,7 @@ from sqlalchemy import (
     true,
 )
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
+from sqlalchemy.dialects.postgresql import distinct_on
 from strawberry.dataloader import DataLoader
 
 from app.auth import Principal
@@ -554,7 +555,7 @@ class Loaders:
         table = table_of(OptimizationRun)
         rows = await self._db.fetch(
             select(table)
-            .distinct(OptimizationRun.site_id)
+            .ext(distinct_on(OptimizationRun.site_id))
             .where(OptimizationRun.site_id.in_(site_ids), self.owned(OptimizationRun))
             .order_by(OptimizationRun.site_id, OptimizationRun.created_at.desc())
         )

@@ -1,6 +1,7 @@
 """Which limits held the plan back, read from the LP's dual values.
 
-A limit binds when its dual is non-zero: loosening it by 1 A (or 1 W) would lower the objective.
+A limit binds when its dual (for a collector phase: the reduced cost of its aggregate, whose bounds
+are the limit) is non-zero: loosening it by 1 A (or 1 W) would lower the objective.
 Each binding limit names the collector phase or external limit, the steps, and the devices below
 it that were short of their own maximum there (the ones it held back).
 """
@@ -76,26 +77,31 @@ def _binding_steps(dual: np.ndarray | None) -> np.ndarray:
     return np.flatnonzero(np.abs(dual) > DUAL_TOLERANCE)
 
 
-def _row_limits(
-    context: _Context, matrices: Matrices, dual: np.ndarray | None, flat_rows: np.ndarray, direction: str, scale: float
-) -> list[BindingLimit]:
+def _collector_limits(context: _Context, matrices: Matrices, model: LinearModel, scale: float) -> list[BindingLimit]:
+    """Collector phases (and external phase-current limits) whose aggregate sat at a bound that cost something."""
     layout, numbers = context.layout, context.numbers
     topology, steps = layout.topology, layout.steps
-    hits = _binding_steps(dual)
-    if hits.size == 0 or dual is None:
+    reduced = model.aggregate_reduced_cost()
+    if reduced is None or model.aggregate is None or model.aggregate.value is None:
         return []
-    rows, times = np.divmod(flat_rows[hits], steps)
-    limit = numbers.row_limit_import if direction == "import" else numbers.row_limit_export
-    external = limit[rows, times] < topology.line_current[rows] - 1e-9
+    hits = np.flatnonzero(np.abs(reduced) > DUAL_TOLERANCE)
+    value = model.aggregate.value[hits]
+    upper, lower = model.aggregate_upper.value[hits], model.aggregate_lower.value[hits]
+    importing = np.abs(value - upper) <= np.abs(value - lower)
+    rows, times = np.divmod(matrices.aggregate_index[hits], steps)
+    limit = np.where(importing, numbers.row_limit_import[rows, times], numbers.row_limit_export[rows, times])
+    external = limit < topology.line_current[rows] - 1e-9
     found = []
-    for row, is_external in sorted(set(zip(rows.tolist(), external.tolist(), strict=True))):
-        chosen = (rows == row) & (external == is_external)
+    groups = set(zip(rows.tolist(), importing.tolist(), external.tolist(), strict=True))
+    for row, is_import, is_external in sorted(groups):
+        chosen = (rows == row) & (importing == is_import) & (external == is_external)
+        direction = "import" if is_import else "export"
         step_list = np.unique(times[chosen])
         collector_id, phase = topology.rows[row]
         kind: BindingKind = "collector_phase"
         what = f"collector {collector_id!r} phase {phase} at its {topology.line_current[row]:g} A line current"
         if is_external:
-            kind = "external_import_current" if direction == "import" else "external_export_current"
+            kind = "external_import_current" if is_import else "external_export_current"
             what = f"the external {direction} current limit on phase {phase} of the grid connection"
         held = context.held_back(step_list, row, direction)
         found.append(
@@ -103,10 +109,10 @@ def _row_limits(
                 kind=kind,
                 collector_id=collector_id,
                 phase=phase,
-                direction=direction,  # type: ignore[arg-type]
+                direction=direction,
                 steps=tuple(step_list.tolist()),
                 held_back=held,
-                shadow_price=float(np.abs(dual[hits][chosen]).max() * scale),
+                shadow_price=float(np.abs(reduced[hits][chosen]).max() * scale),
                 explanation=f"{what} ({direction}) bound at steps {_ranges(step_list)}"
                 + (f"; it held back {', '.join(held)}" if held else ""),
             )
@@ -119,10 +125,7 @@ def binding_limits(
 ) -> tuple[BindingLimit, ...]:
     """Binding collector phases, external limits and full-autonomy surplus, with what they held back."""
     context = _Context(layout, numbers, plan)
-    found = _row_limits(context, matrices, model.dual("row_upper"), matrices.row_index, "import", scale)
-    found += _row_limits(
-        context, matrices, model.dual("row_lower"), matrices.row_index[matrices.export_side], "export", scale
-    )
+    found = _collector_limits(context, matrices, model, scale)
     for name, kind, direction in (
         ("import_limit", "external_import_power", "import"),
         ("export_limit", "external_export_power", "export"),

@@ -36,7 +36,11 @@ class SessionLayout:
 
 @dataclass(frozen=True)
 class Layout:
-    """The problem with its topology, sessions, car-step indexing and injection matrices."""
+    """The problem with its topology, sessions, car-step indexing and injection matrices.
+
+    `car_local`: current on each row per A of a car's pins, its own collector's rows only; `battery_local`: the
+    same per W of a battery; `*_injection`: carried on up to every ancestor row (`topology.aggregation @ *_local`).
+    """
 
     problem: Problem
     topology: Topology
@@ -44,6 +48,8 @@ class Layout:
     car_of_step: np.ndarray
     step_of_car_step: np.ndarray
     offsets: np.ndarray
+    car_local: sp.csc_array
+    battery_local: sp.csc_array
     car_injection: sp.csc_array
     battery_injection: sp.csc_array
     policy_rows: tuple[tuple[int, int, float, float, float], ...]
@@ -217,9 +223,9 @@ def build_layout(problem: Problem) -> Layout:
         for phase in s.phases:
             pin_rows.append(topology.row(s.pole.collector_id, phase))
             pin_cols.append(k)
-    local_pins = sp.csc_array((np.ones(len(pin_rows)), (pin_rows, pin_cols)), shape=(size, len(sessions)))
-    battery_columns = [topology.balanced_per_watt(b.collector_id) for b in problem.batteries]
-    battery_injection = sp.csc_array(np.column_stack(battery_columns) if battery_columns else np.zeros((size, 0)))
+    car_local = sp.csc_array((np.ones(len(pin_rows)), (pin_rows, pin_cols)), shape=(size, len(sessions)))
+    battery_columns = [topology.balanced_local_per_watt(b.collector_id) for b in problem.batteries]
+    battery_local = sp.csc_array(np.column_stack(battery_columns) if battery_columns else np.zeros((size, 0)))
     return Layout(
         problem=problem,
         topology=topology,
@@ -227,7 +233,9 @@ def build_layout(problem: Problem) -> Layout:
         car_of_step=car_of_step,
         step_of_car_step=step_of_car_step,
         offsets=offsets,
-        car_injection=sp.csc_array(topology.aggregation @ local_pins),
-        battery_injection=battery_injection,
+        car_local=car_local,
+        battery_local=battery_local,
+        car_injection=sp.csc_array(topology.aggregation @ car_local),
+        battery_injection=sp.csc_array(topology.aggregation @ battery_local),
         policy_rows=_policy_rows(problem),
     )

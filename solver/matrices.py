@@ -20,14 +20,21 @@ from solver.layout import Layout
 
 @dataclass(frozen=True)
 class Matrices:
-    """Row (collector phase x step) constraints keep only rows something controllable touches."""
+    """One aggregate variable per (collector phase, step) that has a controllable flow below it.
 
-    row_index: np.ndarray
-    export_side: np.ndarray
-    row_car: sp.csr_array
-    row_battery: sp.csr_array
-    grid_car: sp.csr_array
-    grid_battery: sp.csr_array
+    `aggregate_tree @ a == aggregate_car @ current + aggregate_battery @ (charge - discharge)` makes each
+    aggregate the net controllable current on its row: the flows on the collector's own phase plus its
+    children's aggregates, each scaled by the child's voltage ratio and landing on the parent phase its
+    1P placement or phase permutation names. The fuse limits are the aggregates' bounds, so every LP row
+    holds a collector's own devices and its children, never every car below it.
+    """
+
+    aggregate_index: np.ndarray
+    aggregate_cars_only: np.ndarray
+    aggregate_tree: sp.csr_array
+    aggregate_car: sp.csr_array
+    aggregate_battery: sp.csr_array
+    grid_aggregate: sp.csr_array
     energy: sp.csr_array
     fairness_select: sp.csr_array
     fairness: sp.csr_array
@@ -42,59 +49,45 @@ class Matrices:
     policy_initial_weight: np.ndarray
 
 
-def _row_matrices(layout: Layout) -> tuple[np.ndarray, np.ndarray, sp.csr_array, sp.csr_array]:
+def _per_step(layout: Layout, car: sp.csc_array, battery: sp.csc_array) -> tuple[sp.csr_array, sp.csr_array]:
+    """(row, step) x car-step and (row, step) x battery-step (kW) versions of per-car / per-W row maps."""
     topology, steps = layout.topology, layout.steps
     size = topology.size * steps
-    per_car_step = layout.car_injection[:, layout.car_of_step].tocoo()
-    car = sp.csr_array(
-        (per_car_step.data, (per_car_step.row * steps + layout.step_of_car_step[per_car_step.col], per_car_step.col)),
-        shape=(size, layout.car_steps),
-    )
-    n_batteries = len(layout.batteries)
-    battery_coo = layout.battery_injection.tocoo()
+    per_car_step = car[:, layout.car_of_step].tocoo()
+    car_rows = per_car_step.row * steps + layout.step_of_car_step[per_car_step.col]
+    car_matrix = sp.csr_array((per_car_step.data, (car_rows, per_car_step.col)), shape=(size, layout.car_steps))
+    battery_coo = battery.tocoo()
     t = np.tile(np.arange(steps), battery_coo.nnz)
-    battery = sp.csr_array(
+    battery_matrix = sp.csr_array(
         (
             np.repeat(battery_coo.data * 1000.0, steps),
             (np.repeat(battery_coo.row, steps) * steps + t, np.repeat(battery_coo.col, steps) * steps + t),
         ),
-        shape=(size, n_batteries * steps),
+        shape=(size, len(layout.batteries) * steps),
     )
-    upper, lower = _needed(layout, car, battery)
-    touched = np.flatnonzero(upper | lower)
-    export_side = np.flatnonzero(lower[touched])
-    return touched, export_side, sp.csr_array(car[touched]), sp.csr_array(battery[touched])
+    return car_matrix, battery_matrix
 
 
-def _needed(layout: Layout, car: sp.csr_array, battery: sp.csr_array) -> tuple[np.ndarray, np.ndarray]:
-    """Which (row, step) limits can bind, per direction, whatever numbers a compatible problem brings.
-
-    Only rows with a battery or PV below them can carry export. A row without forecasts below it
-    and below the root (no external limit) carries only the controllable flows, each within its
-    structural range (live bounds only narrow it): when even their extreme sum stays within the
-    fuse, the limit cannot bind and its LP row is left out.
-    """
+def _aggregate_matrices(
+    layout: Layout,
+) -> tuple[np.ndarray, np.ndarray, sp.csr_array, sp.csr_array, sp.csr_array, sp.csr_array]:
+    """Aggregate indexing (row * T + t), which carry only cars, tree, local flows, root grid power (kW)."""
     topology, steps = layout.topology, layout.steps
-    variable = np.zeros(topology.size, dtype=bool)
-    variable[topology.root_rows] = True
-    exporting = np.asarray(abs(layout.battery_injection).sum(axis=1)).ravel() > 0
-    for forecast in layout.problem.forecasts:
-        below = topology.injection(forecast.collector_id, topology.phases(forecast.collector_id)) != 0
-        variable |= below
-        exporting |= below & (forecast.kind == "pv")
-    variable, exporting = np.repeat(variable, steps), np.repeat(exporting, steps)
-    limit = np.repeat(topology.line_current, steps)
-    car_max = np.array([s.max_current_A for s in layout.sessions])[layout.car_of_step]
-    charge = np.repeat([b.maximum_charging_power_W / 1000 for b in layout.batteries], steps)
-    discharge = np.repeat([b.maximum_discharging_power_W / 1000 for b in layout.batteries], steps)
-    positive, negative = battery.maximum(0), (-battery).maximum(0)
-    highest = car @ car_max + positive @ charge + negative @ discharge
-    lowest = -(positive @ discharge + negative @ charge)
-    touched = (np.diff(car.indptr) > 0) | (np.diff(battery.indptr) > 0)
-    tolerance = 1e-9
-    upper = touched & (variable | (highest > limit + tolerance))
-    lower = touched & exporting & (variable | (lowest < -limit - tolerance))
-    return upper, lower
+    below_car, below_battery = _per_step(layout, layout.car_injection, layout.battery_injection)
+    battery_below = np.diff(below_battery.indptr) > 0
+    index = np.flatnonzero((np.diff(below_car.indptr) > 0) | battery_below)
+    local_car, local_battery = _per_step(layout, layout.car_local, layout.battery_local)
+    rows, times = np.divmod(index, steps)
+    child = np.flatnonzero(topology.parent_row[rows] >= 0)
+    parent = np.searchsorted(index, topology.parent_row[rows[child]] * steps + times[child])
+    n = index.size
+    tree = sp.eye_array(n, format="csr") - sp.csr_array(
+        (topology.parent_ratio[rows[child]], (parent, child)), shape=(n, n)
+    )
+    root = np.flatnonzero(topology.parent_row[rows] < 0)
+    grid = sp.csr_array((topology.row_voltage[rows[root]] / 1000.0, (times[root], root)), shape=(steps, n))
+    local_car, local_battery = sp.csr_array(local_car[index]), sp.csr_array(local_battery[index])
+    return index, ~battery_below[index], sp.csr_array(tree), local_car, local_battery, grid
 
 
 def _soc_matrices(layout: Layout) -> tuple[sp.csr_array, sp.csr_array, sp.csr_array]:
@@ -129,15 +122,9 @@ def _policy_matrix(layout: Layout) -> tuple[sp.csr_array, np.ndarray]:
 
 def build_matrices(layout: Layout) -> Matrices:
     steps, car_steps = layout.steps, layout.car_steps
-    row_index, export_side, row_car, row_battery = _row_matrices(layout)
+    index, cars_only, tree, aggregate_car, aggregate_battery, grid = _aggregate_matrices(layout)
     kw_per_ampere = np.array([s.watts_per_ampere for s in layout.sessions])[layout.car_of_step] / 1000.0
     columns = np.arange(car_steps)
-    grid_car = sp.csr_array((kw_per_ampere, (layout.step_of_car_step, columns)), shape=(steps, car_steps))
-    n_batteries = len(layout.batteries)
-    grid_battery = sp.csr_array(
-        (np.ones(n_batteries * steps), (np.tile(np.arange(steps), n_batteries), np.arange(n_batteries * steps))),
-        shape=(steps, n_batteries * steps),
-    )
     energy = sp.csr_array(
         (layout.energy_per_ampere() / 1000.0, (layout.car_of_step, columns)), shape=(len(layout.sessions), car_steps)
     )
@@ -164,12 +151,12 @@ def build_matrices(layout: Layout) -> Matrices:
     balance, charge, discharge = _soc_matrices(layout)
     policy, initial = _policy_matrix(layout)
     return Matrices(
-        row_index=row_index,
-        export_side=export_side,
-        row_car=row_car,
-        row_battery=row_battery,
-        grid_car=grid_car,
-        grid_battery=grid_battery,
+        aggregate_index=index,
+        aggregate_cars_only=cars_only,
+        aggregate_tree=tree,
+        aggregate_car=aggregate_car,
+        aggregate_battery=aggregate_battery,
+        grid_aggregate=grid,
         energy=energy,
         fairness_select=fairness_select,
         fairness=fairness,

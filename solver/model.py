@@ -65,8 +65,8 @@ class LinearModel:
 
         self.car_lower = _param(n_cars)
         self.car_upper = _param(n_cars)
-        self.row_upper = _param(m.row_index.size)
-        self.row_lower = _param(m.export_side.size)
+        self.aggregate_lower = _param(m.aggregate_index.size)
+        self.aggregate_upper = _param(m.aggregate_index.size)
         self.fixed_total = _param(steps)
         self.import_limit = _param(steps)
         self.export_limit = _param(steps)
@@ -94,6 +94,11 @@ class LinearModel:
             cp.Variable(n_battery, bounds=[self.discharge_lower, self.discharge_upper]) if n_battery else None
         )
         self.soc = cp.Variable(n_battery, bounds=[np.zeros(n_battery), capacity]) if n_battery else None
+        self.aggregate = (
+            cp.Variable(m.aggregate_index.size, bounds=[self.aggregate_lower, self.aggregate_upper])
+            if m.aggregate_index.size
+            else None
+        )
         self.imported = cp.Variable(steps, nonneg=True)
         self.exported = cp.Variable(steps, nonneg=True)
         self.grid = self.imported - self.exported
@@ -118,12 +123,11 @@ class LinearModel:
 
     def _build_constraints(self) -> None:
         m, c = self.matrices, self.constraints
-        if m.row_index.size:
-            rows = self._flows(m.row_car, m.row_battery)
-            c["row_upper"] = rows <= self.row_upper
-            if m.export_side.size:
-                c["row_lower"] = rows[m.export_side] >= self.row_lower
-        c["grid_balance"] = self._flows(m.grid_car, m.grid_battery) - self.grid == -self.fixed_total
+        grid_flows: cp.Expression | float = 0.0
+        if self.aggregate is not None:
+            c["aggregate"] = m.aggregate_tree @ self.aggregate == self._flows(m.aggregate_car, m.aggregate_battery)
+            grid_flows = m.grid_aggregate @ self.aggregate
+        c["grid_balance"] = grid_flows - self.grid == -self.fixed_total
         limits = self.layout.problem.external_limits
         if limits.import_power_W is not None:
             c["import_limit"] = self.grid <= self.import_limit
@@ -177,9 +181,9 @@ class LinearModel:
         flat_fixed = numbers.fixed_rows.ravel()
         self.car_lower.value = numbers.car_lower
         self.car_upper.value = numbers.car_upper
-        self.row_upper.value = (numbers.row_limit_import.ravel() - flat_fixed)[m.row_index]
-        lower = (-numbers.row_limit_export.ravel() - flat_fixed)[m.row_index]
-        self.row_lower.value = lower[m.export_side]
+        self.aggregate_upper.value = (numbers.row_limit_import.ravel() - flat_fixed)[m.aggregate_index]
+        lower = (-numbers.row_limit_export.ravel() - flat_fixed)[m.aggregate_index]
+        self.aggregate_lower.value = np.where(m.aggregate_cars_only, np.maximum(lower, 0.0), lower)
         self.fixed_total.value = numbers.fixed_total / 1000
         self.import_limit.value = numbers.import_power_limit / 1000
         self.export_limit.value = numbers.export_power_limit / 1000
@@ -250,6 +254,18 @@ class LinearModel:
             battery_soc_Wh=soc,
             objective=float(self.problem.value) * scale,
         )
+
+    def aggregate_reduced_cost(self) -> np.ndarray | None:
+        """Objective change per A of room at each aggregate's bound (zero off its bounds): its reduced cost.
+
+        cvxpy reports no duals for variable bounds, so it is read off the duals of the two equality
+        families the aggregates appear in (all written `lhs == rhs`, so their signs agree).
+        """
+        tree, grid = self.dual("aggregate"), self.dual("grid_balance")
+        if tree is None or grid is None:
+            return None
+        m = self.matrices
+        return np.asarray(m.aggregate_tree.T @ tree + m.grid_aggregate.T @ grid)
 
     def dual(self, name: str) -> np.ndarray | None:
         constraint = self.constraints.get(name)

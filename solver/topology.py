@@ -5,6 +5,7 @@ Every phase of every collector is a "row". A current injected on a collector's o
 phase of each ancestor up to the root, scaled at each voltage change by V_child / V_parent
 (a transformer, losses ignored). `aggregation[r, j]` is the current on row r per ampere injected on
 local row j, so the net current on every row is one sparse product for the whole site.
+`parent_row[j]` (-1 at the root) and `parent_ratio[j]` are the single step up from row j.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ class Topology:
     line_current: np.ndarray
     row_voltage: np.ndarray
     aggregation: sp.csc_array
+    parent_row: np.ndarray
+    parent_ratio: np.ndarray
     root_id: str
     _row_index: Mapping[tuple[str, str], int]
     _phases: Mapping[str, tuple[str, ...]]
@@ -56,15 +59,24 @@ class Topology:
                 f"collector {collector_id!r} has no phase {phase!r} (its phases: {self.phases(collector_id)})"
             ) from None
 
+    def local(self, collector_id: str, phases: Sequence[str]) -> np.ndarray:
+        """Current on the collector's own rows per ampere drawn on each of `phases` (nothing upstream)."""
+        vector = np.zeros(self.size)
+        np.add.at(vector, [self.row(collector_id, p) for p in phases], 1.0)
+        return vector
+
     def injection(self, collector_id: str, phases: Sequence[str]) -> np.ndarray:
         """Current on every row per ampere drawn on each of `phases` of the collector."""
-        local = [self.row(collector_id, p) for p in phases]
-        return np.asarray(self.aggregation[:, local].sum(axis=1)).ravel()
+        return self.aggregation @ self.local(collector_id, phases)
+
+    def balanced_local_per_watt(self, collector_id: str) -> np.ndarray:
+        """Current on the collector's own rows per W of a device that splits evenly over its phases."""
+        phases = self.phases(collector_id)
+        return self.local(collector_id, phases) / (len(phases) * self.voltage(collector_id))
 
     def balanced_per_watt(self, collector_id: str) -> np.ndarray:
         """Current on every row per W of a device that splits evenly over the collector's phases."""
-        phases = self.phases(collector_id)
-        return self.injection(collector_id, phases) / (len(phases) * self.voltage(collector_id))
+        return self.aggregation @ self.balanced_local_per_watt(collector_id)
 
 
 def _collector_phases(collector: Collector) -> tuple[str, ...]:
@@ -153,6 +165,8 @@ def build_topology(collectors: Sequence[Collector]) -> Topology:
         line_current=np.array([by_id[cid].line_current for cid, _ in rows], dtype=float),
         row_voltage=voltage,
         aggregation=aggregation,
+        parent_row=np.array([-1 if step is None else step[0] for step in up], dtype=np.int64),
+        parent_ratio=np.array([1.0 if step is None else step[1] for step in up]),
         root_id=root.id,
         _row_index=index,
         _phases=phases,

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import distinct_on
 
 from app.database import Database
 from app.domain.flexibility import phase_voltage_of
@@ -72,7 +73,7 @@ async def overloaded(db: Database, site_id: uuid.UUID, now: datetime) -> bool:
             for m in (
                 await session.execute(
                     select(Measurement)
-                    .distinct(Measurement.device_id)
+                    .ext(distinct_on(Measurement.device_id))
                     .where(Measurement.device_id.in_([d.id for d, _ in rows]), Measurement.ts >= now - FRESH)
                     .order_by(Measurement.device_id, Measurement.ts.desc())
                 )

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import solver
@@ -100,7 +101,7 @@ async def take_snapshot(session: AsyncSession, site: Site, now: datetime, lead: 
         for m in await _rows(
             session,
             select(Measurement)
-            .distinct(Measurement.device_id)
+            .ext(distinct_on(Measurement.device_id))
             .where(Measurement.device_id.in_(device_ids))
             .order_by(Measurement.device_id, Measurement.ts.desc()),
         )

@@ -78,7 +78,8 @@ class Listener:
             init_payload=payload,
             subprotocols=[WebsocketsTransport.GRAPHQLWS_SUBPROTOCOL],
         )
-        self.query, self.variables = gql(query), variables
+        self.query = gql(query)
+        self.query.variable_values = variables
         self.messages: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self.error: BaseException | None = None
         self.task: asyncio.Task[None] | None = None
@@ -86,7 +87,7 @@ class Listener:
     async def _run(self) -> None:
         try:
             async with Client(transport=self.transport, fetch_schema_from_transport=False) as session:
-                async for result in session.subscribe(self.query, variable_values=self.variables):
+                async for result in session.subscribe(self.query):
                     await self.messages.put(result)
         except BaseException as exc:  # noqa: BLE001  (the test inspects it)
             self.error = exc
