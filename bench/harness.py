@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
@@ -105,3 +106,68 @@ async def server(bench: Bench, workers: int = 1) -> AsyncIterator[httpx.AsyncCli
 def percentile(samples: list[float], q: float) -> float:
     ordered = sorted(samples)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+@dataclass
+class SeededSite:
+    token: str
+    system_pk: uuid.UUID
+    site_pk: uuid.UUID
+    devices: list[Any]  # rows: id, type, pin_list
+
+
+async def seed_site(bench: Bench, document: dict[str, Any]) -> SeededSite:
+    """One OPERATOR, a system and one Belgian site with `document` as its topology; a bearer token."""
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from app.auth import Role, issue_token
+    from app.bootstrap import ensure_user, operator_of, top_account
+    from app.domain.grid_identifiers import make_valid_identifier
+    from app.models import Device
+    from app.services.sites import LocationInput, SupplyPointInput, create_site
+    from app.services.systems import create_system
+    from app.services.topology import apply_site_configuration
+    from app.vocabulary import SupplyDirection
+
+    async with bench.db.transaction() as session:
+        account = await top_account(session, "bench")
+        user = await ensure_user(
+            session, account, email="bench@phasewise.example", password="bench-password", role=Role.OPERATOR
+        )
+        operator = operator_of(account)
+        system = await create_system(
+            session, operator, account_id=account.id, name="bench", gateway_serial_number="GW", gateway_model="m"
+        )
+        site = await create_site(
+            session,
+            operator,
+            system_id=system.id,
+            name="bench",
+            country="BE",
+            supply_points=[
+                SupplyPointInput(make_valid_identifier("BE", "54144100000000123"), SupplyDirection.BIDIRECTIONAL)
+            ],
+            location=LocationInput(address="bench"),
+            timezone="Europe/Brussels",
+        )
+        await apply_site_configuration(session, operator, site.id, document)
+        rows = (
+            await session.execute(select(Device.id, Device.type, Device.pin_list).where(Device.site_id == site.id))
+        ).all()
+    token, _ = issue_token(user.id, JWT_SECRET, timedelta(hours=2))
+    return SeededSite(token, system.id, site.id, list(rows))
+
+
+TYPE_NAMES = {
+    "charging_pole_3phase": "ChargingPole",
+    "forecasted_series_3phase": "ForecastedSeries",
+    "battery_energy_storage_system": "Battery",
+}
+
+
+def global_id(type_name: str, pk: uuid.UUID) -> str:
+    from strawberry.relay import GlobalID
+
+    return str(GlobalID(type_name, str(pk)))

@@ -20,15 +20,8 @@ import websockets
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app.auth import Role, issue_token  # noqa: E402
-from app.bootstrap import ensure_user, operator_of, top_account  # noqa: E402
 from app.demo import DEMO_CONFIGURATION  # noqa: E402
-from app.domain.grid_identifiers import make_valid_identifier  # noqa: E402
-from app.services.sites import LocationInput, SupplyPointInput, create_site  # noqa: E402
-from app.services.systems import create_system  # noqa: E402
-from app.services.topology import apply_site_configuration  # noqa: E402
-from app.vocabulary import SupplyDirection  # noqa: E402
-from bench.harness import JWT_SECRET, bench_database, percentile, server  # noqa: E402
+from bench.harness import bench_database, global_id, percentile, seed_site, server  # noqa: E402
 
 LIMITS = "subscription($s: ID!) { enforcedLimits(siteId: $s) { uuid validUntil limitsRootSide { acMaxCurrentA totalPowerW } } }"
 SET = """mutation($d: ID!, $at: DateTime!, $max: Float) {
@@ -53,46 +46,9 @@ def ten_poles() -> dict:
 
 
 async def seed(bench) -> tuple[str, str, list[tuple[str, list[str]]]]:
-    from sqlalchemy import select
-    from strawberry.relay import GlobalID
-
-    from app.models import Device
-
-    async with bench.db.transaction() as session:
-        account = await top_account(session, "bench")
-        user = await ensure_user(
-            session, account, email="live@phasewise.example", password="bench-password", role=Role.OPERATOR
-        )
-        operator = operator_of(account)
-        system = await create_system(
-            session, operator, account_id=account.id, name="live", gateway_serial_number=None, gateway_model=None
-        )
-        site = await create_site(
-            session,
-            operator,
-            system_id=system.id,
-            name="live",
-            country="BE",
-            supply_points=[
-                SupplyPointInput(make_valid_identifier("BE", "54144100000000123"), SupplyDirection.BIDIRECTIONAL)
-            ],
-            location=LocationInput(address="bench"),
-            timezone="Europe/Brussels",
-        )
-        await apply_site_configuration(session, operator, site.id, ten_poles())
-        poles = (
-            await session.execute(
-                select(Device.id, Device.pin_list).where(
-                    Device.site_id == site.id, Device.type == "charging_pole_3phase"
-                )
-            )
-        ).all()
-    token, _ = issue_token(user.id, JWT_SECRET, timedelta(hours=2))
-    return (
-        token,
-        str(GlobalID("Site", str(site.id))),
-        [(str(GlobalID("ChargingPole", str(p.id))), [x.upper() for x in p.pin_list]) for p in poles],
-    )
+    seeded = await seed_site(bench, ten_poles())
+    poles = [(global_id("ChargingPole", r.id), [p.upper() for p in r.pin_list]) for r in seeded.devices if r.pin_list]
+    return seeded.token, global_id("Site", seeded.site_pk), poles
 
 
 class Subscriber:

@@ -22,16 +22,9 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app.auth import Role, issue_token  # noqa: E402
-from app.bootstrap import ensure_user, operator_of, top_account  # noqa: E402
 from app.demo import DEMO_CONFIGURATION  # noqa: E402
-from app.domain.grid_identifiers import make_valid_identifier  # noqa: E402
 from app.services.aggregation import Period, Resolution, system_buckets  # noqa: E402
-from app.services.sites import LocationInput, SupplyPointInput, create_site  # noqa: E402
-from app.services.systems import create_system  # noqa: E402
-from app.services.topology import apply_site_configuration  # noqa: E402
-from app.vocabulary import SupplyDirection  # noqa: E402
-from bench.harness import JWT_SECRET, bench_database, percentile, server  # noqa: E402
+from bench.harness import TYPE_NAMES, bench_database, global_id, percentile, seed_site, server  # noqa: E402
 
 INGEST = "mutation($p: MeasurementPoints!) { ingestMeasurements(points: $p) { accepted errors { field message } } }"
 SYSTEM = """query($id: ID!, $r: Resolution!, $from: DateTime!, $to: DateTime!) { node(id: $id) { ... on System {
@@ -56,43 +49,9 @@ def ten_devices() -> dict:
 
 
 async def seed(bench) -> tuple[str, str, list[str], object]:
-    from strawberry.relay import GlobalID
-
-    from app.models import Device
-
-    async with bench.db.transaction() as session:
-        account = await top_account(session, "bench")
-        user = await ensure_user(
-            session, account, email="bench@phasewise.example", password="bench-password", role=Role.OPERATOR
-        )
-        operator = operator_of(account)
-        system = await create_system(
-            session, operator, account_id=account.id, name="bench", gateway_serial_number="GW", gateway_model="m"
-        )
-        site = await create_site(
-            session,
-            operator,
-            system_id=system.id,
-            name="bench",
-            country="BE",
-            supply_points=[
-                SupplyPointInput(make_valid_identifier("BE", "54144100000000123"), SupplyDirection.BIDIRECTIONAL)
-            ],
-            location=LocationInput(address="bench"),
-            timezone="Europe/Brussels",
-        )
-        await apply_site_configuration(session, operator, site.id, ten_devices())
-        from sqlalchemy import select
-
-        rows = (await session.execute(select(Device.id, Device.type).where(Device.site_id == site.id))).all()
-    type_names = {
-        "charging_pole_3phase": "ChargingPole",
-        "forecasted_series_3phase": "ForecastedSeries",
-        "battery_energy_storage_system": "Battery",
-    }
-    device_ids = [str(GlobalID(type_names[r.type], str(r.id))) for r in rows]
-    token, _ = issue_token(user.id, JWT_SECRET, timedelta(hours=2))
-    return token, str(GlobalID("System", str(system.id))), device_ids, system.id
+    seeded = await seed_site(bench, ten_devices())
+    device_ids = [global_id(TYPE_NAMES[r.type], r.id) for r in seeded.devices]
+    return seeded.token, global_id("System", seeded.system_pk), device_ids, seeded.system_pk
 
 
 def batches(device_ids: list[str], start: datetime, days: int):

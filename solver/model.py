@@ -182,8 +182,7 @@ class LinearModel:
         self.car_lower.value = numbers.car_lower
         self.car_upper.value = numbers.car_upper
         self.aggregate_upper.value = (numbers.row_limit_import.ravel() - flat_fixed)[m.aggregate_index]
-        lower = (-numbers.row_limit_export.ravel() - flat_fixed)[m.aggregate_index]
-        self.aggregate_lower.value = np.where(m.aggregate_cars_only, np.maximum(lower, 0.0), lower)
+        self.aggregate_lower.value = (-numbers.row_limit_export.ravel() - flat_fixed)[m.aggregate_index]
         self.fixed_total.value = numbers.fixed_total / 1000
         self.import_limit.value = numbers.import_power_limit / 1000
         self.export_limit.value = numbers.export_power_limit / 1000
