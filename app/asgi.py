@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
+from sqlalchemy import literal, select
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -115,8 +116,9 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
         await db.dispose()
 
     async def health(_: Request) -> JSONResponse:
-        await db.fetch(_select_one())
-        return JSONResponse({"status": "ok"})
+        """Healthy when the database answers and this process still hears events."""
+        await db.fetch(select(literal(1)))
+        return JSONResponse({"status": "ok" if bus.healthy else "degraded", "events": bus.healthy})
 
     app = Starlette(
         routes=[
@@ -129,9 +131,3 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
     app.state.db = db
     app.state.settings = settings
     return app
-
-
-def _select_one() -> Any:
-    from sqlalchemy import literal, select
-
-    return select(literal(1))

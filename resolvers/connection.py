@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -86,9 +86,3 @@ class Connection(Generic[NodeT]):
             ),
             total_count=page.total,
         )
-
-
-def page_of(rows: Iterable[Any], window: Window) -> Page:
-    """Slice an already loaded list (small, bounded lists such as a site's supply points)."""
-    items = list(rows)
-    return Page(items[window.offset : window.offset + window.first], len(items))

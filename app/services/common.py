@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import Any, TypeVar
+from typing import TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
@@ -68,8 +68,3 @@ def raise_if(issues: list[Issue | None]) -> None:
     found = [i for i in issues if i is not None]
     if found:
         raise ValidationFailed(found)
-
-
-def changes(**values: Any) -> dict[str, Any]:
-    """The fields an update names; `None` means 'leave as is'."""
-    return {k: v for k, v in values.items() if v is not None}

@@ -10,7 +10,7 @@ import math
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -22,7 +22,6 @@ from app.errors import ErrorCode, Issue, ValidationFailed
 from app.live.events import EventKind, notify
 from app.models import (
     ChargingSession,
-    Collector,
     Device,
     ExternalLimit,
     ForecastPoint,
@@ -363,20 +362,3 @@ async def set_configuration(
     await session.flush()
     await notify(session, EventKind.SITE_CHANGED, site.id)
     return row
-
-
-def horizon_of(configuration: OptimizationConfiguration | None, now: datetime) -> tuple[datetime, timedelta, int]:
-    """(start aligned down to the step, step, number of steps)."""
-    step = timedelta(seconds=configuration.step_s if configuration else 900)
-    horizon = timedelta(seconds=configuration.horizon_s if configuration else 86400)
-    epoch = datetime(2000, 1, 1, tzinfo=UTC)
-    start = epoch + ((now - epoch) // step) * step
-    return start, step, int(horizon / step)
-
-
-async def collectors_of(session: AsyncSession, site_id: uuid.UUID) -> list[Collector]:
-    return list(
-        (
-            await session.execute(select(Collector).where(Collector.site_id == site_id).order_by(Collector.position))
-        ).scalars()
-    )
