@@ -8,6 +8,8 @@ it that were short of their own maximum there (the ones it held back).
 
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
 
 from solver.assemble import Plan
@@ -95,7 +97,7 @@ def _collector_limits(context: _Context, matrices: Matrices, model: LinearModel,
     groups = set(zip(rows.tolist(), importing.tolist(), external.tolist(), strict=True))
     for row, is_import, is_external in sorted(groups):
         chosen = (rows == row) & (importing == is_import) & (external == is_external)
-        direction = "import" if is_import else "export"
+        direction: Literal["import", "export"] = "import" if is_import else "export"
         step_list = np.unique(times[chosen])
         collector_id, phase = topology.rows[row]
         kind: BindingKind = "collector_phase"

@@ -67,7 +67,7 @@ class CompiledModel:
         compile_s, recompiled = 0.0, False
         if not force_fallback and self._compiled_for != config.solver:
             started = time.perf_counter()
-            self._model.problem.get_problem_data(config.solver)
+            self._model.problem.get_problem_data(self._model.solver())
             compile_s = time.perf_counter() - started
             recompiled = True
             self._compiled_for = config.solver

@@ -30,7 +30,6 @@ class Matrices:
     """
 
     aggregate_index: np.ndarray
-    aggregate_cars_only: np.ndarray
     aggregate_tree: sp.csr_array
     aggregate_car: sp.csr_array
     aggregate_battery: sp.csr_array
@@ -68,14 +67,11 @@ def _per_step(layout: Layout, car: sp.csc_array, battery: sp.csc_array) -> tuple
     return car_matrix, battery_matrix
 
 
-def _aggregate_matrices(
-    layout: Layout,
-) -> tuple[np.ndarray, np.ndarray, sp.csr_array, sp.csr_array, sp.csr_array, sp.csr_array]:
-    """Aggregate indexing (row * T + t), which carry only cars, tree, local flows, root grid power (kW)."""
+def _aggregate_matrices(layout: Layout) -> tuple[np.ndarray, sp.csr_array, sp.csr_array, sp.csr_array, sp.csr_array]:
+    """Aggregate indexing (row * T + t), tree, local flows, and the grid power (kW) of the root aggregates."""
     topology, steps = layout.topology, layout.steps
     below_car, below_battery = _per_step(layout, layout.car_injection, layout.battery_injection)
-    battery_below = np.diff(below_battery.indptr) > 0
-    index = np.flatnonzero((np.diff(below_car.indptr) > 0) | battery_below)
+    index = np.flatnonzero((np.diff(below_car.indptr) > 0) | (np.diff(below_battery.indptr) > 0))
     local_car, local_battery = _per_step(layout, layout.car_local, layout.battery_local)
     rows, times = np.divmod(index, steps)
     child = np.flatnonzero(topology.parent_row[rows] >= 0)
@@ -87,7 +83,7 @@ def _aggregate_matrices(
     root = np.flatnonzero(topology.parent_row[rows] < 0)
     grid = sp.csr_array((topology.row_voltage[rows[root]] / 1000.0, (times[root], root)), shape=(steps, n))
     local_car, local_battery = sp.csr_array(local_car[index]), sp.csr_array(local_battery[index])
-    return index, ~battery_below[index], sp.csr_array(tree), local_car, local_battery, grid
+    return index, sp.csr_array(tree), local_car, local_battery, grid
 
 
 def _soc_matrices(layout: Layout) -> tuple[sp.csr_array, sp.csr_array, sp.csr_array]:
@@ -122,7 +118,7 @@ def _policy_matrix(layout: Layout) -> tuple[sp.csr_array, np.ndarray]:
 
 def build_matrices(layout: Layout) -> Matrices:
     steps, car_steps = layout.steps, layout.car_steps
-    index, cars_only, tree, aggregate_car, aggregate_battery, grid = _aggregate_matrices(layout)
+    index, tree, aggregate_car, aggregate_battery, grid = _aggregate_matrices(layout)
     kw_per_ampere = np.array([s.watts_per_ampere for s in layout.sessions])[layout.car_of_step] / 1000.0
     columns = np.arange(car_steps)
     energy = sp.csr_array(
@@ -152,7 +148,6 @@ def build_matrices(layout: Layout) -> Matrices:
     policy, initial = _policy_matrix(layout)
     return Matrices(
         aggregate_index=index,
-        aggregate_cars_only=cars_only,
         aggregate_tree=tree,
         aggregate_car=aggregate_car,
         aggregate_battery=aggregate_battery,
