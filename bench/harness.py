@@ -64,14 +64,16 @@ def free_port() -> int:
 
 
 @asynccontextmanager
-async def server(bench: Bench, workers: int = 1) -> AsyncIterator[httpx.AsyncClient]:
-    """uvicorn with `workers` processes on a free loopback port, and a client for it."""
+async def server(bench: Bench, workers: int = 1, **settings: str) -> AsyncIterator[httpx.AsyncClient]:
+    """uvicorn with `workers` processes on a free loopback port, and a client for it; `settings` become
+    PHASEWISE_* environment variables of the server."""
     port = free_port()
     env = {
         **os.environ,
         "DATABASE_URL": bench.url,
         "PHASEWISE_JWT_SECRET": JWT_SECRET,
         "PHASEWISE_DATA_DIR": str(bench.workdir),
+        **{f"PHASEWISE_{name.upper()}": value for name, value in settings.items()},
     }
     process = subprocess.Popen(
         [

@@ -71,6 +71,9 @@ class Controller:
         self._lease_lock = asyncio.Lock()
         self._tasks: set[asyncio.Task[None]] = set()
         self._ticker: asyncio.Task[None] | None = None
+        # As many runs at once as there are solver processes: more would only queue there while holding
+        # database connections.
+        self._slots = asyncio.Semaphore(settings.solver_processes)
         bus.add_handler(self.on_event)
 
     async def start(self) -> None:
@@ -126,24 +129,25 @@ class Controller:
         if site_id in self._running:
             self._again.add(site_id)
             return
-        self._running.add(site_id)
+        self._running.add(site_id)  # waiting for a slot counts: the timers will not queue it twice
         try:
-            while True:
-                self._again.discard(site_id)
-                if not await self._lease(site_id):
-                    return
-                async with self._db.session() as session:
-                    site = await session.get(Site, site_id)
-                if site is None or site.deleted_at is not None:
-                    return
-                try:
-                    await run_site(self._db, self._settings, site, trigger)
-                except Exception:
-                    log.exception("planning site %s failed", site_id)
-                    return
-                if site_id not in self._again:
-                    return
-                trigger = "events_during_run"
+            async with self._slots:
+                while True:
+                    self._again.discard(site_id)
+                    if not await self._lease(site_id):
+                        return
+                    async with self._db.session() as session:
+                        site = await session.get(Site, site_id)
+                    if site is None or site.deleted_at is not None:
+                        return
+                    try:
+                        await run_site(self._db, self._settings, site, trigger)
+                    except Exception:
+                        log.exception("planning site %s failed", site_id)
+                        return
+                    if site_id not in self._again:
+                        return
+                    trigger = "events_during_run"
         finally:
             self._running.discard(site_id)
 
