@@ -304,15 +304,17 @@ def _session(
 
 
 async def _delivered(session: AsyncSession, sessions: list[ChargingSession]) -> dict[uuid.UUID, float]:
-    """Energy each open session already took, from the pole's measurements since the session started."""
-    delivered = {}
-    for row in sessions:
-        total = (
-            await session.execute(
-                select(func.coalesce(func.sum(MeasurementSlot.energy_in_wh), 0.0)).where(
-                    MeasurementSlot.device_id == row.device_id, MeasurementSlot.slot_end > row.started_at
-                )
-            )
-        ).scalar_one()
-        delivered[row.id] = float(total)
-    return delivered
+    """Energy each open session already took, from its pole's measurements since it started: one statement."""
+    if not sessions:
+        return {}
+    rows = await session.execute(
+        select(ChargingSession.id, func.coalesce(func.sum(MeasurementSlot.energy_in_wh), 0.0).label("wh"))
+        .outerjoin(
+            MeasurementSlot,
+            (MeasurementSlot.device_id == ChargingSession.device_id)
+            & (MeasurementSlot.slot_end > ChargingSession.started_at),
+        )
+        .where(ChargingSession.id.in_([row.id for row in sessions]))
+        .group_by(ChargingSession.id)
+    )
+    return {row.id: float(row.wh) for row in rows}

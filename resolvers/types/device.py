@@ -110,8 +110,8 @@ class Device(LoadedNode):
         from resolvers.types.run import DeviceSchedule
 
         run = await self._latest_run(info)
-        entry = ((run.result or {}).get("devices") or {}).get(self.id_text) if run else None
-        return DeviceSchedule.from_document(self.id_text, entry) if entry else None
+        entry = ((run.result or {}).get("devices") or {}).get(self.id) if run else None
+        return DeviceSchedule.from_document(self.id, entry) if entry else None
 
     @strawberry.field(description="This device's enforced limits in its site's latest run (controllable devices).")
     async def enforced_limits(
@@ -120,12 +120,8 @@ class Device(LoadedNode):
         from resolvers.types.run import EnforcedLimits
 
         run = await self._latest_run(info)
-        entry = next((e for e in (run.enforced_limits or []) if e["uuid"] == self.id_text), None) if run else None
+        entry = next((e for e in (run.enforced_limits or []) if e["uuid"] == self.id), None) if run else None
         return EnforcedLimits.from_document(entry) if entry else None
-
-    @property
-    def id_text(self) -> str:
-        return str(self.id)
 
     async def _latest_run(self, info: Info) -> Any:
         return None if self.site_id is None else await info.context.loaders.latest_run_by_site.load(self.site_id)

@@ -95,3 +95,27 @@ async def test_optimizing_is_held_to_the_tenant_and_role(api, tenant_a, tenant_b
         tenant_a.viewer,
     )
     assert runs["node"] == {"optimizationRuns": {"totalCount": 0}, "schedule": None}
+
+
+async def test_energy_a_session_already_took_lowers_what_it_still_needs(api, tenant_a):
+    _, site_id, devices = await demo_devices(api, tenant_a)
+    need = 22080.0
+    start = await plan_a_day_of_prices(api, tenant_a, site_id, devices, need)
+    now = datetime.now(UTC).replace(microsecond=0)
+    points = [
+        {
+            "deviceId": devices["pole_entrance"],
+            "timestamp": (now + timedelta(minutes=m + 1)).isoformat(),
+            "powerValue": need,
+        }
+        for m in range(30)
+    ]
+    await api.ok(
+        "mutation($p: MeasurementPoints!) { ingestMeasurements(points: $p) { accepted } }",
+        {"p": points},
+        tenant_a.operator,
+    )
+    run = (await api.ok(OPTIMIZE, {"s": site_id}, tenant_a.operator))["optimizeSite"]["run"]
+    (outcome,) = run["sessions"]
+    delivered = need * 29 / 60  # 29 one-minute intervals closed after the first point
+    assert abs(outcome["target"] - (need - delivered)) < 1.0, (outcome, start)
