@@ -1,6 +1,6 @@
 """Benchmark the optimizer on generated sites: build, compile, solve, total and re-solve seconds.
 
-Run from anywhere: /work/main/.venv/bin/python bench/solver.py [--tight] [--repeat=K] [N ...]
+Run from anywhere: /work/main/.venv/bin/python bench/solver.py [--tight] [--raw] [--repeat=K] [N ...]
 A site with N cars plugged in now: 96 steps of 15 min, N/10 three-phase sub-boards with rotated
 phases (each also renaming its phases towards the main board), a fifth of the cars single-phase,
 one PV and one load forecast, one battery, day-ahead-like prices. The re-solve swaps in new prices
@@ -28,6 +28,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
+from raw_lp import raw_solve
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -128,8 +129,9 @@ def generate_site(cars: int, seed: int = 1, tight: bool = False) -> Problem:
     )
 
 
-def run(cars: int, tight: bool = False) -> dict[str, float]:
+def run(cars: int, tight: bool = False, raw: bool = False) -> dict[str, float]:
     problem = generate_site(cars, tight=tight)
+    raw_s, raw_pivots = raw_solve(problem) if raw else (float("nan"), 0)
     started = time.perf_counter()
     model = CompiledModel(problem)
     first = model.solve(problem)
@@ -140,6 +142,11 @@ def run(cars: int, tight: bool = False) -> dict[str, float]:
     second = model.solve(again)
     resolve = time.perf_counter() - started
     assert not second.timings.recompiled, "the re-solve recompiled"
+    load = again.forecasts[1]
+    busier = replace(again, forecasts=(again.forecasts[0], replace(load, total_W=np.asarray(load.total_W) * 1.1)))
+    started = time.perf_counter()
+    model.solve(busier)
+    resolve_forecast = time.perf_counter() - started
     t = first.timings
     return {
         "cars": cars,
@@ -151,6 +158,10 @@ def run(cars: int, tight: bool = False) -> dict[str, float]:
         "enforce": t.enforce_s,
         "wall": wall,
         "resolve": resolve,
+        "resolve_forecast": resolve_forecast,
+        "iterations": t.lp_iterations,
+        "raw": raw_s,
+        "raw_pivots": raw_pivots,
         "objective": first.objective or float("nan"),
         "binding": len(first.binding_limits),
         "binding_steps": sum(len(b.steps) for b in first.binding_limits),
@@ -158,26 +169,31 @@ def run(cars: int, tight: bool = False) -> dict[str, float]:
     }
 
 
-def main(sizes: list[int], tight: bool = False, repeat: int = 1) -> None:
+def main(sizes: list[int], tight: bool = False, repeat: int = 1, raw: bool = False) -> None:
     """Print one row per size: the median of `repeat` runs for every timing column."""
     header = (
         f"{'N':>5} {'car-steps':>9} {'build s':>8} {'compile s':>9} {'solve s':>8} {'total s':>8} "
-        f"{'enforce s':>9} {'wall s':>7} {'re-solve s':>10} {'objective':>12} {'binding':>12}  status"
+        f"{'enforce s':>9} {'wall s':>7} {'re-solve s':>10} {'re-solve fc s':>13} {'pivots':>7} "
+        f"{'raw s':>7} {'raw pivots':>10} {'objective':>12} {'binding':>12}  status"
     )
     print(header)
-    timed = ("build", "compile", "solve", "total", "enforce", "wall", "resolve")
+    timed = ("build", "compile", "solve", "total", "enforce", "wall", "resolve", "resolve_forecast", "raw")
     for cars in sizes:
-        runs = [run(cars, tight) for _ in range(repeat)]
+        runs = [run(cars, tight, raw) for _ in range(repeat)]
         row = {**runs[0], **{k: float(np.median([r[k] for r in runs])) for k in timed}}
         binding = f"{row['binding']}/{row['binding_steps']}"
         print(
             f"{row['cars']:>5} {row['car_steps']:>9} {row['build']:>8.3f} {row['compile']:>9.3f} "
             f"{row['solve']:>8.3f} {row['total']:>8.3f} {row['enforce']:>9.3f} {row['wall']:>7.3f} "
-            f"{row['resolve']:>10.3f} {row['objective']:>12.2f} {binding:>12}  {row['status']}"
+            f"{row['resolve']:>10.3f} {row['resolve_forecast']:>13.3f} {row['iterations']:>7} "
+            f"{row['raw']:>7.3f} {row['raw_pivots']:>10} {row['objective']:>12.2f} {binding:>12}  {row['status']}"
         )
     print(
         "total = build + compile + solve (the LP); enforce = current-instant MILP, binding limits, result "
         "assembly; wall = everything for the first solve; re-solve = wall of a solve with new prices; "
+        "re-solve fc = wall of a further solve with the load forecast 10 % higher (it resumes from the "
+        "last optimal basis); pivots = simplex iterations of the first solve; raw = HiGHS alone on the "
+        "bare charging LP of the same site (--raw; the issue's yardstick, see raw_lp.py); "
         f"binding = binding limits / (limit, step) pairs they cover; timings are medians of {repeat} run(s)."
     )
 
@@ -186,4 +202,4 @@ if __name__ == "__main__":
     arguments = sys.argv[1:]
     repeat = next((int(a.split("=", 1)[1]) for a in arguments if a.startswith("--repeat=")), 1)
     numbers = [int(a) for a in arguments if not a.startswith("--")]
-    main(numbers or [10, 50, 200, 1000, 5000], tight="--tight" in arguments, repeat=repeat)
+    main(numbers or [10, 50, 200, 1000, 5000], tight="--tight" in arguments, repeat=repeat, raw="--raw" in arguments)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Literal
 
 import numpy as np
+import scipy.sparse as sp
 
 from solver.assemble import Plan
 from solver.layout import Layout
@@ -45,6 +46,8 @@ class _Context:
         self.short = upper - self.cars > 1e-6
         self.battery_short = numbers.battery_upper - plan.battery_power > 1e-6
         self.battery_above_floor = plan.battery_power - numbers.battery_lower > 1e-6
+        self.car_rows = sp.csr_array(layout.car_injection)
+        self.battery_rows = sp.csr_array(layout.battery_injection)
 
     def held_back(
         self, steps: np.ndarray, row: int | None, direction: str, cars_filter: np.ndarray | None = None
@@ -54,7 +57,7 @@ class _Context:
         car_on_row = (
             np.ones(len(layout.sessions), dtype=bool)
             if row is None
-            else (layout.car_injection[[row], :].toarray().ravel() != 0)
+            else (self.car_rows[[row], :].toarray().ravel() != 0)
         )
         if cars_filter is not None:
             car_on_row &= cars_filter
@@ -64,7 +67,7 @@ class _Context:
         battery_on_row = (
             np.ones(len(layout.batteries), dtype=bool)
             if row is None
-            else (layout.battery_injection[[row], :].toarray().ravel() != 0)
+            else (self.battery_rows[[row], :].toarray().ravel() != 0)
         )
         for b in np.flatnonzero(battery_on_row):
             room = self.battery_short if direction == "import" else self.battery_above_floor

@@ -10,6 +10,8 @@ high: then cars get 0 and batteries discharge.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -122,12 +124,16 @@ def decide_instant(layout: Layout, numbers: Numbers, plan: Plan, time_limit_s: f
             sp.hstack(
                 [car_rows, sp.diags_array(-minimum, format="csc"), zeros((n_cars, 2 * n_devices + 2 * n_limits))]
             ),
+            _envelope(target, minimum, maximum, n_devices, 3 * n_devices + n_cars + 2 * n_limits),
         ],
         format="csc",
     )
     targets = np.concatenate([target, battery_target])
-    row_lower = np.concatenate([lower, targets, np.full(n_cars, -np.inf), np.zeros(n_cars)])
-    row_upper = np.concatenate([upper, targets, np.zeros(n_cars), np.full(n_cars, np.inf)])
+    between = _between(target, minimum, maximum)
+    row_lower = np.concatenate([lower, targets, np.full(n_cars, -np.inf), np.zeros(n_cars), target[between]])
+    row_upper = np.concatenate(
+        [upper, targets, np.zeros(n_cars), np.full(n_cars, np.inf), np.full(between.size, np.inf)]
+    )
     scale_battery = np.array([1.0 / topology.voltage(b.collector_id) for b in layout.batteries])
     dev_weight = np.concatenate([np.ones(n_cars), scale_battery])
     cost = np.concatenate(
@@ -142,7 +148,40 @@ def decide_instant(layout: Layout, numbers: Numbers, plan: Plan, time_limit_s: f
     col_upper = np.concatenate([maximum, battery_high, np.ones(n_cars), np.full(2 * n_devices + 2 * n_limits, np.inf)])
     integrality = np.concatenate([np.zeros(n_devices), np.ones(n_cars), np.zeros(2 * n_devices + 2 * n_limits)])
 
-    solution = _run_highs(matrix, cost, col_lower, col_upper, row_lower, row_upper, integrality, time_limit_s)
+    nearest = _nearest_allowed(target, minimum, maximum)
+    flow = flows @ np.concatenate([nearest, battery_target])
+    if ((flow <= upper + 1e-9) & (flow >= lower - 1e-9)).all():
+        return InstantDecision(nearest, battery_target, ())
+
+    def incumbent(relaxed: np.ndarray) -> np.ndarray:
+        """A MILP point near the relaxation: cars below their minimum go to 0, then back up to it where
+        every limit keeps its room, largest first; deviations and slacks follow from the currents."""
+        x = relaxed[:n_devices].copy()
+        flow = flows @ x
+        room = np.maximum(upper, flow)
+        for k in np.flatnonzero((x[:n_cars] > 1e-9) & (x[:n_cars] < minimum - 1e-9)):
+            flow -= flows[:, [k]].toarray().ravel() * x[k]
+            x[k] = 0.0
+        for k in sorted(np.flatnonzero((relaxed[:n_cars] > 1e-9) & (x[:n_cars] == 0.0)), key=lambda k: -relaxed[k]):
+            raised = flow + flows[:, [k]].toarray().ravel() * minimum[k]
+            if minimum[k] <= maximum[k] and (raised <= room + 1e-9).all():
+                x[k], flow = minimum[k], raised
+        z = (x[:n_cars] > 0).astype(float)
+        deviation = x - targets
+        return np.concatenate(
+            [
+                x,
+                z,
+                np.maximum(-deviation, 0.0),
+                np.maximum(deviation, 0.0),
+                np.maximum(flow - upper, 0.0),
+                np.maximum(lower - flow, 0.0),
+            ]
+        )
+
+    solution = _run_highs(
+        matrix, cost, col_lower, col_upper, row_lower, row_upper, integrality, incumbent, time_limit_s
+    )
     if solution is None:
         return _equal_share_now(layout, numbers, minimum, maximum, plugged)
     on = solution[n_devices : n_devices + n_cars] > 0.5
@@ -157,6 +196,42 @@ def decide_instant(layout: Layout, numbers: Numbers, plan: Plan, time_limit_s: f
     return InstantDecision(cars, solution[n_cars:n_devices].copy(), warnings)
 
 
+def _between(target: np.ndarray, minimum: np.ndarray, maximum: np.ndarray) -> np.ndarray:
+    """Cars planned between 0 and their minimum (that may take the minimum at all)."""
+    return np.flatnonzero((target > 1e-9) & (target < minimum) & (minimum <= maximum))
+
+
+def _envelope(
+    target: np.ndarray, minimum: np.ndarray, maximum: np.ndarray, n_devices: int, n_columns: int
+) -> sp.csc_array:
+    """down + 0.99 up - slope x >= target for each car planned between 0 and its minimum.
+
+    The line through (0, target) and (minimum, 0.99 (minimum - target)): the convex hull of that
+    car's deviation cost over its allowed currents {0} and [minimum, maximum]. Without it the
+    relaxation keeps the plan at no cost (z = x / maximum) and HiGHS spent its time in cuts.
+    """
+    cars = _between(target, minimum, maximum)
+    t, m = target[cars], minimum[cars]
+    slope = (UPWARD_DEVIATION_WEIGHT * (m - t) - t) / m
+    rows = np.repeat(np.arange(cars.size), 3)
+    n_cars = target.size
+    columns = np.column_stack([cars, n_devices + n_cars + cars, 2 * n_devices + n_cars + cars]).ravel()
+    values = np.column_stack([-slope, np.ones(cars.size), np.full(cars.size, UPWARD_DEVIATION_WEIGHT)]).ravel()
+    return sp.csc_array((values, (rows, columns)), shape=(cars.size, n_columns))
+
+
+def _nearest_allowed(target: np.ndarray, minimum: np.ndarray, maximum: np.ndarray) -> np.ndarray:
+    """Each car's own best answer: its planned current, or the cheaper of 0 and its minimum.
+
+    When these fit every limit they are the MILP's optimum: its objective is a sum of per-device
+    deviations (batteries keep their target), and each term is at its own minimum.
+    """
+    allowed = minimum <= maximum
+    up_cost = UPWARD_DEVIATION_WEIGHT * (minimum - target)
+    rounded = np.where(allowed & (target > 0) & (up_cost < target), minimum, 0.0)
+    return np.where(allowed & (target >= minimum), np.minimum(target, maximum), rounded)
+
+
 def _run_highs(
     matrix: sp.csc_array,
     cost: np.ndarray,
@@ -165,12 +240,20 @@ def _run_highs(
     row_lower: np.ndarray,
     row_upper: np.ndarray,
     integrality: np.ndarray,
+    incumbent: Callable[[np.ndarray], np.ndarray],
     time_limit_s: float,
 ) -> np.ndarray | None:
+    """The relaxation first, then the MILP started from `incumbent(relaxed)`.
+
+    Without a starting point HiGHS spent most of its time in root cuts and heuristics looking for a
+    first solution that a rounding of the relaxation gives at once.
+    """
+    started = time.perf_counter()
     highs = highspy.Highs()
     highs.setOptionValue("output_flag", False)
     highs.setOptionValue("time_limit", float(time_limit_s))
     highs.setOptionValue("mip_rel_gap", 1e-6)
+    highs.setOptionValue("mip_abs_gap", 1e-3)
     inf = highspy.kHighsInf
     lp = highspy.HighsLp()
     lp.num_col_, lp.num_row_ = matrix.shape[1], matrix.shape[0]
@@ -183,8 +266,18 @@ def _run_highs(
     lp.a_matrix_.start_ = matrix.indptr
     lp.a_matrix_.index_ = matrix.indices
     lp.a_matrix_.value_ = matrix.data
-    lp.integrality_ = [highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous for i in integrality]
     highs.passModel(lp)
+    highs.run()
+    if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return None
+    start = incumbent(np.asarray(highs.getSolution().col_value, dtype=float))
+    binary = np.flatnonzero(integrality).astype(np.int32)
+    highs.changeColsIntegrality(binary.size, binary, np.full(binary.size, highspy.HighsVarType.kInteger))
+    solution = highspy.HighsSolution()
+    solution.col_value = start.tolist()
+    solution.value_valid = True
+    highs.setSolution(solution)
+    highs.setOptionValue("time_limit", max(float(time_limit_s) - (time.perf_counter() - started), 0.01))
     highs.run()
     if highs.getInfo().primal_solution_status != 2:
         return None

@@ -78,7 +78,7 @@ class CompiledModel:
         if force_fallback:
             status = "fallback_forced"
         else:
-            status, solution = self._model.solve(numbers.price_scale)
+            status, solution = self._model.solve(numbers)
         if solution is not None:
             n_batteries = len(layout.batteries)
             soc = np.concatenate([numbers.initial_soc_Wh.reshape(n_batteries, 1), solution.battery_soc_Wh], axis=1)
@@ -121,7 +121,12 @@ class CompiledModel:
             binding_limits=binding,
             enforced_limits=limits,
             timings=Timings(
-                build_s=build_s, compile_s=compile_s, solve_s=solve_s, enforce_s=enforce_s, recompiled=recompiled
+                build_s=build_s,
+                compile_s=compile_s,
+                solve_s=solve_s,
+                enforce_s=enforce_s,
+                recompiled=recompiled,
+                lp_iterations=0 if force_fallback else self._model.iterations(),
             ),
             warnings=tuple(warnings),
         )

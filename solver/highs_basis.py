@@ -1,14 +1,22 @@
-"""HiGHS (through cvxpy, as a custom solver) started from a basis that already holds the aggregates.
+"""HiGHS (through cvxpy, as a custom solver) started from a chosen basis instead of the all-slack one.
 
-From the all-slack basis the dual simplex spends one pivot per aggregate only to bring it into the
-basis (at N=1000 about 28,000 pivots, three times the rest of the solve). Starting with every
-aggregate basic and the logical of its defining row nonbasic skips them. The basis is valid: on the
-aggregate rows and columns it is the tree matrix, unit upper triangular (parents are indexed before
-their children), and every other row keeps its own logical.
+Cold start: every aggregate basic and the logical of its defining row nonbasic. From the all-slack
+basis the dual simplex spent one pivot per aggregate only to bring it into the basis (at N=1000
+about 28,000 pivots, three times the rest of the solve). The basis is valid: on the aggregate rows
+and columns it is the tree matrix, unit upper triangular (parents are indexed before their
+children), and every other row keeps its own logical. It depends only on the model's structure, so
+it is built once.
+
+Re-solve: while the matrix and the costs are those of the last optimal solve (only bounds and
+right-hand sides moved: measurements, forecasts, live limits, session energies), that optimal basis
+is still dual feasible and the dual simplex goes on from it, often with no pivot at all. New costs
+(prices) make it a poor start, worse than the cold one (the dual phase 1 undoes it), so those
+start cold. Every solve is exact either way; only the starting point differs.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import cvxpy as cp
@@ -24,27 +32,43 @@ _STATUS = np.array(
 LOWER, BASIC, UPPER, ZERO = range(4)
 
 
-class AggregateBasisHighs(HIGHS):
-    """cvxpy's HiGHS interface for LPs, with the starting basis above."""
+@dataclass(frozen=True)
+class StartingBasis:
+    """Status codes (LOWER, BASIC, UPPER) for some variables and constraints, entry by entry.
 
-    def __init__(self, aggregate: cp.Variable, definition: cp.Constraint) -> None:
+    Each constraint listed nonbasic must be matched by one variable entry listed basic, so that the
+    basis keeps one basic column per row; columns not listed sit at a finite bound, rows not listed
+    keep their logical basic.
+    """
+
+    columns: tuple[tuple[cp.Variable, np.ndarray | int], ...]
+    rows: tuple[tuple[cp.Constraint, np.ndarray | int], ...]
+
+
+class StartingBasisHighs(HIGHS):
+    """cvxpy's HiGHS interface for LPs, started from a given basis (or the last optimal one)."""
+
+    def __init__(self, start: StartingBasis) -> None:
         super().__init__()
-        self._aggregate = aggregate
-        self._definition = definition
+        self._start = start
+        self._first: hp.HighsBasis | None = None
+        self._previous: _Optimal | None = None
 
     def name(self) -> str:
-        return "HIGHS_AGGREGATE_BASIS"
+        return "HIGHS_STARTING_BASIS"
 
-    def _basis(self, data: dict[str, Any], col_lower: np.ndarray, col_upper: np.ndarray, rows: int) -> hp.HighsBasis:
+    def _basis(self, data: dict[str, Any], lp: _Lp) -> hp.HighsBasis:
         program = data[s.PARAM_PROB]
-        first_col = program.var_id_to_col[self._aggregate.id]
         offsets = np.cumsum([0] + [c.size for c in program.constraints])
-        first_row = int(offsets[[c.id for c in program.constraints].index(self._definition.id)])
-        size = self._aggregate.size
-        cols = np.where(np.isfinite(col_lower), LOWER, np.where(np.isfinite(col_upper), UPPER, ZERO))
-        cols[first_col : first_col + size] = BASIC
-        row_codes = np.full(rows, BASIC)
-        row_codes[first_row : first_row + size] = LOWER
+        first_row = {c.id: int(offset) for c, offset in zip(program.constraints, offsets, strict=False)}
+        cols = np.where(np.isfinite(lp.col_lower), LOWER, np.where(np.isfinite(lp.col_upper), UPPER, ZERO))
+        row_codes = np.full(lp.row_upper.size, BASIC)
+        for variable, codes in self._start.columns:
+            first = program.var_id_to_col[variable.id]
+            cols[first : first + variable.size] = codes
+        for constraint, codes in self._start.rows:
+            first = first_row[constraint.id]
+            row_codes[first : first + constraint.size] = codes
         basis = hp.HighsBasis()
         basis.col_status = _STATUS[cols].tolist()
         basis.row_status = _STATUS[row_codes].tolist()
@@ -54,37 +78,101 @@ class AggregateBasisHighs(HIGHS):
     def solve_via_data(
         self, data: dict[str, Any], warm_start: bool, verbose: bool, solver_opts: dict[str, Any], solver_cache=None
     ) -> dict[str, Any]:
-        """As cvxpy's HIGHS.solve_via_data for a continuous LP, plus the starting basis."""
-        inf = hp.kHighsInf
-        dims = dims_to_solver_dict(data[s.DIMS])
-        matrix = data[s.A].tocsc()
-        equalities, inequalities = dims[s.EQ_DIM], dims[s.LEQ_DIM]
-        upper = data[s.B]
-        lp = hp.HighsLp()
-        lp.num_col_, lp.num_row_ = matrix.shape[1], matrix.shape[0]
-        lp.col_cost_ = data[s.C]
-        lp.row_lower_ = np.concatenate([upper[:equalities], np.full(inequalities, -inf)])
-        lp.row_upper_ = upper
-        lp.a_matrix_.format_ = hp.MatrixFormat.kColwise
-        lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = matrix.indptr, matrix.indices, matrix.data
-        lower, col_upper = data[s.LOWER_BOUNDS], data[s.UPPER_BOUNDS]
-        lp.col_lower_ = np.full(lp.num_col_, -inf) if lower is None else lower
-        lp.col_upper_ = np.full(lp.num_col_, inf) if col_upper is None else col_upper
+        """As cvxpy's HIGHS.solve_via_data for a continuous LP, started from the last optimal basis or the one above."""
+        lp = _Lp.of(data)
         solver = hp.Highs()
         unpack_highs_options_inplace(solver_opts)
         solver.setOptionValue("log_to_console", verbose)
         for name, value in solver_opts.items():
             if solver.setOptionValue(name, value) == hp.HighsStatus.kError:
                 raise ValueError(f"HIGHS returned status kError for option (name, value): ({name}, {value})")
-        solver.passModel(lp)
-        solver.setBasis(self._basis(data, lp.col_lower_, lp.col_upper_, lp.num_row_))
+        lp.pass_to(solver)
+        previous = self._previous
+        if previous is None or not previous.fits(lp) or solver.setBasis(previous.basis) != hp.HighsStatus.kOk:
+            if self._first is None:
+                self._first = self._basis(data, lp)
+            solver.setBasis(self._first)
         solver.run()
+        status = solver.getModelStatus()
+        self._previous = _Optimal(solver.getBasis(), lp) if status == hp.HighsModelStatus.kOptimal else None
         results = {
             "solution": solver.getSolution(),
             "info": solver.getInfo(),
-            "model_status": solver.getModelStatus().name,
+            "model_status": status.name,
             "run_time": solver.getRunTime(),
         }
         if results["model_status"] == "kInfeasible":
             results["dual_ray"] = solver.getDualRay()
         return results
+
+
+@dataclass(frozen=True)
+class _Lp:
+    """cvxpy's conic LP data (equalities first, then <= rows) in HiGHS's column-wise arrays."""
+
+    cost: np.ndarray
+    col_lower: np.ndarray
+    col_upper: np.ndarray
+    row_lower: np.ndarray
+    row_upper: np.ndarray
+    start: np.ndarray
+    index: np.ndarray
+    value: np.ndarray
+
+    @classmethod
+    def of(cls, data: dict[str, Any]) -> _Lp:
+        inf = hp.kHighsInf
+        dims = dims_to_solver_dict(data[s.DIMS])
+        matrix = data[s.A].tocsc()
+        upper = np.asarray(data[s.B], dtype=float)
+        columns = matrix.shape[1]
+        lower, col_upper = data[s.LOWER_BOUNDS], data[s.UPPER_BOUNDS]
+        return cls(
+            cost=np.asarray(data[s.C], dtype=float),
+            col_lower=np.full(columns, -inf) if lower is None else np.asarray(lower, dtype=float),
+            col_upper=np.full(columns, inf) if col_upper is None else np.asarray(col_upper, dtype=float),
+            row_lower=np.concatenate([upper[: dims[s.EQ_DIM]], np.full(dims[s.LEQ_DIM], -inf)]),
+            row_upper=upper,
+            start=matrix.indptr[:-1].astype(np.int32),
+            index=matrix.indices.astype(np.int32),
+            value=np.asarray(matrix.data, dtype=float),
+        )
+
+    def pass_to(self, solver: hp.Highs) -> None:
+        solver.passModel(
+            self.cost.size,
+            self.row_upper.size,
+            self.value.size,
+            int(hp.MatrixFormat.kColwise),
+            int(hp.ObjSense.kMinimize),
+            0.0,
+            self.cost,
+            self.col_lower,
+            self.col_upper,
+            self.row_lower,
+            self.row_upper,
+            self.start,
+            self.index,
+            self.value,
+            np.zeros(self.cost.size, dtype=np.int32),
+        )
+
+
+class _Optimal:
+    """The optimal basis of the last solve, with the LP it was optimal for (see the module docstring)."""
+
+    def __init__(self, basis: hp.HighsBasis, lp: _Lp) -> None:
+        self.basis = basis
+        self._lp = lp
+
+    def fits(self, lp: _Lp) -> bool:
+        mine, theirs = self._lp, lp
+        return all(
+            np.array_equal(a, b)
+            for a, b in (
+                (mine.start, theirs.start),
+                (mine.index, theirs.index),
+                (mine.value, theirs.value),
+                (mine.cost, theirs.cost),
+            )
+        )

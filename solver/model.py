@@ -10,7 +10,10 @@ session's price limit + small preference terms (fair share, earliness, battery p
 
 Parameters only multiply variables WITHOUT parametric bounds (cvxpy treats a variable with
 parametric bounds as parameter-dependent, and parameter x parameter is not DPP): car currents have
-parametric bounds and only constant coefficients; the price-limit reward goes through its own variable.
+parametric bounds and only constant coefficients. So the price-limit reward is a constant cost on
+its own variable, `bonus`: a price-limited car's current is `current` at steps priced at or above its
+limit and `bonus` below it, the other one fixed at 0 by its bounds (no row, no extra column per step
+beyond the bonus itself).
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import cvxpy as cp
 import numpy as np
 import scipy.sparse as sp
 
-from solver.highs_basis import AggregateBasisHighs
+from solver.highs_basis import BASIC, LOWER, StartingBasis, StartingBasisHighs
 from solver.layout import Layout
 from solver.matrices import Matrices
 from solver.numbers import Numbers
@@ -35,6 +38,8 @@ EARLINESS_WEIGHT = 1e-4
 """Per kWh, growing linearly over the horizon: among equal prices, charge sooner."""
 PRIORITY_WEIGHT = 1e-4
 """Per kWh moved through a battery, times its priority number (1 = used first)."""
+PRICE_LIMIT_REWARD_PER_KWH = 1.0
+"""In units of the largest price or limit, so charging below a price limit pays whatever the price."""
 SOLVED = ("optimal", "optimal_inaccurate")
 
 
@@ -77,7 +82,8 @@ class LinearModel:
         self.peak_price = cp.Parameter(nonneg=True)
         self.unmet_weight = cp.Parameter(nonneg=True)
         self.surplus = _param(m.autonomy_steps.size)
-        self.reward = _param(m.price_limit_steps.size, nonneg=True)
+        self.bonus_lower = _param(m.price_limit_steps.size)
+        self.bonus_upper = _param(m.price_limit_steps.size)
         self.charge_lower = _param(n_battery)
         self.charge_upper = _param(n_battery)
         self.discharge_lower = _param(n_battery)
@@ -108,19 +114,26 @@ class LinearModel:
         self.unmet = cp.Variable(n_sessions, nonneg=True) if n_sessions else None
         self.served = cp.Variable(n_sessions, bounds=[self.energy_target, self.energy_cap]) if n_sessions else None
         self.excess = cp.Variable(n_sessions, nonneg=True) if n_sessions else None
-        self.rewarded = cp.Variable(m.price_limit_steps.size, nonneg=True) if m.price_limit_steps.size else None
+        self.bonus = (
+            cp.Variable(m.price_limit_steps.size, bounds=[self.bonus_lower, self.bonus_upper])
+            if m.price_limit_steps.size
+            else None
+        )
+        self.charging = (
+            self.current
+            if self.current is None or self.bonus is None
+            else self.current + m.price_limit_select.T @ self.bonus
+        )
 
         self.constraints: dict[str, cp.Constraint] = {}
         self._build_constraints()
         self.problem = cp.Problem(cp.Minimize(self._objective()), list(self.constraints.values()))
-        self._highs = (
-            None if self.aggregate is None else AggregateBasisHighs(self.aggregate, self.constraints["aggregate"])
-        )
+        self._highs = StartingBasisHighs(self._starting_basis())
 
     def _flows(self, car_matrix: sp.csr_array, battery_matrix: sp.csr_array) -> cp.Expression | float:
         terms: list[cp.Expression] = []
-        if self.current is not None:
-            terms.append(car_matrix @ self.current)
+        if self.charging is not None:
+            terms.append(car_matrix @ self.charging)
         if self.charge is not None and self.discharge is not None:
             terms.append(battery_matrix @ (self.charge - self.discharge))
         return sum(terms[1:], terms[0]) if terms else 0.0
@@ -139,14 +152,13 @@ class LinearModel:
             c["export_limit"] = -self.grid <= self.export_limit
         c["peak"] = self.grid <= self.peak
         c["peak_floor"] = self.peak >= self.peak_floor
-        if self.current is not None and self.unmet is not None and self.excess is not None and self.served is not None:
-            c["energy"] = m.energy @ self.current + self.unmet - self.excess == self.served
+        charging = self.charging
+        if charging is not None and self.unmet is not None and self.excess is not None and self.served is not None:
+            c["energy"] = m.energy @ charging + self.unmet - self.excess == self.served
             if m.fairness.shape[0]:
-                c["fairness"] = m.fairness_select @ self.current + m.fairness @ self.fair <= 0
+                c["fairness"] = m.fairness_select @ charging + m.fairness @ self.fair <= 0
             if m.autonomy_steps.size:
-                c["full_autonomy"] = m.autonomy @ self.current <= self.surplus
-            if self.rewarded is not None:
-                c["price_limit"] = self.rewarded <= m.price_limit_select @ self.current
+                c["full_autonomy"] = m.autonomy @ charging <= self.surplus
         if self.charge is not None and self.discharge is not None and self.soc is not None:
             c["soc_balance"] = (
                 m.soc_balance @ self.soc + m.soc_charge @ self.charge + m.soc_discharge @ self.discharge == self.soc_rhs
@@ -163,12 +175,13 @@ class LinearModel:
             self.peak_price * self.peak,
             FAIRNESS_WEIGHT * cp.sum(self.fair),
         ]
-        if self.current is not None and self.unmet is not None and self.excess is not None:
+        if self.charging is not None and self.unmet is not None and self.excess is not None:
             terms.append(self.unmet_weight * cp.sum(self.unmet + self.excess))
             lateness = (layout.step_of_car_step + 1) / steps
-            terms.append((EARLINESS_WEIGHT * lateness * layout.energy_per_ampere() / 1000) @ self.current)
-        if self.rewarded is not None:
-            terms.append(-(self.reward @ self.rewarded))
+            terms.append((EARLINESS_WEIGHT * lateness * layout.energy_per_ampere() / 1000) @ self.charging)
+        if self.bonus is not None:
+            kwh_per_ampere = layout.energy_per_ampere()[self.matrices.price_limit_steps] / 1000
+            terms.append(-(PRICE_LIMIT_REWARD_PER_KWH * kwh_per_ampere) @ self.bonus)
         if self.charge is not None and self.discharge is not None:
             hours = layout.problem.step_hours
             charge_w = np.repeat([b.charging_priority for b in layout.batteries], steps)
@@ -183,8 +196,12 @@ class LinearModel:
         problem = layout.problem
         steps, hours, scale = layout.steps, problem.step_hours, numbers.price_scale
         flat_fixed = numbers.fixed_rows.ravel()
-        self.car_lower.value = numbers.car_lower
-        self.car_upper.value = numbers.car_upper
+        below_limit = np.zeros(layout.car_steps, dtype=bool)
+        below_limit[m.price_limit_steps] = numbers.below_price_limit[m.price_limit_steps]
+        self.car_lower.value = np.where(below_limit, 0.0, numbers.car_lower)
+        self.car_upper.value = np.where(below_limit, 0.0, numbers.car_upper)
+        self.bonus_lower.value = np.where(below_limit, numbers.car_lower, 0.0)[m.price_limit_steps]
+        self.bonus_upper.value = np.where(below_limit, numbers.car_upper, 0.0)[m.price_limit_steps]
         self.aggregate_upper.value = (numbers.row_limit_import.ravel() - flat_fixed)[m.aggregate_index]
         self.aggregate_lower.value = (-numbers.row_limit_export.ravel() - flat_fixed)[m.aggregate_index]
         self.fixed_total.value = numbers.fixed_total / 1000
@@ -201,7 +218,6 @@ class LinearModel:
         self.energy_target.value = numbers.energy_target_Wh / 1000
         self.energy_cap.value = numbers.energy_cap_Wh / 1000
         self.surplus.value = numbers.local_surplus[m.autonomy_steps] / 1000
-        self.reward.value = numbers.price_limit_reward[m.price_limit_steps]
         lower, upper = numbers.battery_lower.ravel() / 1000, numbers.battery_upper.ravel() / 1000
         self.charge_lower.value = np.maximum(lower, 0.0)
         self.charge_upper.value = np.maximum(upper, 0.0)
@@ -218,16 +234,22 @@ class LinearModel:
         self.policy_lower.value = policy[:, 0] / 100 * capacity - known
         self.policy_upper.value = policy[:, 1] / 100 * capacity - known
 
-    def solver(self) -> str | AggregateBasisHighs:
-        """The configured solver; HiGHS starts from a basis holding the aggregates (see highs_basis)."""
+    def _starting_basis(self) -> StartingBasis:
+        """Every aggregate basic, the logical of its defining row nonbasic (see highs_basis)."""
+        if self.aggregate is None:
+            return StartingBasis((), ())
+        return StartingBasis(((self.aggregate, BASIC),), ((self.constraints["aggregate"], LOWER),))
+
+    def solver(self) -> str | StartingBasisHighs:
+        """The configured solver; HiGHS starts from `_starting_basis` (or the last optimal basis)."""
         solver = self.layout.problem.config.solver
-        return self._highs if solver == "HIGHS" and self._highs is not None else solver
+        return self._highs if solver == "HIGHS" else solver
 
     def solver_options(self) -> dict[str, object]:
         """HiGHS and Clarabel take a time limit; ECOS has none, only an iteration cap.
 
-        HiGHS runs without presolve: it took longer than the dual simplex iterations it saved (about
-        1.5x the solve time, measured before the aggregates; not re-measured with the starting basis).
+        HiGHS runs without presolve: presolve would drop the starting basis, and took longer than the
+        pivots it saved (bench site, N=1000: 0.95 s with presolve, 0.69 s from the starting basis).
         """
         config = self.layout.problem.config
         if config.solver == "ECOS":
@@ -236,8 +258,12 @@ class LinearModel:
             return {"time_limit": float(config.time_limit_s), "presolve": "off"}
         return {"time_limit": float(config.time_limit_s)}
 
-    def solve(self, scale: float) -> tuple[str, LpSolution | None]:
-        """Solve with the configured solver; warm start off (it slowed HiGHS re-solves down)."""
+    def solve(self, numbers: Numbers) -> tuple[str, LpSolution | None]:
+        """Solve with the configured solver.
+
+        cvxpy's own warm start stays off (it made HiGHS re-solves up to 70x slower); HiGHS resumes
+        from the last optimal basis itself when only bounds moved (see highs_basis).
+        """
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", UserWarning)
@@ -248,7 +274,7 @@ class LinearModel:
         if status not in SOLVED or self.problem.value is None:
             return status, None
         steps, n_batteries = self.layout.steps, len(self.layout.batteries)
-        current = np.zeros(0) if self.current is None else np.clip(self.current.value, 0.0, None)
+        current = np.zeros(0) if self.charging is None else np.clip(self.charging.value, 0.0, None)
         if self.charge is not None and self.discharge is not None and self.soc is not None:
             power = (self.charge.value - self.discharge.value).reshape(n_batteries, steps) * 1000
             soc = self.soc.value.reshape(n_batteries, steps) * 1000
@@ -256,11 +282,15 @@ class LinearModel:
             power = np.zeros((0, steps))
             soc = np.zeros((0, steps))
         return status, LpSolution(
-            car_current=np.minimum(current, self.car_upper.value) if current.size else current,
+            car_current=np.minimum(current, numbers.car_upper) if current.size else current,
             battery_power=power,
             battery_soc_Wh=soc,
-            objective=float(self.problem.value) * scale,
+            objective=float(self.problem.value) * numbers.price_scale,
         )
+
+    def iterations(self) -> int:
+        stats = self.problem.solver_stats
+        return int(stats.num_iters or 0) if stats is not None else 0
 
     def aggregate_reduced_cost(self) -> np.ndarray | None:
         """Objective change per A of room at each aggregate's bound (zero off its bounds): its reduced cost.

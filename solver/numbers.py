@@ -42,7 +42,7 @@ class Numbers:
     objective_import_price: np.ndarray
     objective_export_price: np.ndarray
     price_scale: float
-    price_limit_reward: np.ndarray
+    below_price_limit: np.ndarray
 
     @property
     def local_surplus(self) -> np.ndarray:
@@ -204,12 +204,9 @@ def compute_numbers(layout: Layout) -> Numbers:
     )
     scale = scale if scale > 1e-12 else 1.0
 
-    reward = np.zeros(layout.car_steps)
     price_limit = np.array(
         [s.session.price_limit if s.session.price_limit is not None else -np.inf for s in layout.sessions]
     )[layout.car_of_step]
-    cheap = import_price[layout.step_of_car_step] < price_limit
-    reward[cheap] = price_limit[cheap] / scale * layout.energy_per_ampere()[cheap] / 1000.0
 
     car_lower, car_upper = _car_bounds(layout)
     battery_lower, battery_upper = _battery_bounds(layout)
@@ -233,5 +230,5 @@ def compute_numbers(layout: Layout) -> Numbers:
         objective_import_price=import_price if config.cost_minimization else np.zeros(steps),
         objective_export_price=export_price if config.cost_minimization else np.zeros(steps),
         price_scale=scale,
-        price_limit_reward=reward,
+        below_price_limit=import_price[layout.step_of_car_step] < price_limit,
     )

@@ -153,13 +153,17 @@ class EnforcedLimits:
 
 @dataclass(frozen=True)
 class Timings:
-    """Wall seconds. `recompiled` is False when a re-solve reused the compiled problem."""
+    """Wall seconds. `recompiled` is False when a re-solve reused the compiled problem.
+
+    `lp_iterations`: the LP's simplex (or interior point) iterations, 0 when it did not run.
+    """
 
     build_s: float
     compile_s: float
     solve_s: float
     enforce_s: float
     recompiled: bool
+    lp_iterations: int = 0
 
     @property
     def total_s(self) -> float:

@@ -95,4 +95,5 @@ def timings_document(timings: solver.Timings) -> dict[str, float]:
         "enforce_s": timings.enforce_s,
         "total_s": timings.total_s,
         "recompiled": float(timings.recompiled),
+        "lp_iterations": float(timings.lp_iterations),
     }

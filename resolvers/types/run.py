@@ -214,7 +214,9 @@ class OptimizationRun(LoadedNode):
     binding_limits: list[BindingLimit]
     enforced_limits: list[EnforcedLimits]
     warnings: list[str]
-    timings: JSON = strawberry.field(description="Seconds: build, compile, solve, enforce, total.")
+    timings: JSON = strawberry.field(
+        description="Seconds: build, compile, solve, enforce, total; and the LP's iterations."
+    )
 
     @classmethod
     def from_row(cls, row: Any) -> OptimizationRun:
