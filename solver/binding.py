@@ -53,27 +53,32 @@ class _Context:
         self, steps: np.ndarray, row: int | None, direction: str, cars_filter: np.ndarray | None = None
     ) -> tuple[str, ...]:
         layout = self.layout
-        names = []
         car_on_row = (
             np.ones(len(layout.sessions), dtype=bool)
             if row is None
-            else (self.car_rows[[row], :].toarray().ravel() != 0)
+            else _on_row(self.car_rows, row, len(layout.sessions))
         )
         if cars_filter is not None:
             car_on_row &= cars_filter
-        for k in np.flatnonzero(car_on_row):
-            if direction == "import" and self.short[k, steps].any():
-                names.append(layout.sessions[k].device_id)
+        cars = np.flatnonzero(car_on_row) if direction == "import" else np.zeros(0, dtype=np.int64)
+        cars = cars[self.short[np.ix_(cars, steps)].any(axis=1)]
         battery_on_row = (
             np.ones(len(layout.batteries), dtype=bool)
             if row is None
-            else (self.battery_rows[[row], :].toarray().ravel() != 0)
+            else _on_row(self.battery_rows, row, len(layout.batteries))
         )
-        for b in np.flatnonzero(battery_on_row):
-            room = self.battery_short if direction == "import" else self.battery_above_floor
-            if room[b, steps].any():
-                names.append(layout.batteries[b].id)
-        return tuple(names)
+        room = self.battery_short if direction == "import" else self.battery_above_floor
+        batteries = np.flatnonzero(battery_on_row)
+        batteries = batteries[room[np.ix_(batteries, steps)].any(axis=1)]
+        return tuple(layout.sessions[k].device_id for k in cars) + tuple(layout.batteries[b].id for b in batteries)
+
+
+def _on_row(matrix: sp.csr_array, row: int, size: int) -> np.ndarray:
+    """Which columns have a non-zero on `row` of a CSR matrix."""
+    on = np.zeros(size, dtype=bool)
+    start, stop = matrix.indptr[row], matrix.indptr[row + 1]
+    on[matrix.indices[start:stop][matrix.data[start:stop] != 0]] = True
+    return on
 
 
 def _binding_steps(dual: np.ndarray | None) -> np.ndarray:

@@ -106,6 +106,11 @@ def decide_instant(layout: Layout, numbers: Numbers, plan: Plan, time_limit_s: f
         - base
     )
     lower = np.concatenate([-numbers.row_limit_export[touched, 0], [-numbers.export_power_limit[0], -np.inf]]) - base
+    nearest = _nearest_allowed(target, minimum, maximum)
+    flow = flows @ np.concatenate([nearest, battery_target])
+    if ((flow <= upper + 1e-9) & (flow >= lower - 1e-9)).all():
+        return InstantDecision(nearest, battery_target, ())
+
     n_limits = flows.shape[0]
     n_devices = n_cars + n_batteries
 
@@ -147,11 +152,6 @@ def decide_instant(layout: Layout, numbers: Numbers, plan: Plan, time_limit_s: f
     col_lower = np.concatenate([np.zeros(n_cars), battery_low, np.zeros(n_cars + 2 * n_devices + 2 * n_limits)])
     col_upper = np.concatenate([maximum, battery_high, np.ones(n_cars), np.full(2 * n_devices + 2 * n_limits, np.inf)])
     integrality = np.concatenate([np.zeros(n_devices), np.ones(n_cars), np.zeros(2 * n_devices + 2 * n_limits)])
-
-    nearest = _nearest_allowed(target, minimum, maximum)
-    flow = flows @ np.concatenate([nearest, battery_target])
-    if ((flow <= upper + 1e-9) & (flow >= lower - 1e-9)).all():
-        return InstantDecision(nearest, battery_target, ())
 
     def incumbent(relaxed: np.ndarray) -> np.ndarray:
         """A MILP point near the relaxation: cars below their minimum go to 0, then back up to it where
