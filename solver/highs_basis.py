@@ -108,7 +108,10 @@ class StartingBasisHighs(HIGHS):
 
 @dataclass(frozen=True)
 class _Lp:
-    """cvxpy's conic LP data (equalities first, then <= rows) in HiGHS's column-wise arrays."""
+    """cvxpy's conic LP data (equalities first, then <= rows) in HiGHS's column-wise arrays.
+
+    Its own copies: the last optimal LP is compared with the next one, and cvxpy may reuse its arrays.
+    """
 
     cost: np.ndarray
     col_lower: np.ndarray
@@ -128,14 +131,14 @@ class _Lp:
         columns = matrix.shape[1]
         lower, col_upper = data[s.LOWER_BOUNDS], data[s.UPPER_BOUNDS]
         return cls(
-            cost=np.asarray(data[s.C], dtype=float),
+            cost=np.array(data[s.C], dtype=float),
             col_lower=np.full(columns, -inf) if lower is None else np.asarray(lower, dtype=float),
             col_upper=np.full(columns, inf) if col_upper is None else np.asarray(col_upper, dtype=float),
             row_lower=np.concatenate([upper[: dims[s.EQ_DIM]], np.full(dims[s.LEQ_DIM], -inf)]),
             row_upper=upper,
             start=matrix.indptr[:-1].astype(np.int32),
             index=matrix.indices.astype(np.int32),
-            value=np.asarray(matrix.data, dtype=float),
+            value=np.array(matrix.data, dtype=float),
         )
 
     def pass_to(self, solver: hp.Highs) -> None:
