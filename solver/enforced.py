@@ -115,6 +115,7 @@ def decide_instant(layout: Layout, numbers: Numbers, plan: Plan, time_limit_s: f
     n_devices = n_cars + n_batteries
 
     # Columns: x (cars, batteries) | z (cars, binary) | down dev | up dev (devices) | slack up | slack down.
+    between = _between(target, minimum, maximum)
     eye_d = sp.eye_array(n_devices, format="csc")
     eye_l = sp.eye_array(n_limits, format="csc")
     zeros = sp.csc_array
@@ -129,12 +130,11 @@ def decide_instant(layout: Layout, numbers: Numbers, plan: Plan, time_limit_s: f
             sp.hstack(
                 [car_rows, sp.diags_array(-minimum, format="csc"), zeros((n_cars, 2 * n_devices + 2 * n_limits))]
             ),
-            _envelope(target, minimum, maximum, n_devices, 3 * n_devices + n_cars + 2 * n_limits),
+            _envelope(target, minimum, between, n_devices, 3 * n_devices + n_cars + 2 * n_limits),
         ],
         format="csc",
     )
     targets = np.concatenate([target, battery_target])
-    between = _between(target, minimum, maximum)
     row_lower = np.concatenate([lower, targets, np.full(n_cars, -np.inf), np.zeros(n_cars), target[between]])
     row_upper = np.concatenate(
         [upper, targets, np.zeros(n_cars), np.full(n_cars, np.inf), np.full(between.size, np.inf)]
@@ -202,15 +202,14 @@ def _between(target: np.ndarray, minimum: np.ndarray, maximum: np.ndarray) -> np
 
 
 def _envelope(
-    target: np.ndarray, minimum: np.ndarray, maximum: np.ndarray, n_devices: int, n_columns: int
+    target: np.ndarray, minimum: np.ndarray, cars: np.ndarray, n_devices: int, n_columns: int
 ) -> sp.csc_array:
-    """down + 0.99 up - slope x >= target for each car planned between 0 and its minimum.
+    """down + 0.99 up - slope x >= target for each of `cars`, planned between 0 and its minimum.
 
     The line through (0, target) and (minimum, 0.99 (minimum - target)): the convex hull of that
     car's deviation cost over its allowed currents {0} and [minimum, maximum]. Without it the
     relaxation keeps the plan at no cost (z = x / maximum) and HiGHS spent its time in cuts.
     """
-    cars = _between(target, minimum, maximum)
     t, m = target[cars], minimum[cars]
     slope = (UPWARD_DEVIATION_WEIGHT * (m - t) - t) / m
     rows = np.repeat(np.arange(cars.size), 3)

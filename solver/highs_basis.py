@@ -32,25 +32,16 @@ _STATUS = np.array(
 LOWER, BASIC, UPPER, ZERO = range(4)
 
 
-@dataclass(frozen=True)
-class StartingBasis:
-    """Status codes (LOWER, BASIC, UPPER) for some variables and constraints, entry by entry.
+class StartingBasisHighs(HIGHS):
+    """cvxpy's HiGHS interface for LPs, started from the cold basis or the last optimal one.
 
-    Each constraint listed nonbasic must be matched by one variable entry listed basic, so that the
-    basis keeps one basic column per row; columns not listed sit at a finite bound, rows not listed
-    keep their logical basic.
+    `defined`: (variable, equality constraint) pairs whose rows define the variable's entries one by
+    one; the cold basis has those entries basic and those rows' logicals nonbasic.
     """
 
-    columns: tuple[tuple[cp.Variable, np.ndarray | int], ...]
-    rows: tuple[tuple[cp.Constraint, np.ndarray | int], ...]
-
-
-class StartingBasisHighs(HIGHS):
-    """cvxpy's HiGHS interface for LPs, started from a given basis (or the last optimal one)."""
-
-    def __init__(self, start: StartingBasis) -> None:
+    def __init__(self, defined: tuple[tuple[cp.Variable, cp.Constraint], ...]) -> None:
         super().__init__()
-        self._start = start
+        self._defined = defined
         self._first: hp.HighsBasis | None = None
         self._previous: _Optimal | None = None
 
@@ -63,12 +54,11 @@ class StartingBasisHighs(HIGHS):
         first_row = {c.id: int(offset) for c, offset in zip(program.constraints, offsets, strict=False)}
         cols = np.where(np.isfinite(lp.col_lower), LOWER, np.where(np.isfinite(lp.col_upper), UPPER, ZERO))
         row_codes = np.full(lp.row_upper.size, BASIC)
-        for variable, codes in self._start.columns:
+        for variable, constraint in self._defined:
             first = program.var_id_to_col[variable.id]
-            cols[first : first + variable.size] = codes
-        for constraint, codes in self._start.rows:
+            cols[first : first + variable.size] = BASIC
             first = first_row[constraint.id]
-            row_codes[first : first + constraint.size] = codes
+            row_codes[first : first + constraint.size] = LOWER
         basis = hp.HighsBasis()
         basis.col_status = _STATUS[cols].tolist()
         basis.row_status = _STATUS[row_codes].tolist()

@@ -25,7 +25,7 @@ import cvxpy as cp
 import numpy as np
 import scipy.sparse as sp
 
-from solver.highs_basis import BASIC, LOWER, StartingBasis, StartingBasisHighs
+from solver.highs_basis import StartingBasisHighs
 from solver.layout import Layout
 from solver.matrices import Matrices
 from solver.numbers import Numbers
@@ -128,7 +128,9 @@ class LinearModel:
         self.constraints: dict[str, cp.Constraint] = {}
         self._build_constraints()
         self.problem = cp.Problem(cp.Minimize(self._objective()), list(self.constraints.values()))
-        self._highs = StartingBasisHighs(self._starting_basis())
+        self._highs = StartingBasisHighs(
+            () if self.aggregate is None else ((self.aggregate, self.constraints["aggregate"]),)
+        )
 
     def _flows(self, car_matrix: sp.csr_array, battery_matrix: sp.csr_array) -> cp.Expression | float:
         terms: list[cp.Expression] = []
@@ -196,8 +198,7 @@ class LinearModel:
         problem = layout.problem
         steps, hours, scale = layout.steps, problem.step_hours, numbers.price_scale
         flat_fixed = numbers.fixed_rows.ravel()
-        below_limit = np.zeros(layout.car_steps, dtype=bool)
-        below_limit[m.price_limit_steps] = numbers.below_price_limit[m.price_limit_steps]
+        below_limit = numbers.below_price_limit
         self.car_lower.value = np.where(below_limit, 0.0, numbers.car_lower)
         self.car_upper.value = np.where(below_limit, 0.0, numbers.car_upper)
         self.bonus_lower.value = np.where(below_limit, numbers.car_lower, 0.0)[m.price_limit_steps]
@@ -234,14 +235,8 @@ class LinearModel:
         self.policy_lower.value = policy[:, 0] / 100 * capacity - known
         self.policy_upper.value = policy[:, 1] / 100 * capacity - known
 
-    def _starting_basis(self) -> StartingBasis:
-        """Every aggregate basic, the logical of its defining row nonbasic (see highs_basis)."""
-        if self.aggregate is None:
-            return StartingBasis((), ())
-        return StartingBasis(((self.aggregate, BASIC),), ((self.constraints["aggregate"], LOWER),))
-
     def solver(self) -> str | StartingBasisHighs:
-        """The configured solver; HiGHS starts from `_starting_basis` (or the last optimal basis)."""
+        """The configured solver; HiGHS starts from the aggregate basis or the last optimal one (highs_basis)."""
         solver = self.layout.problem.config.solver
         return self._highs if solver == "HIGHS" else solver
 
@@ -289,6 +284,7 @@ class LinearModel:
         )
 
     def iterations(self) -> int:
+        """Iterations of the last solve, as the solver reported them to cvxpy."""
         stats = self.problem.solver_stats
         return int(stats.num_iters or 0) if stats is not None else 0
 
