@@ -246,12 +246,12 @@ async def set_prices(
                 f"one currency per site; got {', '.join(sorted(c or '' for c in currencies))}",
             )
         )
-    for index, point in enumerate([*imports, *exports]):
-        if point.currency is None or len(point.currency) != 3 or not point.currency.isalpha():
-            issues.append(
-                Issue(ErrorCode.INVALID_FORMAT, f"prices[{index}].currency", "must be an ISO 4217 code such as EUR")
-            )
-            break
+    for direction, points in (("import", imports), ("export", exports)):
+        issues.extend(
+            Issue(ErrorCode.INVALID_FORMAT, f"{direction}[{index}].currency", "must be an ISO 4217 code such as EUR")
+            for index, point in enumerate(points)
+            if point.currency is None or len(point.currency) != 3 or not point.currency.isalpha()
+        )
     raise_if(list(issues))
     for direction, points in (("import", imports), ("export", exports)):
         rows = [

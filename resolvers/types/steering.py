@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import strawberry
 from strawberry import Private, relay
@@ -78,6 +79,14 @@ class PricePerkWh:
     currency: str
 
 
+T = TypeVar("T")
+
+
+def _by_direction(rows: list[Any], entry: Callable[[Any], T]) -> tuple[list[T], list[T]]:
+    """Import rows and export rows of one span, each kept in the loader's timestamp order."""
+    return [entry(r) for r in rows if r.direction == "import"], [entry(r) for r in rows if r.direction == "export"]
+
+
 @strawberry.type
 class PriceSeries:
     import_: list[PricePerkWh] = strawberry.field(name="import")
@@ -85,14 +94,10 @@ class PriceSeries:
 
     @classmethod
     def from_rows(cls, rows: list[Any]) -> PriceSeries:
-        def of(direction: str) -> list[PricePerkWh]:
-            return [
-                PricePerkWh(timestamp=r.ts, value=r.value, currency=r.currency)
-                for r in rows
-                if r.direction == direction
-            ]
-
-        return cls(import_=of("import"), export=of("export"))
+        imports, exports = _by_direction(
+            rows, lambda r: PricePerkWh(timestamp=r.ts, value=r.value, currency=r.currency)
+        )
+        return cls(import_=imports, export=exports)
 
 
 @strawberry.type(description="A limit on the grid connection from `timestamp` until the next entry; null: none.")
@@ -109,14 +114,13 @@ class ExternalLimits:
 
     @classmethod
     def from_rows(cls, rows: list[Any]) -> ExternalLimits:
-        def of(direction: str) -> list[ExternalLimitEntry]:
-            return [
-                ExternalLimitEntry(timestamp=r.ts, total_power_w=r.total_power_w, ac_max_current_a=r.ac_max_current_a)
-                for r in rows
-                if r.direction == direction
-            ]
-
-        return cls(import_=of("import"), export=of("export"))
+        imports, exports = _by_direction(
+            rows,
+            lambda r: ExternalLimitEntry(
+                timestamp=r.ts, total_power_w=r.total_power_w, ac_max_current_a=r.ac_max_current_a
+            ),
+        )
+        return cls(import_=imports, export=exports)
 
 
 @strawberry.type(description="A forecasted power from `timestamp` until the next point, W (production negative).")

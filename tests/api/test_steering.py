@@ -123,6 +123,12 @@ async def test_prices_forecasts_and_limits_replace_their_span(api, tenant_a):
         tenant_a.operator,
     )
     assert bad["data"]["setPrices"]["errors"] == [{"field": "import[1].timestamp"}]
+    bad_currency = await api.post(
+        'mutation($s: ID!) { setPrices(siteId: $s, import: [{timestamp: "2026-12-01T00:00:00Z", value: 1, currency: "EUR"}], export: [{timestamp: "2026-12-01T00:00:00Z", value: 1, currency: "EU1"}]) { errors { field } } }',
+        {"s": site_id},
+        tenant_a.operator,
+    )
+    assert {"field": "export[0].currency"} in bad_currency["data"]["setPrices"]["errors"], bad_currency
     positive_pv = await api.post(
         'mutation($d: ID!) { setForecast(deviceId: $d, points: [{timestamp: "2026-12-01T00:00:00Z", powerValue: 500}]) { errors { code field message } } }',
         {"d": devices["pv_roof"]},
