@@ -80,7 +80,7 @@ async def server(bench: Bench, workers: int = 1, **settings: str) -> AsyncIterat
             sys.executable,
             "-m",
             "uvicorn",
-            "app.asgi:create_app",
+            "phasewise.asgi:create_app",
             "--factory",
             "--port",
             str(port),

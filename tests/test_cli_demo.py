@@ -25,7 +25,7 @@ def test_demo_serves_graphiql_and_the_demo_site(tmp_path: Path):
     port = free_port()
     env = {**os.environ, "PHASEWISE_DATA_DIR": str(tmp_path / "data")}
     process = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "demo", "--port", str(port)],
+        [sys.executable, "-m", "phasewise.cli", "demo", "--port", str(port)],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

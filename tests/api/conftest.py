@@ -11,7 +11,7 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
-from app.asgi import create_app
+from phasewise.asgi import create_app
 from app.auth import Role
 from app.bootstrap import ensure_user, top_account
 from app.settings import Settings

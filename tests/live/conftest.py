@@ -16,7 +16,7 @@ from gql import Client, gql
 from gql.transport.websockets import WebsocketsTransport
 from starlette.applications import Starlette
 
-from app.asgi import create_app
+from phasewise.asgi import create_app
 from app.settings import Settings
 from tests.api.conftest import Api, Tenant, make_tenant
 

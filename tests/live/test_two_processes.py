@@ -42,7 +42,7 @@ async def two_servers(database_url: str, tmp_path: Path) -> AsyncIterator[list[s
                 sys.executable,
                 "-m",
                 "uvicorn",
-                "app.asgi:create_app",
+                "phasewise.asgi:create_app",
                 "--factory",
                 "--port",
                 str(p),

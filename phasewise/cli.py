@@ -38,7 +38,7 @@ def _serve(host: str, port: int, workers: int) -> None:
     url = _database_url()
     asyncio.run(_migrate(url))
     print(f"Phasewise: GraphiQL at http://{host}:{port}/graphql", flush=True)
-    uvicorn.run("app.asgi:create_app", factory=True, host=host, port=port, workers=workers, log_level="info")
+    uvicorn.run("phasewise.asgi:create_app", factory=True, host=host, port=port, workers=workers, log_level="info")
 
 
 async def _demo(url: str) -> tuple[str, str]:
