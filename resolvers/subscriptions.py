@@ -15,7 +15,7 @@ import strawberry
 from strawberry import relay
 
 from app.errors import NotFound
-from app.live.events import Event, EventKind
+from app.events import Event, EventKind
 from app.live.runs import stored_run
 from app.optimization.stored_run import StoredRun
 from resolvers.context import Info

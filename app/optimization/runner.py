@@ -17,7 +17,7 @@ from sqlalchemy import func, select, text
 
 from app.auth import Principal, Role
 from app.database import Database
-from app.live.events import EventKind, notify
+from app.events import EventKind, notify
 from app.models import OptimizationRun, Site
 from app.optimization.documents import enforced_document, result_document, timings_document
 from app.optimization.snapshot import take_snapshot

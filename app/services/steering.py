@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth import Principal, Role
 from app.errors import ErrorCode, Issue, ValidationFailed
-from app.live.events import EventKind, notify
+from app.events import EventKind, notify
 from app.models import (
     ChargingSession,
     Device,
