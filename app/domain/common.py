@@ -7,14 +7,13 @@ whitespace, so `" main "` and `"main"` cannot become two collectors that look th
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-Phase = Literal["L1", "L2", "L3"]
-"""A phase of a collector (or, in `phase_permutations` values and `phase`, of its parent)."""
+from app.phases import Phase
 
-ALL_PHASES: tuple[Phase, ...] = ("L1", "L2", "L3")
+__all__ = ["DomainModel", "Flag", "Fraction", "Name", "Percentage", "Phase", "Positive", "Priority"]
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, strict=True)]
 """A collector's or device's name, and every reference to one."""

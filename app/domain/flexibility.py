@@ -17,11 +17,9 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
+from app.phases import NOMINAL_PHASE_VOLTAGE
 from app.vocabulary import DeviceType
-
-NOMINAL_PHASE_VOLTAGE = 230.0
 
 
 @dataclass(frozen=True)
@@ -77,17 +75,6 @@ def physical_limits(
     if device_type == DeviceType.FORECASTED_SERIES.value and forecast_type == "pv":
         return -rating, 0.0
     return 0.0, rating
-
-
-def phase_voltage_of(collector: Any) -> float | None:
-    """A collector's phase voltage: as given, else from its line voltage (/sqrt(3) for 3P)."""
-    if collector is None:
-        return None
-    if collector.phase_voltage:
-        return float(collector.phase_voltage)
-    if collector.line_voltage:
-        return collector.line_voltage / math.sqrt(3) if collector.phase_type == "3P" else float(collector.line_voltage)
-    return None
 
 
 def _winner(constraints: list[ConstraintView], field: str) -> ConstraintView | None:

@@ -7,34 +7,18 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import distinct_on
 
 from app.database import Database
-from app.domain.flexibility import phase_voltage_of
 from app.live.runs import stored_run
 from app.models import Collector, Device, Measurement, OptimizationRun
+from app.phases import measured_currents
 from app.vocabulary import DeviceType
 
 MARGIN_A = 1.0
 FRESH = timedelta(seconds=90)
-
-
-def collector_phases(collector: Any) -> tuple[str, ...]:
-    return ("L1", "L2", "L3") if collector.phase_type == "3P" else (collector.phase or "L1",)
-
-
-def measured_currents(point: Any, collector: Any) -> dict[str, float]:
-    """A per-phase reading (pin i on the i-th phase of the collector), else the power spread evenly."""
-    phases = collector_phases(collector)
-    if point.pin_current and any(c is not None for c in point.pin_current):
-        return {phase: float(c) for phase, c in zip(phases, point.pin_current, strict=False) if c is not None}
-    if point.power_w is None:
-        return {}
-    per_phase = point.power_w / ((phase_voltage_of(collector) or 230.0) * len(phases))
-    return dict.fromkeys(phases, per_phase)
 
 
 async def overloaded(db: Database, site_id: uuid.UUID, now: datetime) -> bool:

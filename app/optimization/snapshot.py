@@ -14,8 +14,7 @@ from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import solver
-from app.domain.flexibility import ConstraintView, phase_voltage_of, physical_limits, resolve
-from app.live.overload import measured_currents
+from app.domain.flexibility import ConstraintView, physical_limits, resolve
 from app.models import (
     ChargingSession,
     Collector,
@@ -30,6 +29,7 @@ from app.models import (
     Site,
 )
 from app.optimization.series import sample
+from app.phases import measured_currents, nominal_voltage_of, phase_voltage_of
 from app.vocabulary import DeviceType, SessionState
 
 DEFAULT_SOC_PERCENT = 50.0
@@ -47,7 +47,7 @@ def _collector(row: Collector) -> solver.Collector:
     return solver.Collector(
         id=str(row.id),
         line_current=row.line_current,
-        phase_voltage=phase_voltage_of(row) or 230.0,
+        phase_voltage=nominal_voltage_of(row),
         parent_id=str(row.parent_id) if row.parent_id else None,
         kind=row.phase_type,  # type: ignore[arg-type]
         phase=row.phase,
@@ -287,7 +287,7 @@ def _session(
         needed = max(row.energy_amount_needed_wh - delivered_wh, 0.0)
     else:
         until = min(row.leave_time or end, end)
-        volts = phase_voltage_of(collector) or 230.0
+        volts = nominal_voltage_of(collector)
         needed = pole.line_current * volts * len(row.used_pins) * max((until - now).total_seconds(), 0) / 3600
     return solver.ChargingSession(
         device_id=str(pole.id),

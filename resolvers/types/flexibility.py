@@ -8,7 +8,8 @@ from typing import Any
 
 import strawberry
 
-from app.domain.flexibility import Bound, phase_voltage_of, physical_limits, resolve
+from app.domain.flexibility import Bound, physical_limits, resolve
+from app.phases import phase_voltage_of
 from app.vocabulary import DeviceType
 from resolvers.context import Info
 from resolvers.types.constraint import Constraint, constraint_view

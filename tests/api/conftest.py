@@ -11,10 +11,10 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
-from phasewise.asgi import create_app
 from app.auth import Role
 from app.bootstrap import ensure_user, top_account
 from app.settings import Settings
+from phasewise.asgi import create_app
 
 PASSWORD = "correct horse battery staple"
 
