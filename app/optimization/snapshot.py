@@ -14,7 +14,7 @@ from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import solver
-from app.domain.flexibility import ConstraintView, physical_limits, resolve
+from app.domain.flexibility import ConstraintView, flexibility_bounds
 from app.models import (
     ChargingSession,
     Collector,
@@ -29,7 +29,7 @@ from app.models import (
     Site,
 )
 from app.optimization.series import sample
-from app.phases import measured_currents, nominal_voltage_of, phase_voltage_of
+from app.phases import measured_currents, nominal_voltage_of
 from app.vocabulary import DeviceType, SessionState
 
 DEFAULT_SOC_PERCENT = 50.0
@@ -255,21 +255,13 @@ def _forecast(
 
 
 def _bounds(device: Device, collector: Collector, rows: list[Any], now: datetime) -> solver.FlexibilityBounds:
-    physical = physical_limits(
-        device.type,
-        line_current=device.line_current,
-        phase_voltage=phase_voltage_of(collector),
-        phase_count=len(device.pin_list) if device.pin_list else collector.nb_of_phases,
-        max_charging_power=device.maximum_charging_power,
-        max_discharging_power=device.maximum_discharging_power,
-    )
     views = [
         ConstraintView(
             c.id, c.min_active_power, c.max_active_power, c.active_power, c.priority, c.invalid_at, c.created_at
         )
         for c in rows
     ]
-    resolved = resolve(physical, views, now)
+    resolved = flexibility_bounds(device, collector, views, now)
     return solver.FlexibilityBounds(
         device_id=str(device.id),
         min_power_W=resolved.minimum.value,
