@@ -23,7 +23,6 @@ from sqlalchemy import (
     FromClause,
     Row,
     Table,
-    false,
     func,
     literal_column,
     or_,
@@ -33,16 +32,8 @@ from strawberry.dataloader import DataLoader
 
 from app.auth import Principal
 from app.database import Database
-from app.models import (
-    Account,
-    Device,
-    ExternalLimit,
-    ForecastPoint,
-    OptimizationConfiguration,
-    PricePoint,
-    Site,
-)
 from app.services.aggregation import Period
+from app.tenancy import in_subtree
 from resolvers.connection import Page, Window
 
 RowT = Row[Any]
@@ -85,16 +76,8 @@ class LoaderKinds:
         self._principal = principal
 
     def owned(self, model: Any) -> ColumnElement[bool]:
-        """The tenancy condition for `model`'s rows; no principal sees nothing."""
-        if self._principal is None:
-            return false()
-        if model is Account:
-            return Account.path.startswith(self._principal.account_path)
-        if model in (PricePoint, ExternalLimit, OptimizationConfiguration):
-            return model.site_id.in_(select(Site.id).where(self._principal.owns(Site.account_id)))
-        if model is ForecastPoint:
-            return model.device_id.in_(select(Device.id).where(self._principal.owns(Device.account_id)))
-        return self._principal.owns(model.account_id)
+        """The tenancy condition for `model`'s rows (`app.tenancy`)."""
+        return in_subtree(self._principal, model)
 
     async def root_page(
         self, model: Any, window: Window, order_by: Sequence[Any], *conditions: ColumnElement[bool]
@@ -242,15 +225,15 @@ class LoaderKinds:
         return DataLoader(load, cache_key_fn=lambda k: k)
 
     def _per_period(
-        self, load_group: Callable[[Period, list[uuid.UUID]], Awaitable[dict[uuid.UUID, Any]]]
-    ) -> DataLoader[PeriodKey, Any]:
+        self, load_group: Callable[[Period, list[uuid.UUID]], Awaitable[dict[uuid.UUID, T]]]
+    ) -> DataLoader[PeriodKey, T]:
         """Aggregations: one statement per distinct period asked for at this level of the query."""
 
-        async def load(keys: list[PeriodKey]) -> list[Any]:
+        async def load(keys: list[PeriodKey]) -> list[T]:
             by_period: dict[Period, list[uuid.UUID]] = defaultdict(list)
             for key in keys:
                 by_period[key.period].append(key.owner_id)
-            found: dict[PeriodKey, Any] = {}
+            found: dict[PeriodKey, T] = {}
             for period, owners in by_period.items():
                 for owner, value in (await load_group(period, owners)).items():
                     found[PeriodKey(owner, period)] = value
