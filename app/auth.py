@@ -13,12 +13,15 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped
+from sqlmodel import col
 
 from app.errors import Forbidden, Unauthenticated
 from app.models import Account, ApiKey, User
@@ -52,9 +55,9 @@ class Principal:
         if self.role.rank < role.rank:
             raise Forbidden(f"this needs the {role.value} role; the caller has {self.role.value}")
 
-    def owns(self, account_column: ColumnElement) -> ColumnElement[bool]:
+    def owns(self, account_column: ColumnElement[Any] | Mapped[Any]) -> ColumnElement[bool]:
         """SQL condition: the row's account lies in the caller's subtree."""
-        return account_column.in_(select(Account.id).where(Account.path.startswith(self.account_path)))
+        return account_column.in_(select(col(Account.id)).where(col(Account.path).startswith(self.account_path)))
 
     def owns_path(self, path: str) -> bool:
         return path.startswith(self.account_path)
@@ -110,9 +113,9 @@ async def authenticate(session: AsyncSession, credential: str | None, jwt_secret
     user_id, expires_at = decode_token(credential, jwt_secret)
     row = (
         await session.execute(
-            select(User.id, User.account_id, User.role, Account.path)
-            .join(Account, Account.id == User.account_id)
-            .where(User.id == user_id)
+            select(col(User.id), col(User.account_id), col(User.role), col(Account.path))
+            .join(Account, col(Account.id) == col(User.account_id))
+            .where(col(User.id) == user_id)
         )
     ).first()
     if row is None:
@@ -124,9 +127,16 @@ async def _api_key_principal(session: AsyncSession, secret: str) -> Principal:
     prefix = secret[len(API_KEY_PREFIX) :].split("_", 1)[0]
     row = (
         await session.execute(
-            select(ApiKey.id, ApiKey.account_id, ApiKey.role, ApiKey.secret_hash, ApiKey.expires_at, Account.path)
-            .join(Account, Account.id == ApiKey.account_id)
-            .where(ApiKey.prefix == prefix)
+            select(
+                col(ApiKey.id),
+                col(ApiKey.account_id),
+                col(ApiKey.role),
+                col(ApiKey.secret_hash),
+                col(ApiKey.expires_at),
+                col(Account.path),
+            )
+            .join(Account, col(Account.id) == col(ApiKey.account_id))
+            .where(col(ApiKey.prefix) == prefix)
         )
     ).first()
     if row is None or not secrets.compare_digest(row.secret_hash, hash_api_key(secret)):

@@ -6,6 +6,7 @@ import uuid
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.auth import Principal, Role
 from app.models import Account, User
@@ -16,7 +17,7 @@ from app.vocabulary import AccountKind
 async def top_account(session: AsyncSession, name: str, kind: AccountKind = AccountKind.ORGANIZATION) -> Account:
     """The top-level account of this name, created when missing."""
     existing = (
-        (await session.execute(select(Account).where(Account.name == name, Account.parent_id.is_(None))))
+        (await session.execute(select(Account).where(col(Account.name) == name, col(Account.parent_id).is_(None))))
         .scalars()
         .first()
     )
@@ -37,7 +38,7 @@ def operator_of(account: Account) -> Principal:
 async def ensure_user(
     session: AsyncSession, account: Account, *, email: str, password: str, role: Role, name: str = ""
 ) -> User:
-    existing = (await session.execute(select(User).where(User.email == email.lower()))).scalars().first()
+    existing = (await session.execute(select(User).where(col(User.email) == email.lower()))).scalars().first()
     if existing is not None:
         return existing
     return await create_user(

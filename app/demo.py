@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from app.auth import Role, issue_token
 from app.bootstrap import ensure_user, operator_of, top_account
@@ -129,7 +130,7 @@ async def ensure_demo(db: Database, settings: Settings) -> tuple[str, str]:
             name="Demo operator",
         )
         operator = operator_of(organisation)
-        has_site = (await session.execute(select(Site.id).where(operator.owns(Site.account_id)))).first()
+        has_site = (await session.execute(select(col(Site.id)).where(operator.owns(col(Site.account_id))))).first()
         if not has_site:
             customer = await create_account(
                 session,

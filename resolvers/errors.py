@@ -19,7 +19,7 @@ ErrorCode = strawberry.enum(DomainErrorCode, name="ErrorCode", description="Why 
 
 @strawberry.type(description="One broken rule of a mutation's input; the mutation wrote nothing.")
 class UserError:
-    code: ErrorCode
+    code: DomainErrorCode  # registered as the GraphQL enum `ErrorCode` above
     field: str | None = strawberry.field(description="Path of the offending input field, null for the whole input.")
     message: str
 

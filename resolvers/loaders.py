@@ -9,11 +9,11 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from functools import cached_property
-from typing import Any
 
 from sqlalchemy import ARRAY, cast, func, select, true
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.dialects.postgresql import distinct_on
+from sqlmodel import col
 from strawberry.dataloader import DataLoader
 
 from app.models import (
@@ -48,182 +48,182 @@ from resolvers.loader_kinds import ChildKey, LoaderKinds, PeriodKey, RowT, SpanK
 
 __all__ = ["ChildKey", "Loaders", "PeriodKey", "RowT", "SpanKey"]
 
-LIVE_CONSTRAINT = DeviceConstraint.invalid_at > func.now()
-BY_PRIORITY = [DeviceConstraint.priority.desc(), DeviceConstraint.created_at.desc()]
+LIVE_CONSTRAINT = col(DeviceConstraint.invalid_at) > func.now()
+BY_PRIORITY = [col(DeviceConstraint.priority).desc(), col(DeviceConstraint.created_at).desc()]
 
 
 class Loaders(LoaderKinds):
     @cached_property
-    def account(self) -> Any:
+    def account(self) -> DataLoader[uuid.UUID, RowT | None]:
         return self._by_id(Account)
 
     @cached_property
-    def user(self) -> Any:
+    def user(self) -> DataLoader[uuid.UUID, RowT | None]:
         return self._by_id(User)
 
     @cached_property
-    def api_key(self) -> Any:
+    def api_key(self) -> DataLoader[uuid.UUID, RowT | None]:
         return self._by_id(ApiKey)
 
     @cached_property
-    def system(self) -> Any:
+    def system(self) -> DataLoader[uuid.UUID, RowT | None]:
         return self._by_id(System)
 
     @cached_property
-    def gateway(self) -> Any:
+    def gateway(self) -> DataLoader[uuid.UUID, RowT | None]:
         return self._by_id(Gateway)
 
     @cached_property
-    def system_pool(self) -> Any:
+    def system_pool(self) -> DataLoader[uuid.UUID, RowT | None]:
         return self._by_id(SystemPool)
 
     @cached_property
-    def cluster(self) -> Any:
+    def cluster(self) -> DataLoader[uuid.UUID, RowT | None]:
         return self._by_id(Cluster)
 
     @cached_property
-    def site(self) -> Any:
-        return self._by_id(Site, Site.deleted_at.is_(None))
+    def site(self) -> DataLoader[uuid.UUID, RowT | None]:
+        return self._by_id(Site, col(Site.deleted_at).is_(None))
 
     @cached_property
-    def upstream_site(self) -> Any:
+    def upstream_site(self) -> DataLoader[uuid.UUID, RowT | None]:
         return self._by_id(UpstreamSite)
 
     @cached_property
-    def contract(self) -> Any:
+    def contract(self) -> DataLoader[uuid.UUID, RowT | None]:
         return self._by_id(Contract)
 
     @cached_property
-    def collector(self) -> Any:
+    def collector(self) -> DataLoader[uuid.UUID, RowT | None]:
         return self._by_id(Collector)
 
     @cached_property
-    def device(self) -> Any:
+    def device(self) -> DataLoader[uuid.UUID, RowT | None]:
         return self._by_id(Device)
 
     @cached_property
-    def constraint(self) -> Any:
+    def constraint(self) -> DataLoader[uuid.UUID, RowT | None]:
         return self._by_id(DeviceConstraint)
 
     @cached_property
-    def gateway_by_system(self) -> Any:
-        return self._one_by(Gateway, Gateway.system_id)
+    def gateway_by_system(self) -> DataLoader[uuid.UUID, RowT | None]:
+        return self._one_by(Gateway, col(Gateway.system_id))
 
     @cached_property
-    def main_collector_by_site(self) -> Any:
-        return self._one_by(Collector, Collector.site_id, Collector.parent_id.is_(None))
+    def main_collector_by_site(self) -> DataLoader[uuid.UUID, RowT | None]:
+        return self._one_by(Collector, col(Collector.site_id), col(Collector.parent_id).is_(None))
 
     @cached_property
-    def supply_points_by_site(self) -> Any:
-        return self._all_by(SupplyPoint, SupplyPoint.site_id, order_by=[SupplyPoint.position])
+    def supply_points_by_site(self) -> DataLoader[uuid.UUID, list[RowT]]:
+        return self._all_by(SupplyPoint, col(SupplyPoint.site_id), order_by=[col(SupplyPoint.position)])
 
     @cached_property
-    def upstream_status_by_site(self) -> Any:
+    def upstream_status_by_site(self) -> DataLoader[uuid.UUID, str | None]:
         return DataLoader(self._load_upstream_status)
 
     @cached_property
-    def device_counts_by_site(self) -> Any:
+    def device_counts_by_site(self) -> DataLoader[uuid.UUID, dict[str, int]]:
         return DataLoader(self._load_device_counts)
 
     @cached_property
-    def accounts_by_parent(self) -> Any:
-        return self._paged(Account, Account.parent_id, [Account.name])
+    def accounts_by_parent(self) -> DataLoader[ChildKey, Page]:
+        return self._paged(Account, col(Account.parent_id), [col(Account.name)])
 
     @cached_property
-    def users_by_account(self) -> Any:
-        return self._paged(User, User.account_id, [User.email])
+    def users_by_account(self) -> DataLoader[ChildKey, Page]:
+        return self._paged(User, col(User.account_id), [col(User.email)])
 
     @cached_property
-    def api_keys_by_account(self) -> Any:
-        return self._paged(ApiKey, ApiKey.account_id, [ApiKey.name])
+    def api_keys_by_account(self) -> DataLoader[ChildKey, Page]:
+        return self._paged(ApiKey, col(ApiKey.account_id), [col(ApiKey.name)])
 
     @cached_property
-    def systems_by_account(self) -> Any:
-        return self._paged(System, System.account_id, [System.name])
+    def systems_by_account(self) -> DataLoader[ChildKey, Page]:
+        return self._paged(System, col(System.account_id), [col(System.name)])
 
     @cached_property
-    def pools_by_account(self) -> Any:
-        return self._paged(SystemPool, SystemPool.account_id, [SystemPool.name])
+    def pools_by_account(self) -> DataLoader[ChildKey, Page]:
+        return self._paged(SystemPool, col(SystemPool.account_id), [col(SystemPool.name)])
 
     @cached_property
-    def upstream_sites_by_account(self) -> Any:
-        return self._paged(UpstreamSite, UpstreamSite.account_id, [UpstreamSite.grid_identifier])
+    def upstream_sites_by_account(self) -> DataLoader[ChildKey, Page]:
+        return self._paged(UpstreamSite, col(UpstreamSite.account_id), [col(UpstreamSite.grid_identifier)])
 
     @cached_property
-    def sites_by_system(self) -> Any:
-        return self._paged(Site, Site.system_id, [Site.name], Site.deleted_at.is_(None))
+    def sites_by_system(self) -> DataLoader[ChildKey, Page]:
+        return self._paged(Site, col(Site.system_id), [col(Site.name)], col(Site.deleted_at).is_(None))
 
     @cached_property
-    def clusters_by_system(self) -> Any:
-        return self._paged(Cluster, Cluster.system_id, [Cluster.name], Cluster.parent_id.is_(None))
+    def clusters_by_system(self) -> DataLoader[ChildKey, Page]:
+        return self._paged(Cluster, col(Cluster.system_id), [col(Cluster.name)], col(Cluster.parent_id).is_(None))
 
     @cached_property
-    def devices_by_system(self) -> Any:
-        return self._paged(Device, Device.system_id, [Device.name])
+    def devices_by_system(self) -> DataLoader[ChildKey, Page]:
+        return self._paged(Device, col(Device.system_id), [col(Device.name)])
 
     @cached_property
-    def collectors_by_site(self) -> Any:
-        return self._paged(Collector, Collector.site_id, [Collector.position, Collector.name])
+    def collectors_by_site(self) -> DataLoader[ChildKey, Page]:
+        return self._paged(Collector, col(Collector.site_id), [col(Collector.position), col(Collector.name)])
 
     @cached_property
-    def devices_by_site(self) -> Any:
-        return self._paged(Device, Device.site_id, [Device.position, Device.name])
+    def devices_by_site(self) -> DataLoader[ChildKey, Page]:
+        return self._paged(Device, col(Device.site_id), [col(Device.position), col(Device.name)])
 
     @cached_property
-    def collectors_by_parent(self) -> Any:
-        return self._paged(Collector, Collector.parent_id, [Collector.position, Collector.name])
+    def collectors_by_parent(self) -> DataLoader[ChildKey, Page]:
+        return self._paged(Collector, col(Collector.parent_id), [col(Collector.position), col(Collector.name)])
 
     @cached_property
-    def devices_by_collector(self) -> Any:
-        return self._paged(Device, Device.collector_id, [Device.position, Device.name])
+    def devices_by_collector(self) -> DataLoader[ChildKey, Page]:
+        return self._paged(Device, col(Device.collector_id), [col(Device.position), col(Device.name)])
 
     @cached_property
-    def clusters_by_parent(self) -> Any:
-        return self._paged(Cluster, Cluster.parent_id, [Cluster.name])
+    def clusters_by_parent(self) -> DataLoader[ChildKey, Page]:
+        return self._paged(Cluster, col(Cluster.parent_id), [col(Cluster.name)])
 
     @cached_property
-    def contracts_by_upstream_site(self) -> Any:
-        return self._paged(Contract, Contract.upstream_site_id, [Contract.start_at])
+    def contracts_by_upstream_site(self) -> DataLoader[ChildKey, Page]:
+        return self._paged(Contract, col(Contract.upstream_site_id), [col(Contract.start_at)])
 
     @cached_property
-    def constraints_by_device(self) -> Any:
-        return self._paged(DeviceConstraint, DeviceConstraint.device_id, BY_PRIORITY, LIVE_CONSTRAINT)
+    def constraints_by_device(self) -> DataLoader[ChildKey, Page]:
+        return self._paged(DeviceConstraint, col(DeviceConstraint.device_id), BY_PRIORITY, LIVE_CONSTRAINT)
 
     @cached_property
-    def constraints_by_cluster(self) -> Any:
+    def constraints_by_cluster(self) -> DataLoader[ChildKey, Page]:
         return self._paged(
             DeviceConstraint,
-            ClusterDevice.cluster_id,
+            col(ClusterDevice.cluster_id),
             BY_PRIORITY,
             LIVE_CONSTRAINT,
             source=table_of(DeviceConstraint).join(
-                table_of(ClusterDevice), ClusterDevice.device_id == DeviceConstraint.device_id
+                table_of(ClusterDevice), col(ClusterDevice.device_id) == col(DeviceConstraint.device_id)
             ),
         )
 
     @cached_property
-    def live_constraints_by_device(self) -> Any:
-        return self._all_by(DeviceConstraint, DeviceConstraint.device_id, BY_PRIORITY, LIVE_CONSTRAINT)
+    def live_constraints_by_device(self) -> DataLoader[uuid.UUID, list[RowT]]:
+        return self._all_by(DeviceConstraint, col(DeviceConstraint.device_id), BY_PRIORITY, LIVE_CONSTRAINT)
 
     @cached_property
-    def all_devices_by_system(self) -> Any:
-        return self._all_by(Device, Device.system_id, [Device.name])
+    def all_devices_by_system(self) -> DataLoader[uuid.UUID, list[RowT]]:
+        return self._all_by(Device, col(Device.system_id), [col(Device.name)])
 
     @cached_property
-    def all_systems_by_pool(self) -> Any:
+    def all_systems_by_pool(self) -> DataLoader[uuid.UUID, list[RowT]]:
         return self._all_by(
             System,
-            SystemPoolMember.pool_id,
-            [System.name],
-            source=table_of(System).join(table_of(SystemPoolMember), SystemPoolMember.system_id == System.id),
+            col(SystemPoolMember.pool_id),
+            [col(System.name)],
+            source=table_of(System).join(table_of(SystemPoolMember), col(SystemPoolMember.system_id) == col(System.id)),
         )
 
     @cached_property
-    def latest_measurement_by_device(self) -> Any:
+    def latest_measurement_by_device(self) -> DataLoader[uuid.UUID, RowT | None]:
         return DataLoader(self._load_latest_measurements)
 
     @cached_property
-    def charging_session(self) -> Any:
+    def charging_session(self) -> DataLoader[uuid.UUID, RowT | None]:
         return self._by_id(ChargingSession)
 
     @cached_property
@@ -231,12 +231,12 @@ class Loaders(LoaderKinds):
         return self._parsed_by_id(OptimizationRun, parse_run)
 
     @cached_property
-    def sessions_by_site(self) -> Any:
-        return self._paged(ChargingSession, ChargingSession.site_id, [ChargingSession.started_at.desc()])
+    def sessions_by_site(self) -> DataLoader[ChildKey, Page]:
+        return self._paged(ChargingSession, col(ChargingSession.site_id), [col(ChargingSession.started_at).desc()])
 
     @cached_property
-    def open_session_by_device(self) -> Any:
-        return self._one_by(ChargingSession, ChargingSession.device_id, ChargingSession.state != "Ended")
+    def open_session_by_device(self) -> DataLoader[uuid.UUID, RowT | None]:
+        return self._one_by(ChargingSession, col(ChargingSession.device_id), col(ChargingSession.state) != "Ended")
 
     @cached_property
     def latest_run_by_site(self) -> DataLoader[uuid.UUID, StoredRun | None]:
@@ -246,68 +246,70 @@ class Loaders(LoaderKinds):
     def runs_by_site(self) -> DataLoader[ChildKey, Page]:
         """Pages of parsed runs (`StoredRun`)."""
         return self._paged(
-            OptimizationRun, OptimizationRun.site_id, [OptimizationRun.created_at.desc()], parse=parse_run
+            OptimizationRun, col(OptimizationRun.site_id), [col(OptimizationRun.created_at).desc()], parse=parse_run
         )
 
     @cached_property
-    def configuration_by_site(self) -> Any:
-        return self._one_by(OptimizationConfiguration, OptimizationConfiguration.site_id)
+    def configuration_by_site(self) -> DataLoader[uuid.UUID, RowT | None]:
+        return self._one_by(OptimizationConfiguration, col(OptimizationConfiguration.site_id))
 
     @cached_property
-    def prices_by_site(self) -> Any:
-        return self._series(PricePoint, PricePoint.site_id)
+    def prices_by_site(self) -> DataLoader[SpanKey, list[RowT]]:
+        return self._series(PricePoint, col(PricePoint.site_id))
 
     @cached_property
-    def external_limits_by_site(self) -> Any:
-        return self._series(ExternalLimit, ExternalLimit.site_id)
+    def external_limits_by_site(self) -> DataLoader[SpanKey, list[RowT]]:
+        return self._series(ExternalLimit, col(ExternalLimit.site_id))
 
     @cached_property
-    def forecast_by_device(self) -> Any:
-        return self._series(ForecastPoint, ForecastPoint.device_id)
+    def forecast_by_device(self) -> DataLoader[SpanKey, list[RowT]]:
+        return self._series(ForecastPoint, col(ForecastPoint.device_id))
 
     @cached_property
-    def device_measurements(self) -> Any:
+    def device_measurements(self) -> DataLoader[PeriodKey, list[DeviceBucket]]:
         return self._per_period(self._device_buckets)
 
     @cached_property
-    def system_measurements(self) -> Any:
+    def system_measurements(self) -> DataLoader[PeriodKey, list[SystemBucket]]:
         return self._per_period(self._system_buckets)
 
     @cached_property
-    def pool_measurements(self) -> Any:
+    def pool_measurements(self) -> DataLoader[PeriodKey, list[SystemBucket]]:
         return self._per_period(self._pool_buckets)
 
     @cached_property
-    def devices_by_cluster(self) -> Any:
+    def devices_by_cluster(self) -> DataLoader[ChildKey, Page]:
         return self._paged(
             Device,
-            ClusterDevice.cluster_id,
-            [Device.name],
-            source=table_of(Device).join(table_of(ClusterDevice), ClusterDevice.device_id == Device.id),
+            col(ClusterDevice.cluster_id),
+            [col(Device.name)],
+            source=table_of(Device).join(table_of(ClusterDevice), col(ClusterDevice.device_id) == col(Device.id)),
         )
 
     @cached_property
-    def systems_by_pool(self) -> Any:
+    def systems_by_pool(self) -> DataLoader[ChildKey, Page]:
         return self._paged(
             System,
-            SystemPoolMember.pool_id,
-            [System.name],
-            source=table_of(System).join(table_of(SystemPoolMember), SystemPoolMember.system_id == System.id),
+            col(SystemPoolMember.pool_id),
+            [col(System.name)],
+            source=table_of(System).join(table_of(SystemPoolMember), col(SystemPoolMember.system_id) == col(System.id)),
         )
 
     @cached_property
-    def pools_by_system(self) -> Any:
+    def pools_by_system(self) -> DataLoader[ChildKey, Page]:
         return self._paged(
             SystemPool,
-            SystemPoolMember.system_id,
-            [SystemPool.name],
-            source=table_of(SystemPool).join(table_of(SystemPoolMember), SystemPoolMember.pool_id == SystemPool.id),
+            col(SystemPoolMember.system_id),
+            [col(SystemPool.name)],
+            source=table_of(SystemPool).join(
+                table_of(SystemPoolMember), col(SystemPoolMember.pool_id) == col(SystemPool.id)
+            ),
         )
 
     async def _load_upstream_status(self, site_ids: list[uuid.UUID]) -> list[str | None]:
         rows = await self._db.fetch(
-            select(Site.id, func.upstream_status(Site.id, func.now()).label("status")).where(
-                Site.id.in_(site_ids), self.owned(Site)
+            select(col(Site.id), func.upstream_status(col(Site.id), func.now()).label("status")).where(
+                col(Site.id).in_(site_ids), self.owned(Site)
             )
         )
         found = {row.id: row.status for row in rows}
@@ -327,8 +329,8 @@ class Loaders(LoaderKinds):
         ids = select(func.unnest(cast(device_ids, ARRAY(PG_UUID(as_uuid=True)))).label("id")).subquery()
         newest = (
             select(Measurement)
-            .where(Measurement.device_id == ids.c.id)
-            .order_by(Measurement.ts.desc())
+            .where(col(Measurement.device_id) == ids.c.id)
+            .order_by(col(Measurement.ts).desc())
             .limit(1)
             .lateral()
         )
@@ -340,18 +342,18 @@ class Loaders(LoaderKinds):
         table = table_of(OptimizationRun)
         rows = await self._db.fetch(
             select(table)
-            .ext(distinct_on(OptimizationRun.site_id))
-            .where(OptimizationRun.site_id.in_(site_ids), self.owned(OptimizationRun))
-            .order_by(OptimizationRun.site_id, OptimizationRun.created_at.desc())
+            .ext(distinct_on(col(OptimizationRun.site_id)))
+            .where(col(OptimizationRun.site_id).in_(site_ids), self.owned(OptimizationRun))
+            .order_by(col(OptimizationRun.site_id), col(OptimizationRun.created_at).desc())
         )
         found = {row.site_id: parse_run(row) for row in rows}
         return [found.get(i) for i in site_ids]
 
     async def _load_device_counts(self, site_ids: list[uuid.UUID]) -> list[dict[str, int]]:
         rows = await self._db.fetch(
-            select(Device.site_id, Device.type, func.count().label("n"))
-            .where(Device.site_id.in_(site_ids), self.owned(Device))
-            .group_by(Device.site_id, Device.type)
+            select(col(Device.site_id), col(Device.type), func.count().label("n"))
+            .where(col(Device.site_id).in_(site_ids), self.owned(Device))
+            .group_by(col(Device.site_id), col(Device.type))
         )
         counts: dict[uuid.UUID, dict[str, int]] = defaultdict(dict)
         for row in rows:

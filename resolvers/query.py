@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Annotated
 
 import strawberry
-from sqlalchemy import exists, func, select
+from sqlalchemy import ColumnElement, exists, func, select
+from sqlmodel import col
 from strawberry import relay
 
 from app.models import Account as AccountRow
@@ -48,14 +49,14 @@ class Query:
     async def accounts(self, info: Info, first: First = None, after: str | None = None) -> Connection[Account]:
         info.context.caller()
         window = Window.of(info.context.settings, first, after)
-        page = await info.context.loaders.root_page(AccountRow, window, [AccountRow.path])
+        page = await info.context.loaders.root_page(AccountRow, window, [col(AccountRow.path)])
         return Connection.of(page, window, Account.from_row)
 
     @strawberry.field(description="Every system in the caller's subtree.")
     async def systems(self, info: Info, first: First = None, after: str | None = None) -> Connection[System]:
         info.context.caller()
         window = Window.of(info.context.settings, first, after)
-        page = await info.context.loaders.root_page(SystemRow, window, [SystemRow.name])
+        page = await info.context.loaders.root_page(SystemRow, window, [col(SystemRow.name)])
         return Connection.of(page, window, System.from_row)
 
     @strawberry.field(description="Every live site in the caller's subtree, optionally filtered.")
@@ -73,19 +74,19 @@ class Query:
     ) -> Connection[Site]:
         info.context.caller()
         window = Window.of(info.context.settings, first, after)
-        conditions = [SiteRow.deleted_at.is_(None)]
+        conditions: list[ColumnElement[bool]] = [col(SiteRow.deleted_at).is_(None)]
         if status is not None:
-            conditions.append(SiteRow.status == status.value)
+            conditions.append(col(SiteRow.status) == status.value)
         if upstream_status is not None:
-            conditions.append(func.upstream_status(SiteRow.id, func.now()) == upstream_status.value)
+            conditions.append(func.upstream_status(col(SiteRow.id), func.now()) == upstream_status.value)
         if grid_identifier is not None:
             normalized = grid_identifier.replace(" ", "").upper()
             conditions.append(
                 exists(
-                    select(SupplyPoint.id).where(
-                        SupplyPoint.site_id == SiteRow.id, SupplyPoint.grid_identifier == normalized
+                    select(col(SupplyPoint.id)).where(
+                        col(SupplyPoint.site_id) == col(SiteRow.id), col(SupplyPoint.grid_identifier) == normalized
                     )
                 )
             )
-        page = await info.context.loaders.root_page(SiteRow, window, [SiteRow.name], *conditions)
+        page = await info.context.loaders.root_page(SiteRow, window, [col(SiteRow.name)], *conditions)
         return Connection.of(page, window, Site.from_row)

@@ -82,7 +82,7 @@ def _device_schedules(layout: Layout, plan: Plan) -> dict[str, DeviceSchedule]:
             current = {p: np.zeros(steps) for p in phases}
             for phase, values in forecast.per_phase_W.items():
                 current[phase] = current[phase] + np.asarray(values, dtype=float) / voltage
-            power = sum(current.values()) * voltage
+            power = np.sum(list(current.values()), axis=0) * voltage
         devices[forecast.id] = DeviceSchedule(
             forecast.id, forecast.kind, forecast.collector_id, np.asarray(power, dtype=float), current
         )

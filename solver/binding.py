@@ -16,12 +16,11 @@ import scipy.sparse as sp
 from solver.assemble import Plan
 from solver.layout import Layout
 from solver.matrices import Matrices
-from solver.model import LinearModel
+from solver.model import LinearModel, solved
 from solver.numbers import Numbers
 from solver.result import BindingKind, BindingLimit
 
 DUAL_TOLERANCE = 1e-9
-SLACK_TOLERANCE = 1e-4
 
 
 def _ranges(steps: np.ndarray) -> str:
@@ -96,7 +95,7 @@ def _collector_limits(context: _Context, matrices: Matrices, model: LinearModel,
         return []
     hits = np.flatnonzero(np.abs(reduced) > DUAL_TOLERANCE)
     value = model.aggregate.value[hits]
-    upper, lower = model.aggregate_upper.value[hits], model.aggregate_lower.value[hits]
+    upper, lower = solved(model.aggregate_upper)[hits], solved(model.aggregate_lower)[hits]
     importing = np.abs(value - upper) <= np.abs(value - lower)
     rows, times = np.divmod(matrices.aggregate_index[hits], steps)
     limit = np.where(importing, numbers.row_limit_import[rows, times], numbers.row_limit_export[rows, times])
@@ -136,10 +135,11 @@ def binding_limits(
     """Binding collector phases, external limits and full-autonomy surplus, with what they held back."""
     context = _Context(layout, numbers, plan)
     found = _collector_limits(context, matrices, model, scale)
-    for name, kind, direction in (
+    external: tuple[tuple[str, BindingKind, Literal["import", "export"]], ...] = (
         ("import_limit", "external_import_power", "import"),
         ("export_limit", "external_export_power", "export"),
-    ):
+    )
+    for name, kind, direction in external:
         dual = model.dual(name)
         steps = _binding_steps(dual)
         if steps.size == 0 or dual is None:
@@ -150,7 +150,7 @@ def binding_limits(
                 kind=kind,
                 collector_id=None,
                 phase=None,
-                direction=direction,  # type: ignore[arg-type]
+                direction=direction,
                 steps=tuple(steps.tolist()),
                 held_back=held,
                 shadow_price=float(np.abs(dual[steps]).max() * scale / 1000),

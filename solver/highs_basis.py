@@ -66,7 +66,12 @@ class StartingBasisHighs(HIGHS):
         return basis
 
     def solve_via_data(
-        self, data: dict[str, Any], warm_start: bool, verbose: bool, solver_opts: dict[str, Any], solver_cache=None
+        self,
+        data: dict[str, Any],
+        warm_start: bool,
+        verbose: bool,
+        solver_opts: dict[str, Any],
+        solver_cache: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         """As cvxpy's HIGHS.solve_via_data for a continuous LP, started from the last optimal basis or the one above."""
         lp = _Lp.of(data)
@@ -92,7 +97,7 @@ class StartingBasisHighs(HIGHS):
             "run_time": solver.getRunTime(),
         }
         if results["model_status"] == "kInfeasible":
-            results["dual_ray"] = solver.getDualRay()
+            results["dual_ray"] = solver.getDualRay()  # type: ignore[attr-defined]  # missing from highspy's stubs
         return results
 
 

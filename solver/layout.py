@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from solver.problem import Battery, ChargingPole, ChargingSession, Problem
+from solver.problem import Battery, ChargingPole, ChargingSession, ForecastedSeries, Problem
 from solver.topology import Topology, build_topology
 
 
@@ -80,7 +80,7 @@ class Layout:
         ends = self.offsets[1:] - 1
         has_steps = self.offsets[1:] > self.offsets[:-1]
         weight[ends[has_steps]] = last[has_steps]
-        return wpa * weight * self.problem.step_hours
+        return np.asarray(wpa * weight * self.problem.step_hours)
 
     def structure_key(self) -> tuple[object, ...]:
         """Everything that shapes the compiled model; equal keys can share one compiled model."""
@@ -201,10 +201,11 @@ def _check_unique(kind: str, ids: list[str]) -> None:
 def build_layout(problem: Problem) -> Layout:
     """Validate the devices against the topology and index every car-step."""
     topology = build_topology(problem.collectors)
-    device_ids = [d.id for d in (*problem.poles, *problem.forecasts, *problem.batteries)]
+    devices: list[ChargingPole | ForecastedSeries | Battery] = [*problem.poles, *problem.forecasts, *problem.batteries]
+    device_ids = [d.id for d in devices]
     _check_unique("device id", device_ids)
     _check_unique("session on pole", [s.device_id for s in problem.sessions])
-    for device in (*problem.poles, *problem.forecasts, *problem.batteries):
+    for device in devices:
         topology.phases(device.collector_id)
     poles = {p.id: p for p in problem.poles}
     missing = [s.device_id for s in problem.sessions if s.device_id not in poles]

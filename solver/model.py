@@ -190,7 +190,8 @@ class LinearModel:
             discharge_w = np.repeat([b.discharging_priority for b in layout.batteries], steps)
             terms.append((PRIORITY_WEIGHT * hours * charge_w) @ self.charge)
             terms.append((PRIORITY_WEIGHT * hours * discharge_w) @ self.discharge)
-        return cp.sum(cp.hstack(terms)) if len(terms) > 1 else terms[0]
+        objective: cp.Expression = cp.sum(cp.hstack(terms)) if len(terms) > 1 else terms[0]
+        return objective
 
     def set_numbers(self, numbers: Numbers) -> None:
         """Copy one solve's numbers into the Parameters (prices divided by their scale; kW, kWh)."""
@@ -269,10 +270,10 @@ class LinearModel:
         if status not in SOLVED or self.problem.value is None:
             return status, None
         steps, n_batteries = self.layout.steps, len(self.layout.batteries)
-        current = np.zeros(0) if self.charging is None else np.clip(self.charging.value, 0.0, None)
+        current = np.zeros(0) if self.charging is None else np.clip(solved(self.charging), 0.0, None)
         if self.charge is not None and self.discharge is not None and self.soc is not None:
-            power = (self.charge.value - self.discharge.value).reshape(n_batteries, steps) * 1000
-            soc = self.soc.value.reshape(n_batteries, steps) * 1000
+            power = (solved(self.charge) - solved(self.discharge)).reshape(n_batteries, steps) * 1000
+            soc = solved(self.soc).reshape(n_batteries, steps) * 1000
         else:
             power = np.zeros((0, steps))
             soc = np.zeros((0, steps))
@@ -305,3 +306,10 @@ class LinearModel:
         if constraint is None or constraint.dual_value is None:
             return None
         return np.atleast_1d(np.asarray(constraint.dual_value, dtype=float))
+
+
+def solved(variable: cp.Variable | cp.Parameter) -> np.ndarray:
+    """The value of a variable of a solved problem (cvxpy types it as optional)."""
+    if variable.value is None:
+        raise ValueError(f"{variable.name()} has no value: the problem was not solved")
+    return np.asarray(variable.value)

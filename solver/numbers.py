@@ -47,11 +47,11 @@ class Numbers:
     @property
     def local_surplus(self) -> np.ndarray:
         """W of local production the forecasts leave over at each step (what full autonomy may use)."""
-        return np.maximum(-self.fixed_total, 0.0)
+        return np.asarray(np.maximum(-self.fixed_total, 0.0))
 
 
 def _values(values: Series, steps: int, what: str) -> np.ndarray:
-    array = np.asarray(values, dtype=float)
+    array: np.ndarray = np.asarray(values, dtype=float)
     if array.shape != (steps,) or not np.isfinite(array).all():
         raise ValueError(f"{what} needs {steps} finite values, got shape {array.shape}")
     return array
@@ -64,7 +64,7 @@ def _limit(values: Series | None, steps: int) -> np.ndarray:
     array = np.asarray(values, dtype=float)
     if array.shape != (steps,) or np.isnan(array).any() or (array < 0).any():
         raise ValueError(f"an external limit needs {steps} values >= 0 (inf: no limit), got {array!r}")
-    return np.minimum(array, NO_LIMIT)
+    return np.asarray(np.minimum(array, NO_LIMIT))
 
 
 def _forecast_rows(layout: Layout) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:

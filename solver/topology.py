@@ -67,7 +67,7 @@ class Topology:
 
     def injection(self, collector_id: str, phases: Sequence[str]) -> np.ndarray:
         """Current on every row per ampere drawn on each of `phases` of the collector."""
-        return self.aggregation @ self.local(collector_id, phases)
+        return np.asarray(self.aggregation @ self.local(collector_id, phases))
 
     def balanced_local_per_watt(self, collector_id: str) -> np.ndarray:
         """Current on the collector's own rows per W of a device that splits evenly over its phases."""
@@ -76,7 +76,7 @@ class Topology:
 
     def balanced_per_watt(self, collector_id: str) -> np.ndarray:
         """Current on every row per W of a device that splits evenly over the collector's phases."""
-        return self.aggregation @ self.balanced_local_per_watt(collector_id)
+        return np.asarray(self.aggregation @ self.balanced_local_per_watt(collector_id))
 
 
 def _collector_phases(collector: Collector) -> tuple[str, ...]:

@@ -10,6 +10,7 @@ Choices where Pleevi's documentation is silent:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Literal
 
 from pydantic import BeforeValidator, Field, ValidationInfo, field_validator
@@ -22,7 +23,7 @@ from app.errors import ErrorCode
 Pin = Literal["pin1", "pin2", "pin3"]
 
 
-def _first_repeat(values: list[str]) -> int | None:
+def _first_repeat(values: Sequence[str]) -> int | None:
     return next((index for index, value in enumerate(values) if value in values[:index]), None)
 
 

@@ -153,6 +153,6 @@ def resolve(physical: tuple[float, float], constraints: Iterable[ConstraintView]
             minimum = Bound(maximum.value, maximum.decided_by)
     set_point = None
     if set_c is not None:
-        value = min(max(set_c.active_power, minimum.value), maximum.value)  # type: ignore[type-var]
+        value = min(max(set_c.active_power or 0.0, minimum.value), maximum.value)
         set_point = Bound(value, set_c)
     return Resolved(minimum, maximum, set_point)

@@ -124,7 +124,7 @@ def _cycle_issues(collectors: Sequence[Collector], parents: list[int | None]) ->
     done: set[int] = set()
     for start in range(len(collectors)):
         trail: list[int] = []
-        node = start
+        node: int | None = start
         while node is not None and node not in done and node not in trail:
             trail.append(node)
             node = parents[node]

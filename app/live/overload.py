@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import distinct_on
+from sqlmodel import col
 
 from app.database import Database
 from app.live.runs import stored_run
@@ -24,9 +25,9 @@ FRESH = timedelta(seconds=90)
 async def overloaded(db: Database, site_id: uuid.UUID, now: datetime) -> bool:
     async with db.session() as session:
         run_id = await session.scalar(
-            select(OptimizationRun.id)
-            .where(OptimizationRun.site_id == site_id)
-            .order_by(OptimizationRun.created_at.desc())
+            select(col(OptimizationRun.id))
+            .where(col(OptimizationRun.site_id) == site_id)
+            .order_by(col(OptimizationRun.created_at).desc())
             .limit(1)
         )
         if run_id is None:
@@ -34,8 +35,8 @@ async def overloaded(db: Database, site_id: uuid.UUID, now: datetime) -> bool:
         rows = (
             await session.execute(
                 select(Device, Collector)
-                .join(Collector, Collector.id == Device.collector_id)
-                .where(Device.site_id == site_id, Device.type == DeviceType.FORECASTED_SERIES.value)
+                .join(Collector, col(Collector.id) == col(Device.collector_id))
+                .where(col(Device.site_id) == site_id, col(Device.type) == DeviceType.FORECASTED_SERIES.value)
             )
         ).all()
         points = {
@@ -43,9 +44,9 @@ async def overloaded(db: Database, site_id: uuid.UUID, now: datetime) -> bool:
             for m in (
                 await session.execute(
                     select(Measurement)
-                    .ext(distinct_on(Measurement.device_id))
-                    .where(Measurement.device_id.in_([d.id for d, _ in rows]), Measurement.ts >= now - FRESH)
-                    .order_by(Measurement.device_id, Measurement.ts.desc())
+                    .ext(distinct_on(col(Measurement.device_id)))
+                    .where(col(Measurement.device_id).in_([d.id for d, _ in rows]), col(Measurement.ts) >= now - FRESH)
+                    .order_by(col(Measurement.device_id), col(Measurement.ts).desc())
                 )
             ).scalars()
         }

@@ -8,6 +8,7 @@ import uuid
 from collections import OrderedDict
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from app.database import Database
 from app.models import OptimizationRun
@@ -27,7 +28,7 @@ async def stored_run(db: Database, run_id: uuid.UUID) -> StoredRun | None:
         try:
             async with db.session() as session:
                 row = (
-                    (await session.execute(select(OptimizationRun).where(OptimizationRun.id == run_id)))
+                    (await session.execute(select(OptimizationRun).where(col(OptimizationRun.id) == run_id)))
                     .scalars()
                     .first()
                 )

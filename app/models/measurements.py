@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Column, DateTime, Double, ForeignKey, Index, Integer
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlmodel import Field, SQLModel
 
 
-def _device_key() -> object:
+def _device_key() -> Any:
     return Field(sa_column=Column(UUID(as_uuid=True), ForeignKey("device.id", ondelete="CASCADE"), primary_key=True))
 
 

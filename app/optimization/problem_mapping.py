@@ -16,6 +16,7 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Literal
 from uuid import UUID
 
 import solver
@@ -105,8 +106,8 @@ def _devices(inputs: SiteInputs, warnings: list[str]) -> _Devices:
     window = inputs.window
     collector_of = {c.id: c for c in inputs.collectors}
     forecasts: dict[UUID, list[ForecastRecord]] = defaultdict(list)
-    for point in inputs.forecasts:
-        forecasts[point.device_id].append(point)
+    for forecast in inputs.forecasts:
+        forecasts[forecast.device_id].append(forecast)
     constraints: dict[UUID, list[ConstraintRecord]] = defaultdict(list)
     for constraint in inputs.constraints:
         constraints[constraint.device_id].append(constraint)
@@ -207,11 +208,11 @@ def _forecast(
         warnings.append(
             f"{device.name}: no forecast, {'the latest measurement' if fresh else 'zero'} held over the horizon"
         )
-    kind = "pv" if device.forecast_type == "pv" else "load"
+    kind: Literal["pv", "load"] = "pv" if device.forecast_type == "pv" else "load"
     line_current = device.line_current or 0.0
     start, step, steps = window.start, window.step, window.steps
     if points and all(p.phase_power_w for p in points) and collector.phase_type == "3P":
-        per_phase = {
+        per_phase: dict[str, solver.problem.Series] = {
             phase: sample([(p.ts, (p.phase_power_w or [])[i]) for p in points], start, step, steps, 0.0)
             for i, phase in enumerate(PHASES)
         }

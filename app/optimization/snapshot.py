@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.models import (
     ChargingSession,
@@ -75,29 +76,31 @@ async def read_site_inputs(session: AsyncSession, site: Site, now: datetime, lea
     start, end = window.start, window.end
 
     collectors = await _rows(
-        session, select(Collector).where(Collector.site_id == site.id).order_by(Collector.position)
+        session, select(Collector).where(col(Collector.site_id) == site.id).order_by(col(Collector.position))
     )
-    devices = await _rows(session, select(Device).where(Device.site_id == site.id).order_by(Device.position))
+    devices = await _rows(session, select(Device).where(col(Device.site_id) == site.id).order_by(col(Device.position)))
     device_ids = [d.id for d in devices]
     latest = await _rows(
         session,
         select(Measurement)
-        .ext(distinct_on(Measurement.device_id))
-        .where(Measurement.device_id.in_(device_ids))
-        .order_by(Measurement.device_id, Measurement.ts.desc()),
+        .ext(distinct_on(col(Measurement.device_id)))
+        .where(col(Measurement.device_id).in_(device_ids))
+        .order_by(col(Measurement.device_id), col(Measurement.ts).desc()),
     )
-    prices = await _series(session, PricePoint, PricePoint.site_id, [site.id], start, end)
-    limits = await _series(session, ExternalLimit, ExternalLimit.site_id, [site.id], start, end)
-    forecasts = await _series(session, ForecastPoint, ForecastPoint.device_id, device_ids, start, end)
+    prices = await _series(session, PricePoint, col(PricePoint.site_id), [site.id], start, end)
+    limits = await _series(session, ExternalLimit, col(ExternalLimit.site_id), [site.id], start, end)
+    forecasts = await _series(session, ForecastPoint, col(ForecastPoint.device_id), device_ids, start, end)
     constraints = await _rows(
         session,
-        select(DeviceConstraint).where(DeviceConstraint.device_id.in_(device_ids), DeviceConstraint.invalid_at > now),
+        select(DeviceConstraint).where(
+            col(DeviceConstraint.device_id).in_(device_ids), col(DeviceConstraint.invalid_at) > now
+        ),
     )
     open_sessions = await _rows(
         session,
         select(ChargingSession).where(
-            ChargingSession.site_id == site.id,
-            ChargingSession.state.in_([SessionState.STARTED.value, SessionState.UPDATED.value]),
+            col(ChargingSession.site_id) == site.id,
+            col(ChargingSession.state).in_([SessionState.STARTED.value, SessionState.UPDATED.value]),
         ),
     )
     delivered = await _delivered(session, open_sessions)
@@ -123,13 +126,13 @@ async def _delivered(session: AsyncSession, sessions: list[ChargingSession]) -> 
     if not sessions:
         return {}
     rows = await session.execute(
-        select(ChargingSession.id, func.coalesce(func.sum(MeasurementSlot.energy_in_wh), 0.0).label("wh"))
+        select(col(ChargingSession.id), func.coalesce(func.sum(col(MeasurementSlot.energy_in_wh)), 0.0).label("wh"))
         .outerjoin(
             MeasurementSlot,
-            (MeasurementSlot.device_id == ChargingSession.device_id)
-            & (MeasurementSlot.slot_end > ChargingSession.started_at),
+            (col(MeasurementSlot.device_id) == col(ChargingSession.device_id))
+            & (col(MeasurementSlot.slot_end) > col(ChargingSession.started_at)),
         )
-        .where(ChargingSession.id.in_([row.id for row in sessions]))
-        .group_by(ChargingSession.id)
+        .where(col(ChargingSession.id).in_([row.id for row in sessions]))
+        .group_by(col(ChargingSession.id))
     )
     return {row.id: float(row.wh) for row in rows}

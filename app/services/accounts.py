@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.auth import Principal, Role, hash_password, issue_token, new_api_key, verify_password
 from app.errors import ErrorCode, Unauthenticated, ValidationFailed
@@ -67,15 +68,15 @@ async def _move(session: AsyncSession, caller: Principal, account: Account, pare
     old_prefix, new_prefix = account.path, f"{parent.path}{account.id}/"
     await session.execute(
         update(Account)
-        .where(Account.path.startswith(old_prefix))
-        .values(path=func.concat(new_prefix, func.substr(Account.path, len(old_prefix) + 1)))
+        .where(col(Account.path).startswith(old_prefix))
+        .values(path=func.concat(new_prefix, func.substr(col(Account.path), len(old_prefix) + 1)))
         .execution_options(synchronize_session=False)
     )
     account.parent_id, account.path = parent.id, new_prefix
 
 
 async def _has_children(session: AsyncSession, account_id: uuid.UUID) -> bool:
-    return bool((await session.execute(select(exists().where(Account.parent_id == account_id)))).scalar())
+    return bool((await session.execute(select(exists().where(col(Account.parent_id) == account_id)))).scalar())
 
 
 async def delete_account(session: AsyncSession, caller: Principal, account_id: uuid.UUID) -> None:
@@ -101,9 +102,9 @@ def _password_hash(password: str, field: str = "password") -> str:
 
 
 async def _email_free(session: AsyncSession, email: str, except_id: uuid.UUID | None = None) -> None:
-    statement = select(User.id).where(User.email == email)
+    statement = select(col(User.id)).where(col(User.email) == email)
     if except_id is not None:
-        statement = statement.where(User.id != except_id)
+        statement = statement.where(col(User.id) != except_id)
     if (await session.execute(statement)).first():
         raise ValidationFailed.one(ErrorCode.DUPLICATE, "email", "is already in use")
 
@@ -175,7 +176,7 @@ async def login(
     session: AsyncSession, *, email: str, password: str, secret: str, ttl: timedelta
 ) -> tuple[User, str, datetime]:
     """The same answer for an unknown email and a wrong password, so accounts cannot be probed."""
-    user = (await session.execute(select(User).where(User.email == email.strip().lower()))).scalars().first()
+    user = (await session.execute(select(User).where(col(User.email) == email.strip().lower()))).scalars().first()
     if user is None or not verify_password(user.password_hash, password):
         raise Unauthenticated("unknown email or wrong password")
     token, expires_at = issue_token(user.id, secret, ttl)

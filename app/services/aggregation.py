@@ -64,7 +64,7 @@ class Period:
     timezone: str | None = None
 
     def check(self) -> None:
-        issues = []
+        issues: list[Issue | None] = []
         if self.start.tzinfo is None or self.end.tzinfo is None:
             issues.append(Issue(ErrorCode.INVALID_FORMAT, "from", "date-times need a timezone offset"))
         elif self.end <= self.start:

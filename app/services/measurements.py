@@ -15,9 +15,11 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.auth import Principal, Role
 from app.errors import ErrorCode, Issue, ValidationFailed
@@ -58,17 +60,23 @@ async def _resolve_devices(session: AsyncSession, caller: Principal, points: lis
     owned_ids: set[uuid.UUID] = set()
     if ids:
         owned_ids = set(
-            (await session.execute(select(Device.id).where(Device.id.in_(ids), caller.owns(Device.account_id))))
+            (
+                await session.execute(
+                    select(col(Device.id)).where(col(Device.id).in_(ids), caller.owns(col(Device.account_id)))
+                )
+            )
             .scalars()
             .all()
         )
     named: dict[tuple[uuid.UUID | None, str | None], uuid.UUID] = {}
     if by_name:
         rows = await session.execute(
-            select(Device.site_id, Device.name, Device.id)
-            .join(Site, Site.id == Device.site_id)
+            select(col(Device.site_id), col(Device.name), col(Device.id))
+            .join(Site, col(Site.id) == col(Device.site_id))
             .where(
-                Device.site_id.in_({s for s, _ in by_name}), caller.owns(Device.account_id), Site.deleted_at.is_(None)
+                col(Device.site_id).in_({s for s, _ in by_name}),
+                caller.owns(col(Device.account_id)),
+                col(Site.deleted_at).is_(None),
             )
         )
         named = {(r.site_id, r.name): r.id for r in rows}
@@ -171,7 +179,7 @@ async def ingest(session: AsyncSession, caller: Principal, points: list[IngestPo
         latest[(device, point.timestamp)] = point
     keys = list(latest)
     values = list(latest.values())
-    columns = {
+    columns: dict[str, list[Any]] = {
         "d": [k[0] for k in keys],
         "t": [k[1] for k in keys],
         "p": [v.power_w for v in values],
@@ -191,7 +199,7 @@ async def ingest(session: AsyncSession, caller: Principal, points: list[IngestPo
         await session.execute(INSERT, columns)
         await session.execute(RECOMPUTE, {"d": columns["d"], "t": columns["t"]})
         sites = (
-            await session.execute(select(Device.site_id).where(Device.id.in_(set(columns["d"]))).distinct())
+            await session.execute(select(col(Device.site_id)).where(col(Device.id).in_(set(columns["d"]))).distinct())
         ).scalars()
         for site_id in sites:
             if site_id is not None:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.auth import Principal, Role
 from app.domain.grid_identifiers import (
@@ -63,9 +64,9 @@ async def _supply_point_issues(
     if issues:
         return issues
     identifiers = [normalize_grid_identifier(p.grid_identifier) for p in points]
-    statement = select(SupplyPoint.grid_identifier).where(SupplyPoint.grid_identifier.in_(identifiers))
+    statement = select(col(SupplyPoint.grid_identifier)).where(col(SupplyPoint.grid_identifier).in_(identifiers))
     if site_id is not None:
-        statement = statement.where(SupplyPoint.site_id != site_id)
+        statement = statement.where(col(SupplyPoint.site_id) != site_id)
     taken = set((await session.execute(statement)).scalars())
     return [
         Issue(
@@ -87,7 +88,7 @@ def _primary_identifier(points: list[SupplyPointInput]) -> str:
 
 
 async def _replace_supply_points(session: AsyncSession, site: Site, points: list[SupplyPointInput]) -> None:
-    await session.execute(delete(SupplyPoint).where(SupplyPoint.site_id == site.id))
+    await session.execute(delete(SupplyPoint).where(col(SupplyPoint.site_id) == site.id))
     await session.flush()
     session.add_all(
         [
@@ -192,9 +193,9 @@ async def delete_site(session: AsyncSession, caller: Principal, site_id: uuid.UU
     so their history is kept; its grid identifiers become free to register again."""
     caller.require(Role.OPERATOR)
     site = await get_owned(session, caller, Site, site_id, lock=True)
-    await session.execute(update(Device).where(Device.site_id == site.id).values(site_id=None, collector_id=None))
-    await session.execute(delete(Collector).where(Collector.site_id == site.id))
-    await session.execute(delete(SupplyPoint).where(SupplyPoint.site_id == site.id))
+    await session.execute(update(Device).where(col(Device.site_id) == site.id).values(site_id=None, collector_id=None))
+    await session.execute(delete(Collector).where(col(Collector.site_id) == site.id))
+    await session.execute(delete(SupplyPoint).where(col(SupplyPoint.site_id) == site.id))
     site.status, site.deleted_at = SiteStatus.DELETED.value, datetime.now(UTC)
     await notify(session, EventKind.SITE_CHANGED, site.id)
     session.add(site)
@@ -206,7 +207,7 @@ async def refresh_site_status(session: AsyncSession, site: Site) -> None:
     if site.status not in (SiteStatus.NO_RESOURCES.value, SiteStatus.ONBOARDED.value):
         return
     await session.flush()
-    count = (await session.execute(select(func.count()).where(Device.site_id == site.id))).scalar_one()
+    count = (await session.execute(select(func.count()).where(col(Device.site_id) == site.id))).scalar_one()
     site.status = (SiteStatus.ONBOARDED if count else SiteStatus.NO_RESOURCES).value
     session.add(site)
 
@@ -248,7 +249,7 @@ async def update_upstream_site(
 async def delete_upstream_site(session: AsyncSession, caller: Principal, upstream_site_id: uuid.UUID) -> None:
     caller.require(Role.OPERATOR)
     upstream = await get_owned(session, caller, UpstreamSite, upstream_site_id, lock=True)
-    await session.execute(delete(Contract).where(Contract.upstream_site_id == upstream.id))
+    await session.execute(delete(Contract).where(col(Contract.upstream_site_id) == upstream.id))
     await session.delete(upstream)
     await session.flush()
 

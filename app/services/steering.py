@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.auth import Principal, Role
 from app.errors import ErrorCode, Issue, ValidationFailed
@@ -33,7 +34,6 @@ from app.services.common import get_owned, raise_if
 from app.vocabulary import DeviceType, SessionState
 
 SOLVERS = ("HIGHS", "ECOS", "CLARABEL")
-MAX_STEPS = 2880
 
 
 @dataclass(frozen=True)
@@ -122,14 +122,15 @@ async def start_session(
     )
     open_session = (
         await session.execute(
-            select(ChargingSession.id).where(
-                ChargingSession.device_id == pole.id, ChargingSession.state != SessionState.ENDED.value
+            select(col(ChargingSession.id)).where(
+                col(ChargingSession.device_id) == pole.id, col(ChargingSession.state) != SessionState.ENDED.value
             )
         )
     ).first()
     if open_session:
         raise ValidationFailed.one(ErrorCode.CONFLICT, "deviceId", "the pole has an open session: update or stop it")
     await notify(session, EventKind.SITE_CHANGED, pole.site_id, charging_session=pole.id)
+    assert pole.site_id is not None  # _pole refuses a pole detached from its site
     row = ChargingSession(
         account_id=pole.account_id,
         site_id=pole.site_id,
@@ -260,10 +261,10 @@ async def set_prices(
                 "direction": direction,
                 "ts": p.timestamp,
                 "value": p.value,
-                "currency": p.currency.upper(),
+                "currency": p.currency.upper(),  # type: ignore[union-attr]  # refused above when missing
             }
             for p in points
-        ]  # type: ignore[union-attr]
+        ]
         await _replace_span(session, PricePoint, {"site_id": site.id, "direction": direction}, points, rows)
     await notify(session, EventKind.SITE_CHANGED, site.id)
     return site

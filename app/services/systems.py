@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import ColumnElement, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.auth import Principal, Role
 from app.errors import ErrorCode, ValidationFailed
@@ -26,7 +28,7 @@ from app.models import (
 from app.services.common import clean_name, get_owned
 
 # Tables whose rows follow their system when it moves to another account.
-SYSTEM_OWNED = (Site, Collector, Device, Cluster, Gateway)
+SYSTEM_OWNED: tuple[Any, ...] = (Site, Collector, Device, Cluster, Gateway)
 
 
 async def create_system(
@@ -71,10 +73,10 @@ async def update_system(
         account = await get_owned(session, caller, Account, account_id)
         system.account_id = account.id
         for model in SYSTEM_OWNED:
-            await session.execute(update(model).where(model.system_id == system.id).values(account_id=account.id))
-        site_ids = select(Site.id).where(Site.system_id == system.id)
+            await session.execute(update(model).where(col(model.system_id) == system.id).values(account_id=account.id))
+        site_ids = select(col(Site.id)).where(col(Site.system_id) == system.id)
         await session.execute(
-            update(SupplyPoint).where(SupplyPoint.site_id.in_(site_ids)).values(account_id=account.id)
+            update(SupplyPoint).where(col(SupplyPoint.site_id).in_(site_ids)).values(account_id=account.id)
         )
     session.add(system)
     await session.flush()
@@ -90,9 +92,9 @@ async def delete_system(session: AsyncSession, caller: Principal, system_id: uui
 
 async def _serial_free(session: AsyncSession, serial: str, except_id: uuid.UUID | None = None) -> str:
     serial = clean_name(serial, "serialNumber")
-    statement = select(Gateway.id).where(Gateway.serial_number == serial)
+    statement = select(col(Gateway.id)).where(col(Gateway.serial_number) == serial)
     if except_id is not None:
-        statement = statement.where(Gateway.id != except_id)
+        statement = statement.where(col(Gateway.id) != except_id)
     if (await session.execute(statement)).first():
         raise ValidationFailed.one(ErrorCode.DUPLICATE, "serialNumber", "a gateway with this serial number exists")
     return serial
@@ -103,7 +105,7 @@ async def create_gateway(
 ) -> Gateway:
     caller.require(Role.OPERATOR)
     system = await get_owned(session, caller, System, system_id, lock=True)
-    if (await session.execute(select(Gateway.id).where(Gateway.system_id == system.id))).first():
+    if (await session.execute(select(col(Gateway.id)).where(col(Gateway.system_id) == system.id))).first():
         raise ValidationFailed.one(ErrorCode.CONFLICT, "systemId", "the system has a gateway already")
     gateway = Gateway(
         account_id=system.account_id,
@@ -154,7 +156,7 @@ async def _owned_ids(
     model: type,
     ids: list[uuid.UUID],
     field: str,
-    *conditions: object,
+    *conditions: ColumnElement[bool],
 ) -> list[uuid.UUID]:
     """All of `ids` exist in the caller's subtree (and meet `conditions`), or a ValidationFailed naming one."""
     found = set(
@@ -176,9 +178,9 @@ async def _set_pool_members(
     session: AsyncSession, caller: Principal, pool: SystemPool, system_ids: list[uuid.UUID]
 ) -> None:
     account = await get_owned(session, caller, Account, pool.account_id)
-    subtree = select(Account.id).where(Account.path.startswith(account.path))
-    ids = await _owned_ids(session, caller, System, system_ids, "systemIds", System.account_id.in_(subtree))
-    await session.execute(delete(SystemPoolMember).where(SystemPoolMember.pool_id == pool.id))
+    subtree = select(col(Account.id)).where(col(Account.path).startswith(account.path))
+    ids = await _owned_ids(session, caller, System, system_ids, "systemIds", col(System.account_id).in_(subtree))
+    await session.execute(delete(SystemPoolMember).where(col(SystemPoolMember.pool_id) == pool.id))
     session.add_all([SystemPoolMember(pool_id=pool.id, system_id=i) for i in ids])
 
 
@@ -224,8 +226,8 @@ async def delete_pool(session: AsyncSession, caller: Principal, pool_id: uuid.UU
 async def _set_cluster_devices(
     session: AsyncSession, caller: Principal, cluster: Cluster, device_ids: list[uuid.UUID]
 ) -> None:
-    ids = await _owned_ids(session, caller, Device, device_ids, "deviceIds", Device.system_id == cluster.system_id)
-    await session.execute(delete(ClusterDevice).where(ClusterDevice.cluster_id == cluster.id))
+    ids = await _owned_ids(session, caller, Device, device_ids, "deviceIds", col(Device.system_id) == cluster.system_id)
+    await session.execute(delete(ClusterDevice).where(col(ClusterDevice.cluster_id) == cluster.id))
     session.add_all([ClusterDevice(cluster_id=cluster.id, device_id=i) for i in ids])
 
 
@@ -264,8 +266,8 @@ async def create_cluster(
 
 
 async def _unique_cluster_name(session: AsyncSession, cluster: Cluster) -> None:
-    statement = select(Cluster.id).where(
-        Cluster.system_id == cluster.system_id, Cluster.name == cluster.name, Cluster.id != cluster.id
+    statement = select(col(Cluster.id)).where(
+        col(Cluster.system_id) == cluster.system_id, col(Cluster.name) == cluster.name, col(Cluster.id) != cluster.id
     )
     if (await session.execute(statement)).first():
         raise ValidationFailed.one(ErrorCode.DUPLICATE, "name", "the system has a cluster of this name")

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.auth import Principal, Role
 from app.domain.site_configuration import SiteConfiguration, parse_site_configuration
@@ -41,12 +42,16 @@ DEVICE_FIELDS = (
 async def site_document(session: AsyncSession, site_id: uuid.UUID) -> Document:
     """The site's topology as Pleevi's document (snake_case), in configuration order."""
     collectors = (
-        (await session.execute(select(Collector).where(Collector.site_id == site_id).order_by(Collector.position)))
+        (
+            await session.execute(
+                select(Collector).where(col(Collector.site_id) == site_id).order_by(col(Collector.position))
+            )
+        )
         .scalars()
         .all()
     )
     devices = (
-        (await session.execute(select(Device).where(Device.site_id == site_id).order_by(Device.position)))
+        (await session.execute(select(Device).where(col(Device.site_id) == site_id).order_by(col(Device.position))))
         .scalars()
         .all()
     )
@@ -106,17 +111,17 @@ async def _write(
     renamed = renamed or {}
     old_collectors = {
         renamed.get(c.name, c.name): c
-        for c in (await session.execute(select(Collector).where(Collector.site_id == site.id))).scalars()
+        for c in (await session.execute(select(Collector).where(col(Collector.site_id) == site.id))).scalars()
     }
     old_devices = {
         renamed.get(d.name, d.name): d
-        for d in (await session.execute(select(Device).where(Device.site_id == site.id))).scalars()
+        for d in (await session.execute(select(Device).where(col(Device.site_id) == site.id))).scalars()
     }
 
     collectors: dict[str, Collector] = {}
     for position, spec in enumerate(config.collector_list):
         row = old_collectors.pop(spec.name, None) or Collector(
-            account_id=site.account_id, site_id=site.id, name=spec.name
+            account_id=site.account_id, site_id=site.id, name=spec.name, line_current=spec.line_current
         )
         row.name = spec.name
         row.line_current, row.phase_voltage, row.line_voltage = (
@@ -124,9 +129,12 @@ async def _write(
             spec.phase_voltage,
             spec.line_voltage,
         )
-        row.commodity, row.phase_type, row.nb_of_phases = spec.commodity, spec.phase_type, spec.nb_of_phases
+        row.commodity, row.phase_type = spec.commodity, spec.phase_type
+        row.nb_of_phases = spec.nb_of_phases or (1 if spec.phase_type == "1P" else 3)
         row.phase = spec.phase
-        row.phase_permutations = dict(spec.phase_permutations) if spec.phase_permutations else None
+        row.phase_permutations = (
+            {child: parent for child, parent in spec.phase_permutations.items()} if spec.phase_permutations else None
+        )
         row.position, row.parent_id = position, None
         collectors[spec.name] = row
         session.add(row)
@@ -136,21 +144,21 @@ async def _write(
     await session.flush()
     # Only now, with every kept collector re-parented, can the dropped ones go without cascading.
     if old_collectors:
-        await session.execute(delete(Collector).where(Collector.id.in_([c.id for c in old_collectors.values()])))
+        await session.execute(delete(Collector).where(col(Collector.id).in_([c.id for c in old_collectors.values()])))
 
-    for position, spec in enumerate(config.device_list):
-        row = old_devices.pop(spec.name, None) or Device(
+    for position, device_spec in enumerate(config.device_list):
+        device = old_devices.pop(device_spec.name, None) or Device(
             account_id=site.account_id,
             system_id=site.system_id,
             site_id=site.id,
-            name=spec.name,
-            type=spec.type,
+            name=device_spec.name,
+            type=device_spec.type,
         )
-        row.name = spec.name
-        _fill_device(row, spec.model_dump(mode="json"), collectors[spec.collector].id, position)
-        session.add(row)
+        device.name = device_spec.name
+        _fill_device(device, device_spec.model_dump(mode="json"), collectors[device_spec.collector].id, position)
+        session.add(device)
     if old_devices:
-        await session.execute(delete(Device).where(Device.id.in_([d.id for d in old_devices.values()])))
+        await session.execute(delete(Device).where(col(Device.id).in_([d.id for d in old_devices.values()])))
     await session.flush()
     await refresh_site_status(session, site)
     await notify(session, EventKind.SITE_CHANGED, site.id)
@@ -325,9 +333,11 @@ async def delete_device(session: AsyncSession, caller: Principal, device_id: uui
 
 async def _collector_named(session: AsyncSession, site_id: uuid.UUID, name: str) -> Collector:
     return (
-        await session.execute(select(Collector).where(Collector.site_id == site_id, Collector.name == name))
+        await session.execute(select(Collector).where(col(Collector.site_id) == site_id, col(Collector.name) == name))
     ).scalar_one()
 
 
 async def _device_named(session: AsyncSession, site_id: uuid.UUID, name: str) -> Device:
-    return (await session.execute(select(Device).where(Device.site_id == site_id, Device.name == name))).scalar_one()
+    return (
+        await session.execute(select(Device).where(col(Device.site_id) == site_id, col(Device.name) == name))
+    ).scalar_one()

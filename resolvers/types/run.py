@@ -271,5 +271,5 @@ class OptimizationRun(LoadedNode):
             ],
             enforced_limits=[EnforcedLimits.from_document(e) for e in run.enforced_limits],
             warnings=doc.warnings,
-            timings=run.timings.model_dump(),
+            timings=JSON(run.timings.model_dump()),
         )

@@ -86,7 +86,9 @@ class Site(LoadedNode):
 
     @strawberry.field(description="Derived now from the upstream sites and contracts matching the grid identifiers.")
     async def upstream_status(self, info: Info) -> UpstreamStatus:
-        return UpstreamStatus(await info.context.loaders.upstream_status_by_site.load(self.pk))
+        status = await info.context.loaders.upstream_status_by_site.load(self.pk)
+        assert status is not None, "the caller's own site has a status"
+        return UpstreamStatus(status)
 
     @strawberry.field
     async def validation(self, info: Info) -> SiteValidation:
