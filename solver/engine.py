@@ -8,7 +8,8 @@ import numpy as np
 
 from solver.assemble import Plan, assemble, limit_violations, row_currents
 from solver.binding import binding_limits
-from solver.enforced import decide_instant, enforced_limits, equal_share_now
+from solver.enforced import enforced_limits
+from solver.instant import decide_instant
 from solver.fallback import fallback_plan
 from solver.layout import Layout, build_layout
 from solver.matrices import build_matrices
@@ -91,11 +92,7 @@ class CompiledModel:
         solve_s = time.perf_counter() - started
 
         started = time.perf_counter()
-        if solution is not None:
-            remaining = max(config.time_limit_s - solve_s, 0.05)
-            decision = decide_instant(layout, numbers, plan, remaining)
-        else:
-            decision = equal_share_now(layout, numbers)
+        decision = decide_instant(layout, numbers, plan)
         warnings.extend(decision.warnings)
         limits = enforced_limits(layout, plan, decision)
         assembled = assemble(layout, numbers, plan)
