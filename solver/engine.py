@@ -6,17 +6,18 @@ import time
 
 import numpy as np
 
-from solver.assemble import Plan, assemble, limit_violations, row_currents
+from solver.assemble import Plan, assemble, row_currents
 from solver.binding import binding_limits
 from solver.enforced import enforced_limits
-from solver.instant import decide_instant
 from solver.fallback import fallback_plan
+from solver.instant import decide_instant
 from solver.layout import Layout, build_layout
 from solver.matrices import build_matrices
 from solver.model import LinearModel
 from solver.numbers import Numbers, compute_numbers
 from solver.problem import Problem
 from solver.result import Result, Timings
+from solver.violations import violations
 
 
 class IncompatibleProblem(ValueError):
@@ -96,7 +97,7 @@ class CompiledModel:
         warnings.extend(decision.warnings)
         limits = enforced_limits(layout, plan, decision)
         assembled = assemble(layout, numbers, plan)
-        warnings.extend(limit_violations(layout, numbers, assembled.collector_current_A))
+        missed = violations(layout, numbers, plan, assembled)
         binding = (
             binding_limits(layout, self._matrices, self._model, numbers, plan, numbers.price_scale)
             if solution is not None
@@ -126,6 +127,7 @@ class CompiledModel:
                 lp_iterations=0 if force_fallback else self._model.iterations(),
             ),
             warnings=tuple(warnings),
+            violations=missed,
         )
 
 

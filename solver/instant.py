@@ -70,25 +70,6 @@ class _Rows:
         return self.flows.indices[start:stop], self.flows.data[start:stop]
 
 
-def comparable_classes(layout: Layout) -> np.ndarray:
-    """A class number per session: same phases, power per A, current range, window and options."""
-    keys: dict[tuple[object, ...], int] = {}
-    classes = []
-    for s in layout.sessions:
-        key = (
-            len(s.phases),
-            s.watts_per_ampere,
-            s.max_current_A,
-            s.steps,
-            round(s.last_step_fraction, 6),
-            s.session.ac_min_current_A,
-            s.session.price_limit is not None,
-            s.session.full_autonomy,
-        )
-        classes.append(keys.setdefault(key, len(keys)))
-    return np.array(classes, dtype=np.int64)
-
-
 def _battery_range(layout: Layout, numbers: Numbers) -> tuple[np.ndarray, np.ndarray]:
     """Battery power now within its live bounds and what its SoC allows over one step."""
     hours = layout.problem.step_hours
@@ -197,7 +178,13 @@ def _scaled(rows: _Rows, base: np.ndarray, low: np.ndarray, high: np.ndarray, on
 
 
 def _water_filled(
-    rows: _Rows, base: np.ndarray, current: np.ndarray, cap: np.ndarray, on: np.ndarray, budget_W: float, wpa: np.ndarray
+    rows: _Rows,
+    base: np.ndarray,
+    current: np.ndarray,
+    cap: np.ndarray,
+    on: np.ndarray,
+    budget_W: float,
+    wpa: np.ndarray,
 ) -> np.ndarray:
     """Raise the cars that are on towards a common level (each to its cap) within the budget and every limit."""
     room = rows.room
@@ -230,7 +217,7 @@ def _catch_up_cap(
 ) -> np.ndarray:
     """Highest current per car that keeps it at most one step at its minimum ahead of a comparable car
     that waits because its minimum did not fit."""
-    classes = comparable_classes(layout)
+    classes = layout.comparable_classes()
     received = np.array([s.session.energy_delivered_Wh for s in layout.sessions])
     per_ampere = np.array([s.watts_per_ampere for s in layout.sessions]) * layout.problem.step_hours
     cap = maximum.copy()

@@ -82,6 +82,31 @@ class Layout:
         weight[ends[has_steps]] = last[has_steps]
         return wpa * weight * self.problem.step_hours
 
+    def comparable_classes(self) -> np.ndarray:
+        """A class number per session: same phases, power per A, current range, window and options.
+
+        Comparable cars are kept at the same current step by step and within one step at their minimum
+        over their stay; energy is not part of the class (it moves with every solve).
+        """
+        keys: dict[tuple[object, ...], int] = {}
+        classes = [
+            keys.setdefault(
+                (
+                    len(s.phases),
+                    s.watts_per_ampere,
+                    s.max_current_A,
+                    s.steps,
+                    round(s.last_step_fraction, 6),
+                    s.session.ac_min_current_A,
+                    s.session.price_limit is not None,
+                    s.session.full_autonomy,
+                ),
+                len(keys),
+            )
+            for s in self.sessions
+        ]
+        return np.array(classes, dtype=np.int64)
+
     def structure_key(self) -> tuple[object, ...]:
         """Everything that shapes the compiled model; equal keys can share one compiled model."""
         problem = self.problem
@@ -107,6 +132,7 @@ class Layout:
                 s.watts_per_ampere,
                 s.session.full_autonomy,
                 s.session.price_limit is not None,
+                s.session.ac_min_current_A,
                 s.pole.collector_id,
             )
             for s in self.sessions

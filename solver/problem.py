@@ -133,7 +133,9 @@ class Battery:
 
     `initial_soc_percent` is the state of charge now, in percent of `capacity_Wh` (the operational
     capacity), the unit gridX flexibility and Pleevi policies speak. Priorities 1..10: a LOWER number
-    is used FIRST (it gets a smaller preference cost per kWh moved).
+    is used FIRST (it gets a smaller preference cost per kWh moved). At the horizon's end the battery
+    aims at `end_soc_percent` (default: `initial_soc_percent`, so it ends no lower than it started), or,
+    with `end_value_per_kWh`, values what it still holds at that price instead of keeping a floor.
     """
 
     id: str
@@ -147,6 +149,8 @@ class Battery:
     charging_priority: int = 10
     discharging_priority: int = 10
     policies: tuple[BatteryPolicy, ...] = ()
+    end_soc_percent: float | None = None
+    end_value_per_kWh: float | None = None
 
     def __post_init__(self) -> None:
         for name in ("charging_efficiency", "discharging_efficiency"):
@@ -159,6 +163,8 @@ class Battery:
             raise ValueError(f"battery {self.id!r}: capacity must be > 0 and power limits >= 0")
         if not 0 <= self.initial_soc_percent <= 100:
             raise ValueError(f"battery {self.id!r}: initial_soc_percent must be in 0..100")
+        if self.end_soc_percent is not None and not 0 <= self.end_soc_percent <= 100:
+            raise ValueError(f"battery {self.id!r}: end_soc_percent must be in 0..100")
 
 
 @dataclass(frozen=True)
@@ -197,8 +203,9 @@ class ChargingSession:
     and its energy is due at the horizon end. `charge_to_max_percent` caps the energy only when the
     car's capacity is known (`car_battery_capacity_Wh` and `car_battery_soc_percent`), or when the
     car is already at or above it. `energy_needed_Wh` is what the car still needs; `energy_delivered_Wh`
-    what it already received in this session (who is furthest behind is served first). `price_limit` (per kWh) values charged energy at that price at
-    steps whose import price is below it, so the car charges at full power there.
+    what it already received in this session (who is furthest behind is served first). `price_limit`
+    (per kWh) values charged energy at that price at steps whose import price is below it, so the car
+    charges at full power there.
     """
 
     device_id: str
