@@ -112,32 +112,33 @@ def _rows(layout: Layout, numbers: Numbers) -> tuple[_Rows, sp.csc_array]:
 def _batteries_now(
     rows: _Rows, battery_flows: sp.csc_array, target: np.ndarray, low: np.ndarray, high: np.ndarray
 ) -> tuple[np.ndarray, bool]:
-    """The planned battery power, or (when the measured load alone breaks a limit) the power that shrinks it most.
+    """The planned battery power, moved (by a small LP) only where it or the measured load breaks a limit's margin.
 
     Returns the power and whether an import-side overload remains with every car at 0.
     """
-    flow = battery_flows @ target
-    room = rows.upper[: rows.autonomy_row] - rows.margin[: rows.autonomy_row]
-    if (flow[: rows.autonomy_row] <= room + 1e-9).all() or target.size == 0:
-        return target, bool((flow[: rows.autonomy_row] > room + 1e-9).any())
-    n, m = target.size, rows.autonomy_row
+    m = rows.autonomy_row
+    upper = rows.upper[:m] - rows.margin[:m]
+    lower = rows.lower[:m] + rows.margin[:m]
+    flow = battery_flows[:m] @ target
+    if target.size == 0 or ((flow <= upper + 1e-9) & (flow >= lower - 1e-9)).all():
+        return target, bool((flow > upper + 1e-9).any())
+    n = target.size
     limited = battery_flows[:m].toarray()
-    # Columns: battery power | overload slack per row | |deviation| per battery.
-    cost = np.concatenate([np.zeros(n), np.full(m, 1e6), np.ones(n) * 1e-3])
+    # Columns: battery power | overload slack per row (import, export) | |deviation| per battery.
+    cost = np.concatenate([np.zeros(n), np.full(2 * m, 1e6), np.full(n, 1e-3)])
     a_ub = np.block(
         [
-            [limited, -np.eye(m), np.zeros((m, n))],
-            [np.eye(n), np.zeros((n, m)), -np.eye(n)],
-            [-np.eye(n), np.zeros((n, m)), -np.eye(n)],
+            [limited, -np.eye(m), np.zeros((m, m + n))],
+            [-limited, np.zeros((m, m)), -np.eye(m), np.zeros((m, n))],
+            [np.eye(n), np.zeros((n, 2 * m)), -np.eye(n)],
+            [-np.eye(n), np.zeros((n, 2 * m)), -np.eye(n)],
         ]
     )
-    b_ub = np.concatenate([room, target, -target])
-    bounds = [(lo, hi) for lo, hi in zip(low, high, strict=True)] + [(0, None)] * (m + n)
+    b_ub = np.concatenate([upper, -np.maximum(lower, -1e12), target, -target])
+    bounds = [(lo, hi) for lo, hi in zip(low, high, strict=True)] + [(0, None)] * (2 * m + n)
     answer = linprog(cost, A_ub=a_ub, b_ub=b_ub, bounds=bounds, method="highs")
-    if answer.status != 0:
-        return target, True
-    power = np.clip(answer.x[:n], low, high)
-    return power, bool((battery_flows[:m] @ power > room + 1e-9).any())
+    power = target if answer.status != 0 else np.clip(answer.x[:n], low, high)
+    return power, bool((battery_flows[:m] @ power > upper + 1e-9).any())
 
 
 def _behind_order(layout: Layout, numbers: Numbers, candidates: np.ndarray, planned: np.ndarray) -> np.ndarray:

@@ -68,6 +68,18 @@ def _param(size: int, nonneg: bool = False) -> cp.Parameter:
     return cp.Parameter(size, nonneg=nonneg) if nonneg else cp.Parameter(size)
 
 
+def run(problem: cp.Problem, solver: str | StartingBasisHighs, options: dict[str, object]) -> str:
+    """Solve a cvxpy problem; its status, or why the solver failed."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            problem.solve(solver=solver, warm_start=False, **options)
+    except cp.SolverError as error:
+        return f"solver_error: {error}"
+    status = str(problem.status)
+    return status if problem.value is not None else f"{status}_no_value"
+
+
 def _shortfall_offsets(layout: Layout, numbers: Numbers) -> np.ndarray:
     """Intercepts (kWh) of the shortfall penalty's pieces, segment-major: continuous at each quarter of the need."""
     received = np.array([s.session.energy_delivered_Wh for s in layout.sessions])
@@ -312,15 +324,13 @@ class LinearModel:
         cvxpy's own warm start stays off (it made HiGHS re-solves up to 70x slower); HiGHS resumes
         from the last optimal basis itself when only bounds moved (see highs_basis).
         """
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", UserWarning)
-                self.problem.solve(solver=self.solver(), warm_start=False, **self.solver_options())
-        except cp.SolverError as error:
-            return f"solver_error: {error}", None
-        status = str(self.problem.status)
-        if status not in SOLVED or self.problem.value is None:
+        status = run(self.problem, self.solver(), self.solver_options())
+        if status not in SOLVED:
             return status, None
+        return status, self.solution(numbers, float(self.problem.value))
+
+    def solution(self, numbers: Numbers, objective: float) -> LpSolution:
+        """The variables' values after a solve (of the LP, or of a problem built on its variables)."""
         steps, n_batteries = self.layout.steps, len(self.layout.batteries)
         current = np.zeros(0) if self.charging is None else np.clip(self.charging.value, 0.0, None)
         if self.charge is not None and self.discharge is not None and self.soc is not None:
@@ -329,11 +339,11 @@ class LinearModel:
         else:
             power = np.zeros((0, steps))
             soc = np.zeros((0, steps))
-        return status, LpSolution(
+        return LpSolution(
             car_current=np.minimum(current, numbers.car_upper) if current.size else current,
             battery_power=power,
             battery_soc_Wh=soc,
-            objective=float(self.problem.value) * numbers.price_scale,
+            objective=objective * numbers.price_scale,
         )
 
     def iterations(self) -> int:

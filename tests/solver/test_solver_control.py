@@ -234,3 +234,89 @@ def test_the_battery_ends_the_horizon_no_lower_than_it_started_unless_valued_oth
     assert sold.batteries["bat"].soc_Wh[-1] == pytest.approx(0.0, abs=1e-3)
     higher = solve(replace(expensive_now, batteries=(_battery(end_soc_percent=80.0),)))
     assert higher.batteries["bat"].soc_Wh[-1] == pytest.approx(8_000.0, rel=1e-6)
+
+
+def test_full_autonomy_never_causes_grid_import() -> None:
+    pv = [0.0, -6_000.0, -12_000.0, -20_000.0, -9_000.0, -3_000.0]
+    problem = Problem(
+        start=START,
+        collectors=single_collector(63.0),
+        poles=(pole("sun", "main"), pole("grid", "main")),
+        forecasts=(
+            ForecastedSeries("pv", "main", "pv", 63.0, total_W=pv),
+            ForecastedSeries("house", "main", "load", 63.0, total_W=[1_000.0] * 6),
+        ),
+        batteries=(_battery(end_value_per_kWh=0.0),),
+        sessions=(
+            session("sun", energy_Wh=60_000.0, full_autonomy=True),
+            session("grid", energy_Wh=60_000.0),
+        ),
+        import_price=[0.1] * 6,
+        export_price=[0.05] * 6,
+        config=hourly(6),
+    )
+    result = solve(problem)
+    _assert_optimized(result)
+    autonomous = result.devices["sun"].power_W
+    assert autonomous.sum() > 1_000.0, "the car takes the surplus where the site would export"
+    charging = autonomous > 1e-6
+    np.testing.assert_allclose(result.grid.import_power_W[charging], 0.0, atol=1e-3)
+    enforced = _enforced(result)
+    now = enforced["sun"] * WATTS_PER_AMPERE + enforced["grid"] * WATTS_PER_AMPERE + 1_000.0
+    battery = next(e for e in result.enforced_limits if e.uuid == "bat").limits_root_side.total_power_W
+    assert enforced["sun"] == 0.0 or now + battery <= 1e-6, "no import now while the autonomous car charges"
+
+
+def _true_bill_optimum(problem: Problem) -> float:
+    """An independent MILP of a battery-only site: one binary per step, importing or exporting, never both."""
+    import cvxpy as cp
+
+    [battery] = problem.batteries
+    steps, hours = problem.steps, problem.step_hours
+    load = np.sum([np.asarray(f.total_W) for f in problem.forecasts], axis=0)
+    charge, discharge = cp.Variable(steps, nonneg=True), cp.Variable(steps, nonneg=True)
+    imported, exported = cp.Variable(steps, nonneg=True), cp.Variable(steps, nonneg=True)
+    importing = cp.Variable(steps, boolean=True)
+    soc = cp.Variable(steps + 1)
+    big = 1e6
+    start = battery.initial_soc_percent / 100 * battery.capacity_Wh
+    constraints = [
+        soc[0] == start,
+        soc[1:]
+        == soc[:-1] + hours * (battery.charging_efficiency * charge - discharge / battery.discharging_efficiency),
+        soc >= 0,
+        soc <= battery.capacity_Wh,
+        soc[steps] >= start,
+        charge <= battery.maximum_charging_power_W,
+        discharge <= battery.maximum_discharging_power_W,
+        imported - exported == load + charge - discharge,
+        imported <= big * importing,
+        exported <= big * (1 - importing),
+    ]
+    bill = (np.asarray(problem.import_price) @ imported - np.asarray(problem.export_price) @ exported) * hours / 1000
+    cp.Problem(cp.Minimize(bill), constraints).solve(solver="HIGHS")
+    return float(bill.value)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_inverted_prices_give_the_exact_bill_optimum(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    steps = 6
+    import_price = np.round(rng.uniform(0.05, 0.4, steps), 3)
+    export_price = np.round(import_price * rng.uniform(0.3, 1.6, steps), 3)
+    export_price[seed % steps] = import_price[seed % steps] * 1.5
+    problem = Problem(
+        start=START,
+        collectors=single_collector(63.0),
+        batteries=(Battery("bat", "main", 3_000.0, 3_000.0, 6_000.0, 50.0),),
+        forecasts=(
+            ForecastedSeries("pv", "main", "pv", 63.0, total_W=-np.round(rng.uniform(0, 5_000, steps))),
+            ForecastedSeries("house", "main", "load", 63.0, total_W=np.round(rng.uniform(200, 3_000, steps))),
+        ),
+        import_price=import_price,
+        export_price=export_price,
+        config=hourly(steps),
+    )
+    result = solve(problem)
+    _assert_optimized(result)
+    assert result.cost.energy == pytest.approx(_true_bill_optimum(problem), abs=2e-3)
