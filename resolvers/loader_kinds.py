@@ -16,7 +16,7 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     ColumnElement,
@@ -46,6 +46,7 @@ from app.services.aggregation import Period
 from resolvers.connection import Page, Window
 
 RowT = Row[Any]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,10 @@ class SpanKey:
 class PeriodKey:
     owner_id: uuid.UUID
     period: Period
+
+
+def _row(row: RowT) -> RowT:
+    return row
 
 
 def table_of(model: Any) -> Table:
@@ -111,11 +116,17 @@ class LoaderKinds:
         return Page([r for r in rows if window.offset < r.pw_rn <= window.offset + window.first], total)
 
     def _by_id(self, model: Any, *conditions: ColumnElement[bool]) -> DataLoader[uuid.UUID, RowT | None]:
+        return self._parsed_by_id(model, _row, *conditions)
+
+    def _parsed_by_id(
+        self, model: Any, parse: Callable[[RowT], T], *conditions: ColumnElement[bool]
+    ) -> DataLoader[uuid.UUID, T | None]:
+        """By id, each row parsed once as it is read (a row that does not parse fails its whole batch)."""
         table = table_of(model)
 
-        async def load(ids: list[uuid.UUID]) -> list[RowT | None]:
+        async def load(ids: list[uuid.UUID]) -> list[T | None]:
             rows = await self._db.fetch(select(table).where(table.c.id.in_(ids), self.owned(model), *conditions))
-            found = {row.id: row for row in rows}
+            found = {row.id: parse(row) for row in rows}
             return [found.get(i) for i in ids]
 
         return DataLoader(load)
@@ -164,7 +175,9 @@ class LoaderKinds:
         order_by: Sequence[Any],
         *conditions: ColumnElement[bool],
         source: FromClause | None = None,
+        parse: Callable[[RowT], Any] | None = None,
     ) -> DataLoader[ChildKey, Page]:
+        """A page of children per parent; `parse`, if given, turns each row of a page into its typed record."""
         table = table_of(model)
 
         async def load(keys: list[ChildKey]) -> list[Page]:
@@ -176,7 +189,8 @@ class LoaderKinds:
                 rows = await self._db.fetch(
                     self._page_statement(table, model, parent, order_by, conditions, source, window, parents)
                 )
-                pages.update(_split_pages(rows, window))
+                for key, page in _split_pages(rows, window).items():
+                    pages[key] = page if parse is None else Page([parse(r) for r in page.rows], page.total)
             return [pages.get(key, Page([], 0)) for key in keys]
 
         return DataLoader(load, cache_key_fn=lambda key: key)

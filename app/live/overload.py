@@ -14,6 +14,7 @@ from sqlalchemy.dialects.postgresql import distinct_on
 
 from app.database import Database
 from app.domain.flexibility import phase_voltage_of
+from app.live.runs import stored_run
 from app.models import Collector, Device, Measurement, OptimizationRun
 from app.vocabulary import DeviceType
 
@@ -36,30 +37,15 @@ def measured_currents(point: Any, collector: Any) -> dict[str, float]:
     return dict.fromkeys(phases, per_phase)
 
 
-def _step_index(result: dict[str, Any], now: datetime) -> int:
-    stamps = [datetime.fromisoformat(t) for t in result.get("timestamps", [])]
-    index = 0
-    for k, stamp in enumerate(stamps):
-        if stamp <= now:
-            index = k
-    return index
-
-
 async def overloaded(db: Database, site_id: uuid.UUID, now: datetime) -> bool:
     async with db.session() as session:
-        run = (
-            (
-                await session.execute(
-                    select(OptimizationRun)
-                    .where(OptimizationRun.site_id == site_id)
-                    .order_by(OptimizationRun.created_at.desc())
-                    .limit(1)
-                )
-            )
-            .scalars()
-            .first()
+        run_id = await session.scalar(
+            select(OptimizationRun.id)
+            .where(OptimizationRun.site_id == site_id)
+            .order_by(OptimizationRun.created_at.desc())
+            .limit(1)
         )
-        if run is None or not run.result:
+        if run_id is None:
             return False
         rows = (
             await session.execute(
@@ -79,15 +65,18 @@ async def overloaded(db: Database, site_id: uuid.UUID, now: datetime) -> bool:
                 )
             ).scalars()
         }
-    step = _step_index(run.result, now)
+    run = await stored_run(db, run_id)
+    if run is None:
+        return False
+    plan = run.result
+    step = plan.step_at(now)
     for device, collector in rows:
-        point, planned = points.get(device.id), run.result.get("devices", {}).get(str(device.id))
+        point, planned = points.get(device.id), plan.devices.get(device.id)
         if point is None or planned is None:
             continue
         for phase, current in measured_currents(point, collector).items():
-            expected = (planned["current_A"].get(phase) or [0.0])[
-                min(step, len(planned["current_A"].get(phase) or [0.0]) - 1)
-            ] or 0.0
+            series = planned.current_A.get(phase) or [0.0]
+            expected = series[min(step, len(series) - 1)] or 0.0
             if current > expected + MARGIN_A:
                 return True
     return False
