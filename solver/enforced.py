@@ -18,7 +18,9 @@ from solver.layout import Layout
 from solver.result import EnforcedLimits, LimitsRootSide
 
 
-def enforced_limits(layout: Layout, plan: Plan, decision: InstantDecision) -> tuple[EnforcedLimits, ...]:
+def enforced_limits(
+    layout: Layout, plan: Plan, decision: InstantDecision, fallback: bool
+) -> tuple[EnforcedLimits, ...]:
     """EVerest EnforcedLimits per charging pole (0 A without a session) and per battery; the schedule is the plan."""
     problem, topology = layout.problem, layout.topology
     valid_for = problem.config.enforced_valid_for
@@ -32,7 +34,7 @@ def enforced_limits(layout: Layout, plan: Plan, decision: InstantDecision) -> tu
             phases = len(pole.pin_to_phase_mapping.pin_list)
             idle = np.zeros(layout.steps)
             watts = phases * topology.voltage(pole.collector_id)
-            limits.append(_limits(layout, pole.id, idle, watts, phases, valid_until, valid_for))
+            limits.append(_limits(layout, pole.id, idle, watts, phases, valid_until, valid_for, fallback))
             continue
         session = layout.sessions[k]
         planned = cars[k].copy()
@@ -46,6 +48,7 @@ def enforced_limits(layout: Layout, plan: Plan, decision: InstantDecision) -> tu
                 len(session.phases),
                 valid_until,
                 valid_for,
+                fallback,
             )
         )
     for b, battery in enumerate(layout.batteries):
@@ -55,7 +58,14 @@ def enforced_limits(layout: Layout, plan: Plan, decision: InstantDecision) -> tu
         planned_power[0] = decision.battery_power[b]
         limits.append(
             _limits(
-                layout, battery.id, planned_power / (phases * voltage), phases * voltage, phases, valid_until, valid_for
+                layout,
+                battery.id,
+                planned_power / (phases * voltage),
+                phases * voltage,
+                phases,
+                valid_until,
+                valid_for,
+                fallback,
             )
         )
     return tuple(limits)
@@ -69,6 +79,7 @@ def _limits(
     phase_count: int,
     valid_until: datetime,
     valid_for: timedelta,
+    fallback: bool,
 ) -> EnforcedLimits:
     problem = layout.problem
     return EnforcedLimits(
@@ -80,4 +91,5 @@ def _limits(
         schedule_step=problem.config.step,
         schedule_current_A=current,
         schedule_power_W=current * watts_per_ampere,
+        fallback=fallback,
     )

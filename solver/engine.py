@@ -104,7 +104,7 @@ class CompiledModel:
         started = time.perf_counter()
         decision = decide_instant(layout, numbers, plan)
         warnings.extend(decision.warnings)
-        limits = enforced_limits(layout, plan, decision)
+        limits = enforced_limits(layout, plan, decision, fallback=solution is None)
         assembled = assemble(layout, numbers, plan)
         missed = violations(layout, numbers, plan, assembled)
         enforce_s = time.perf_counter() - started + binding_s

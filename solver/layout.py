@@ -83,15 +83,18 @@ class Layout:
         return wpa * weight * self.problem.step_hours
 
     def comparable_classes(self) -> np.ndarray:
-        """A class number per session: same phases, power per A, current range, window and options.
+        """A class number per session: same need (received + still needed, to the Wh), phases, power per A,
+        current range, window and options.
 
-        Comparable cars are kept at the same current step by step and within one step at their minimum
-        over their stay; energy is not part of the class (it moves with every solve).
+        Comparable cars are kept at the same current step by step and within one step at their minimum over
+        their stay. A session's total need only changes when its target does, so the class (part of the
+        model's structure) survives the re-solves of a stay.
         """
         keys: dict[tuple[object, ...], int] = {}
         classes = [
             keys.setdefault(
                 (
+                    round(s.session.energy_needed_Wh + s.session.energy_delivered_Wh),
                     len(s.phases),
                     s.watts_per_ampere,
                     s.max_current_A,
@@ -153,6 +156,10 @@ class Layout:
         )
         forecasts = tuple((f.id, f.collector_id, f.kind) for f in problem.forecasts)
         policies = tuple((b, k, round(a, 9)) for b, k, a, _, _ in self.policy_rows)
+        classes = self.comparable_classes()
+        shared = tuple(
+            tuple(np.flatnonzero(classes == c).tolist()) for c in np.unique(classes) if (classes == c).sum() >= 2
+        )
         limits = problem.external_limits
         external = (limits.import_power_W is not None, limits.export_power_W is not None)
         return (
@@ -165,6 +172,7 @@ class Layout:
             forecasts,
             policies,
             external,
+            shared,
         )
 
 

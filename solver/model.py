@@ -112,6 +112,7 @@ class LinearModel:
         self.peak_floor = cp.Parameter(nonneg=True)
         self.peak_price = cp.Parameter(nonneg=True)
         self.unmet_weight = cp.Parameter(nonneg=True)
+        self.penalty_scale = cp.Parameter(nonneg=True)
         self.surplus = _param(m.autonomy_steps.size)
         self.bonus_lower = _param(m.price_limit_steps.size)
         self.bonus_upper = _param(m.price_limit_steps.size)
@@ -231,11 +232,12 @@ class LinearModel:
             terms.append(FAIRNESS_WEIGHT * cp.sum(cp.abs(deviation)))
         for over in (self.import_over, self.export_over):
             if over is not None:
-                terms.append(EXTERNAL_PENALTY_PER_KWH * hours * cp.sum(over))
+                terms.append(self.penalty_scale * (EXTERNAL_PENALTY_PER_KWH * hours) * cp.sum(over))
         if self.policy_short is not None and self.policy_over is not None:
-            terms.append(POLICY_PENALTY_PER_KWH * cp.sum(self.policy_short + self.policy_over))
+            terms.append(self.penalty_scale * POLICY_PENALTY_PER_KWH * cp.sum(self.policy_short + self.policy_over))
         if self.end_short is not None and self.soc is not None:
-            terms.append(END_PENALTY_PER_KWH * cp.sum(self.end_short) - self.end_value @ (m.soc_end @ self.soc))
+            terms.append(self.penalty_scale * END_PENALTY_PER_KWH * cp.sum(self.end_short))
+            terms.append(-self.end_value @ (m.soc_end @ self.soc))
         if self.charging is not None and self.shortfall is not None and self.excess is not None:
             terms.append(self.unmet_weight * cp.sum(self.shortfall + self.excess))
             lateness = (layout.step_of_car_step + 1) / steps
@@ -277,7 +279,9 @@ class LinearModel:
         peak_per_kw = config.peak_price_per_kW / scale if config.peak_minimization else 0.0
         self.peak_price.value = peak_per_kw
         self.peak_floor.value = max(config.peak_already_reached_W, 0.0) / 1000 if config.peak_minimization else 0.0
-        self.unmet_weight.value = UNMET_PENALTY_PER_KWH * (1 + peak_per_kw / hours)
+        # Penalties dominate cost: a peak price per kW counts as much per kWh over a single step.
+        self.penalty_scale.value = 1 + peak_per_kw / hours
+        self.unmet_weight.value = UNMET_PENALTY_PER_KWH * self.penalty_scale.value
         self.energy_target.value = numbers.energy_target_Wh / 1000
         self.energy_cap.value = numbers.energy_cap_Wh / 1000
         self.surplus.value = numbers.local_surplus[m.autonomy_steps] / 1000

@@ -159,7 +159,9 @@ class ScheduleEntry:
 class EnforcedLimits:
     """EVerest EnforcedLimits for one controllable device: after valid_until it must stop.
 
-    The informative schedule (planned limit per step, entry 0 = the enforced one) is kept as
+    `fallback`: the limits come from the equal-share fallback (the LP failed, or the site is paused), not
+    from an optimized plan; they are fuse-safe all the same. The informative schedule (planned limit per
+    step, entry 0 = the enforced one) is kept as
     arrays, cheap for thousands of cars; `schedule` turns it into EVerest-style entries.
     """
 
@@ -171,6 +173,7 @@ class EnforcedLimits:
     schedule_step: timedelta
     schedule_current_A: np.ndarray
     schedule_power_W: np.ndarray
+    fallback: bool = False
 
     @property
     def schedule(self) -> tuple[ScheduleEntry, ...]:

@@ -77,9 +77,11 @@ async def _series(
     )
 
 
-async def take_snapshot(session: AsyncSession, site: Site, now: datetime, lead: timedelta) -> Snapshot:
+async def take_snapshot(
+    session: AsyncSession, site: Site, now: datetime, lead: timedelta, valid_for: timedelta = timedelta(seconds=60)
+) -> Snapshot:
     """The plan's grid starts at the step boundary at or before `now + lead`: a run in the last `lead` of a
-    step plans the next one, so its limits (whose first entry applies at once) outlive the current step."""
+    step plans the next one. Its enforced limits hold for `valid_for` from when they are issued."""
     configuration = await session.get(OptimizationConfiguration, site.id) or OptimizationConfiguration(site_id=site.id)
     step = timedelta(seconds=configuration.step_s)
     steps = configuration.horizon_s // configuration.step_s
@@ -219,7 +221,9 @@ async def take_snapshot(session: AsyncSession, site: Site, now: datetime, lead: 
             horizon=steps * step,
             solver=configuration.solver,  # type: ignore[arg-type]
             time_limit_s=configuration.time_limit_s,
+            enforced_valid_for=valid_for,
         ),
+        issued_at=now,
     )
     currency = next((p.currency for p in prices), "EUR")
     return Snapshot(problem, currency, tuple(warnings))
@@ -293,6 +297,7 @@ def _session(
         device_id=str(pole.id),
         used_pins=tuple(p for p in pole.pin_list if p in row.used_pins),
         energy_needed_Wh=needed,
+        energy_delivered_Wh=delivered_wh,
         leave_time=row.leave_time,
         car_battery_soc_percent=row.car_battery_soc,
         charge_to_max_percent=row.charge_to_max_percent,
