@@ -8,7 +8,8 @@ decision is a greedy pass that is exact by construction (every step keeps every 
    decisions hold, and the amps of a car that cannot reach its minimum go to another one.
 2. In order of who is furthest behind (energy still needed against the energy it could take before it
    leaves, then the energy already received), a car is switched on at its minimum when that minimum fits
-   every limit above it and the budget, rounded to the nearest car. So when the share is below the
+   every limit above it and the budget, rounded to the nearest car (a car in its last step whatever the
+   budget: rounding it down would leave its remainder unmet). So when the share is below the
    minimum, cars take turns, the one behind first, and a waiting car is only left out when its minimum
    does not fit.
 3. The cars that are on get their planned current (at least the minimum), scaled towards the minimum
@@ -38,6 +39,7 @@ MARGIN_A = 0.0101
 MARGIN_W = 5.0
 """Room kept under the grid power limits and the autonomy surplus (W)."""
 BISECTION_ROUNDS = 40
+FILLING_ROUNDS = 6
 
 
 @dataclass(frozen=True)
@@ -160,18 +162,54 @@ def _fits(rows: _Rows, flow: np.ndarray, k: int, amps: float) -> bool:
 
 
 def _scaled(rows: _Rows, base: np.ndarray, low: np.ndarray, high: np.ndarray, on: np.ndarray) -> np.ndarray:
-    """low + s (high - low) for the largest s in [0, 1] within every limit (s = 0 fits by construction)."""
+    """low + s_k (high - low) per car, s_k the largest share in [0, 1] every row above car k leaves.
+
+    Car flows are non-negative on every limited row, so taking each car's tightest row is feasible in one
+    pass, and a tight sub-board only holds back the cars under it (s = 0 fits by construction).
+    """
+    assert rows.room is not None
+    low_on = np.where(on, low, 0.0)
+    span = np.where(on, np.maximum(high - low, 0.0), 0.0)
+    flow_low = base + rows.flows @ low_on
+    extra = rows.flows @ span
+    share_of_row = np.ones(extra.size)
+    tight = extra > 1e-12
+    share_of_row[tight] = np.clip((rows.room[tight] - flow_low[tight]) / extra[tight], 0.0, 1.0)
+    flows = rows.flows
+    share = np.ones(low.size)
+    filled = np.flatnonzero(np.diff(flows.indptr) > 0)
+    if filled.size:
+        share[filled] = np.minimum.reduceat(share_of_row[flows.indices], flows.indptr[filled])
+    return np.where(on, low + share * span, 0.0)
+
+
+def _level_fill(
+    rows: _Rows,
+    base: np.ndarray,
+    start: np.ndarray,
+    cap: np.ndarray,
+    active: np.ndarray,
+    budget_W: float,
+    wpa: np.ndarray,
+) -> np.ndarray:
+    """The active cars raised to the highest common level (each to its cap) within the budget and every limit."""
+    assert rows.room is not None
     room = rows.room
 
-    def at(s: float) -> np.ndarray:
-        return np.where(on, low + s * (high - low), 0.0)
+    def at(level: float) -> np.ndarray:
+        return np.where(active, np.maximum(start, np.minimum(level, cap)), start)
 
-    if (base + rows.flows @ at(1.0) <= room + 1e-9).all():
-        return at(1.0)
-    lo, hi = 0.0, 1.0
+    def fits(level: float) -> bool:
+        raised = at(level)
+        within_budget = ((raised - start) * wpa).sum() <= budget_W + 1e-9
+        return bool(within_budget and (base + rows.flows @ raised <= room + 1e-9).all())
+
+    lo, hi = float(start[active].min()), float(cap[active].max())
+    if fits(hi):
+        return at(hi)
     for _ in range(BISECTION_ROUNDS):
         middle = (lo + hi) / 2
-        if (base + rows.flows @ at(middle) <= room + 1e-9).all():
+        if fits(middle):
             lo = middle
         else:
             hi = middle
@@ -187,30 +225,22 @@ def _water_filled(
     budget_W: float,
     wpa: np.ndarray,
 ) -> np.ndarray:
-    """Raise the cars that are on towards a common level (each to its cap) within the budget and every limit."""
-    room = rows.room
-    if budget_W <= 1e-9 or not on.any():
-        return current
+    """Raise the cars that are on towards a common level (each to its cap) within the budget and every limit.
 
-    def at(level: float) -> np.ndarray:
-        return np.where(on, np.maximum(current, np.minimum(level, cap)), current)
-
-    def fits(level: float) -> bool:
-        raised = at(level)
-        within_budget = ((raised - current) * wpa).sum() <= budget_W + 1e-9
-        return bool(within_budget and (base + rows.flows @ raised <= room + 1e-9).all())
-
-    top = float(cap[on].max(initial=0.0))
-    if fits(top):
-        return at(top)
-    lo, hi = 0.0, top
-    for _ in range(BISECTION_ROUNDS):
-        middle = (lo + hi) / 2
-        if fits(middle):
-            lo = middle
-        else:
-            hi = middle
-    return at(lo)
+    Progressive filling: when a row fills up, its cars stop there and the others go on rising.
+    """
+    assert rows.room is not None
+    active = on & (cap > current + 1e-9)
+    for _ in range(FILLING_ROUNDS):
+        if budget_W <= 1e-9 or not active.any():
+            break
+        raised = _level_fill(rows, base, current, cap, active, budget_W, wpa)
+        budget_W -= float(((raised - current) * wpa).sum())
+        current = raised
+        full = base + rows.flows @ current >= rows.room - 1e-6
+        under_full = np.asarray(rows.flows[full].sum(axis=0)).ravel() > 0
+        active &= ~under_full & (cap > current + 1e-9)
+    return current
 
 
 def _catch_up_cap(
@@ -240,6 +270,8 @@ class _Cars:
     maximum: np.ndarray
     wpa: np.ndarray
     eligible: np.ndarray
+    leaving: np.ndarray
+    """Cars in their last step: a plan below the minimum is rounded up where it fits, or the car leaves short."""
 
 
 def _allocate(
@@ -256,7 +288,8 @@ def _allocate(
     flow = base.copy()
     used = 0.0
     for k in _behind_order(layout, numbers, candidates, planned):
-        if used + desired[k] * wpa[k] > budget + minimum[k] * wpa[k] / 2 + 1e-9 and forced[k] <= 1e-9:
+        over_budget = used + desired[k] * wpa[k] > budget + minimum[k] * wpa[k] / 2 + 1e-9
+        if over_budget and forced[k] <= 1e-9 and not cars.leaving[k]:
             continue
         if _fits(rows, flow, k, minimum[k]):
             index, value = rows.column(k)
@@ -293,6 +326,7 @@ def decide_instant(layout: Layout, numbers: Numbers, plan: Plan) -> InstantDecis
         maximum=maximum,
         wpa=np.array([s.watts_per_ampere for s in sessions]),
         eligible=plugged & (maximum >= minimum) & (maximum > 0),
+        leaving=np.array([s.steps == 1 for s in sessions], dtype=bool),
     )
     autonomous = np.array([s.session.full_autonomy for s in sessions], dtype=bool)
 
