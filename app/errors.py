@@ -29,6 +29,7 @@ class ErrorCode(StrEnum):
     CONFLICT = "CONFLICT"
     UNAUTHENTICATED = "UNAUTHENTICATED"
     FORBIDDEN = "FORBIDDEN"
+    SITE_PAUSED = "SITE_PAUSED"
 
 
 @dataclass(frozen=True)

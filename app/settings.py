@@ -36,6 +36,19 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=10, gt=0)
     db_max_overflow: int = Field(default=10, ge=0)
 
+    # Enforced limits (issue 11)
+    enforced_valid_for_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="How long enforced limits hold from the moment they are issued, whatever the planning step; "
+        "the heartbeat renews them a third of this (at most heartbeat_lead_s) before they expire.",
+    )
+
+    @property
+    def renewal_lead_s(self) -> float:
+        """How long before the latest limits expire a site is planned again."""
+        return min(self.heartbeat_lead_s, self.enforced_valid_for_s / 3)
+
     def resolved_jwt_secret(self) -> str:
         """The configured secret, or one generated once and kept in the data folder so tokens survive restarts."""
         if self.jwt_secret:

@@ -53,6 +53,11 @@ def limits_of_run(run: StoredRun) -> list[EnforcedLimits]:
     return limits
 
 
+def still_valid(run: StoredRun, now: datetime) -> bool:
+    """Limits past their `validUntil` are never sent (a catch-up after a database outage may find only those)."""
+    return all(e.valid_until > now for e in run.enforced_limits)
+
+
 async def _site(info: Info, site_id: relay.GlobalID) -> uuid.UUID:
     info.context.caller()
     site_pk = pk(site_id, ("Site",), "siteId")
@@ -90,12 +95,14 @@ class Subscription:
     @strawberry.subscription(
         description=(
             "The enforced limits of the site's controllable devices: the current ones at once, then every new set "
-            "as it is computed (events, timers, measured overload). Re-sent before `validUntil` while healthy."
+            "as it is computed (events, timers, measured overload). Renewed before `validUntil` while healthy; limits "
+            "whose `validUntil` has passed are never sent."
         )
     )
     async def enforced_limits(self, info: Info, site_id: relay.GlobalID) -> AsyncGenerator[list[EnforcedLimits], None]:
         async for run in _runs(info, await _site(info, site_id)):
-            yield limits_of_run(run)
+            if still_valid(run, datetime.now(UTC)):
+                yield limits_of_run(run)
 
     @strawberry.subscription(description="The site's latest plan at once, then every new one.")
     async def schedule_updated(self, info: Info, site_id: relay.GlobalID) -> AsyncGenerator[OptimizationRun, None]:

@@ -33,6 +33,7 @@ from solver.result import (
     ScheduleEntry,
     SessionOutcome,
     Timings,
+    Violation,
 )
 
 __all__ = [
@@ -62,6 +63,7 @@ __all__ = [
     "ScheduleEntry",
     "SessionOutcome",
     "Timings",
+    "Violation",
     "expand_pleevi_policies",
     "expand_pleevi_policy",
     "solve",

@@ -10,8 +10,6 @@ from solver.layout import Layout
 from solver.numbers import Numbers
 from solver.result import BatteryState, CostBreakdown, DeviceSchedule, GridSchedule, SessionOutcome
 
-TOLERANCE_A = 1e-6
-
 
 @dataclass(frozen=True)
 class Plan:
@@ -121,9 +119,10 @@ def assemble(layout: Layout, numbers: Numbers, plan: Plan) -> Assembled:
     sessions = {
         s.device_id: SessionOutcome(
             device_id=s.device_id,
-            target_Wh=float(numbers.energy_target_Wh[k]),
+            target_Wh=float(s.session.energy_needed_Wh),
             delivered_Wh=float(delivered[k]),
-            unmet_Wh=float(max(numbers.energy_target_Wh[k] - delivered[k], 0.0)),
+            unmet_Wh=float(max(s.session.energy_needed_Wh - delivered[k], 0.0)),
+            untakeable_Wh=float(max(s.session.energy_needed_Wh - numbers.takeable_Wh[k], 0.0)),
         )
         for k, s in enumerate(layout.sessions)
     }
@@ -139,19 +138,3 @@ def assemble(layout: Layout, numbers: Numbers, plan: Plan) -> Assembled:
         sessions=sessions,
         collector_current_A=currents,
     )
-
-
-def limit_violations(layout: Layout, numbers: Numbers, currents: np.ndarray) -> list[str]:
-    """Warnings for collector phases over their limit in a plan: non-controllable load left no room."""
-    over_import = currents - numbers.row_limit_import > TOLERANCE_A * 10
-    over_export = -currents - numbers.row_limit_export > TOLERANCE_A * 10
-    messages = []
-    for r, (cid, phase) in enumerate(layout.topology.rows):
-        for side, over in (("import", over_import[r]), ("export", over_export[r])):
-            if over.any():
-                steps = np.flatnonzero(over)
-                messages.append(
-                    f"collector {cid!r} phase {phase} exceeds its {side} limit at steps {steps.tolist()[:10]}"
-                    " in the returned plan: the non-controllable load leaves no room"
-                )
-    return messages

@@ -6,16 +6,19 @@ import time
 
 import numpy as np
 
-from solver.assemble import Plan, assemble, limit_violations, row_currents
+from solver.assemble import Plan, assemble, row_currents
 from solver.binding import binding_limits
-from solver.enforced import decide_instant, enforced_limits, equal_share_now
+from solver.enforced import enforced_limits
 from solver.fallback import fallback_plan
+from solver.instant import decide_instant
 from solver.layout import Layout, build_layout
 from solver.matrices import build_matrices
-from solver.model import LinearModel
+from solver.model import LinearModel, LpSolution
 from solver.numbers import Numbers, compute_numbers
 from solver.problem import Problem
-from solver.result import Result, Timings
+from solver.refine import solve_with_autonomy, true_bill
+from solver.result import BindingLimit, Result, Timings
+from solver.violations import violations
 
 
 class IncompatibleProblem(ValueError):
@@ -74,38 +77,38 @@ class CompiledModel:
 
         started = time.perf_counter()
         warnings: list[str] = []
-        solution = None
-        if force_fallback:
-            status = "fallback_forced"
-        else:
-            status, solution = self._model.solve(numbers)
-        if solution is not None:
-            n_batteries = len(layout.batteries)
-            soc = np.concatenate([numbers.initial_soc_Wh.reshape(n_batteries, 1), solution.battery_soc_Wh], axis=1)
-            plan = Plan(solution.car_current, solution.battery_power, soc)
-            if status != "optimal" and _adds_violations(layout, numbers, plan):
+        status, solution, binding_s, iterations = "fallback_forced", None, 0.0, 0
+        binding: tuple[BindingLimit, ...] = ()
+        if not force_fallback:
+            status, solution = solve_with_autonomy(self._model, numbers)
+            iterations = self._model.iterations()
+            if (
+                solution is not None
+                and status != "optimal"
+                and _adds_violations(layout, numbers, _plan(numbers, solution))
+            ):
                 status, solution = f"{status}_unsafe", None
-        if solution is None:
+        if solution is not None:
+            binding_started = time.perf_counter()
+            plan = _plan(numbers, solution)
+            binding = binding_limits(layout, self._matrices, self._model, numbers, plan, numbers.price_scale)
+            binding_s = time.perf_counter() - binding_started
+            if config.solver == "HIGHS":
+                remaining = max(config.time_limit_s - (time.perf_counter() - started), 0.05)
+                solution = true_bill(self._model, numbers, solution, remaining)
+            plan = _plan(numbers, solution)
+        else:
             plan = fallback_plan(layout, numbers)
             warnings.append(f"the LP gave no solution ({status}): the equal-share fallback planned instead")
-        solve_s = time.perf_counter() - started
+        solve_s = time.perf_counter() - started - binding_s
 
         started = time.perf_counter()
-        if solution is not None:
-            remaining = max(config.time_limit_s - solve_s, 0.05)
-            decision = decide_instant(layout, numbers, plan, remaining)
-        else:
-            decision = equal_share_now(layout, numbers)
+        decision = decide_instant(layout, numbers, plan)
         warnings.extend(decision.warnings)
-        limits = enforced_limits(layout, plan, decision)
+        limits = enforced_limits(layout, plan, decision, fallback=solution is None)
         assembled = assemble(layout, numbers, plan)
-        warnings.extend(limit_violations(layout, numbers, assembled.collector_current_A))
-        binding = (
-            binding_limits(layout, self._matrices, self._model, numbers, plan, numbers.price_scale)
-            if solution is not None
-            else ()
-        )
-        enforce_s = time.perf_counter() - started
+        missed = violations(layout, numbers, plan, assembled)
+        enforce_s = time.perf_counter() - started + binding_s
         return Result(
             status=status,
             used_fallback=solution is None,
@@ -126,10 +129,17 @@ class CompiledModel:
                 solve_s=solve_s,
                 enforce_s=enforce_s,
                 recompiled=recompiled,
-                lp_iterations=0 if force_fallback else self._model.iterations(),
+                lp_iterations=iterations,
             ),
             warnings=tuple(warnings),
+            violations=missed,
         )
+
+
+def _plan(numbers: Numbers, solution: LpSolution) -> Plan:
+    n_batteries = numbers.initial_soc_Wh.size
+    soc = np.concatenate([numbers.initial_soc_Wh.reshape(n_batteries, 1), solution.battery_soc_Wh], axis=1)
+    return Plan(solution.car_current, solution.battery_power, soc)
 
 
 def _adds_violations(layout: Layout, numbers: Numbers, plan: Plan) -> bool:

@@ -82,6 +82,34 @@ class Layout:
         weight[ends[has_steps]] = last[has_steps]
         return np.asarray(wpa * weight * self.problem.step_hours)
 
+    def comparable_classes(self) -> np.ndarray:
+        """A class number per session: same need (received + still needed, to the Wh), phases, power per A,
+        current range, window and options.
+
+        Comparable cars are kept at the same current step by step and within one step at their minimum over
+        their stay. A session's total need only changes when its target does, so the class (part of the
+        model's structure) survives the re-solves of a stay.
+        """
+        keys: dict[tuple[object, ...], int] = {}
+        classes = [
+            keys.setdefault(
+                (
+                    round(s.session.energy_needed_Wh + s.session.energy_delivered_Wh),
+                    len(s.phases),
+                    s.watts_per_ampere,
+                    s.max_current_A,
+                    s.steps,
+                    round(s.last_step_fraction, 6),
+                    s.session.ac_min_current_A,
+                    s.session.price_limit is not None,
+                    s.session.full_autonomy,
+                ),
+                len(keys),
+            )
+            for s in self.sessions
+        ]
+        return np.array(classes, dtype=np.int64)
+
     def structure_key(self) -> tuple[object, ...]:
         """Everything that shapes the compiled model; equal keys can share one compiled model."""
         problem = self.problem
@@ -107,6 +135,7 @@ class Layout:
                 s.watts_per_ampere,
                 s.session.full_autonomy,
                 s.session.price_limit is not None,
+                s.session.ac_min_current_A,
                 s.pole.collector_id,
             )
             for s in self.sessions
@@ -127,6 +156,10 @@ class Layout:
         )
         forecasts = tuple((f.id, f.collector_id, f.kind) for f in problem.forecasts)
         policies = tuple((b, k, round(a, 9)) for b, k, a, _, _ in self.policy_rows)
+        classes = self.comparable_classes()
+        shared = tuple(
+            tuple(np.flatnonzero(classes == c).tolist()) for c in np.unique(classes) if (classes == c).sum() >= 2
+        )
         limits = problem.external_limits
         external = (limits.import_power_W is not None, limits.export_power_W is not None)
         return (
@@ -139,6 +172,7 @@ class Layout:
             forecasts,
             policies,
             external,
+            shared,
         )
 
 

@@ -35,8 +35,8 @@ class Matrices:
     aggregate_battery: sp.csr_array
     grid_aggregate: sp.csr_array
     energy: sp.csr_array
-    fairness_select: sp.csr_array
-    fairness: sp.csr_array
+    fair_select: sp.csr_array
+    fair_mean: sp.csr_array
     autonomy_steps: np.ndarray
     autonomy: sp.csr_array
     price_limit_steps: np.ndarray
@@ -46,6 +46,7 @@ class Matrices:
     soc_discharge: sp.csr_array
     policy: sp.csr_array
     policy_initial_weight: np.ndarray
+    soc_end: sp.csr_array
 
 
 def _per_step(layout: Layout, car: sp.csc_array, battery: sp.csc_array) -> tuple[sp.csr_array, sp.csr_array]:
@@ -116,6 +117,28 @@ def _policy_matrix(layout: Layout) -> tuple[sp.csr_array, np.ndarray]:
     return sp.csr_array((values, (rows, cols)), shape=shape), initial
 
 
+def _fair_share(layout: Layout) -> tuple[sp.csr_array, sp.csr_array]:
+    """Car-steps of comparable cars (classes of two or more) within the fair-share horizon, and their class mean.
+
+    `fair_select @ current - fair_mean @ mean` is each such car's deviation from its class's current at that
+    step; a small cost on its size keeps comparable cars at the same current without pricing charging itself.
+    """
+    classes = layout.comparable_classes()
+    shared = np.bincount(classes, minlength=classes.max(initial=-1) + 1)[classes] >= 2
+    max_current = np.array([s.max_current_A for s in layout.sessions])
+    chosen = np.flatnonzero(
+        (layout.step_of_car_step < layout.fair_share_steps)
+        & shared[layout.car_of_step]
+        & (max_current[layout.car_of_step] > 0)
+    )
+    group = classes[layout.car_of_step[chosen]] * layout.steps + layout.step_of_car_step[chosen]
+    groups, position = np.unique(group, return_inverse=True)
+    rows = np.arange(chosen.size)
+    select = sp.csr_array((np.ones(chosen.size), (rows, chosen)), shape=(chosen.size, layout.car_steps))
+    mean = sp.csr_array((np.ones(chosen.size), (rows, position)), shape=(chosen.size, groups.size))
+    return select, mean
+
+
 def build_matrices(layout: Layout) -> Matrices:
     steps, car_steps = layout.steps, layout.car_steps
     index, tree, aggregate_car, aggregate_battery, grid = _aggregate_matrices(layout)
@@ -124,12 +147,7 @@ def build_matrices(layout: Layout) -> Matrices:
     energy = sp.csr_array(
         (layout.energy_per_ampere() / 1000.0, (layout.car_of_step, columns)), shape=(len(layout.sessions), car_steps)
     )
-    max_current = np.array([s.max_current_A for s in layout.sessions])[layout.car_of_step]
-    fair = np.flatnonzero((layout.step_of_car_step < layout.fair_share_steps) & (max_current > 0))
-    fairness_select = sp.csr_array((np.ones(fair.size), (np.arange(fair.size), fair)), shape=(fair.size, car_steps))
-    fairness = sp.csr_array(
-        (-max_current[fair], (np.arange(fair.size), layout.step_of_car_step[fair])), shape=(fair.size, steps)
-    )
+    fair_select, fair_mean = _fair_share(layout)
 
     autonomous = np.array([s.session.full_autonomy for s in layout.sessions], dtype=bool)[layout.car_of_step]
     autonomy_steps = np.unique(layout.step_of_car_step[autonomous])
@@ -153,8 +171,8 @@ def build_matrices(layout: Layout) -> Matrices:
         aggregate_battery=aggregate_battery,
         grid_aggregate=grid,
         energy=energy,
-        fairness_select=fairness_select,
-        fairness=fairness,
+        fair_select=fair_select,
+        fair_mean=fair_mean,
         autonomy_steps=autonomy_steps,
         autonomy=autonomy,
         price_limit_steps=price_limit_steps,
@@ -164,4 +182,11 @@ def build_matrices(layout: Layout) -> Matrices:
         soc_discharge=discharge,
         policy=policy,
         policy_initial_weight=initial,
+        soc_end=sp.csr_array(
+            (
+                np.ones(len(layout.batteries)),
+                (np.arange(len(layout.batteries)), np.arange(1, len(layout.batteries) + 1) * steps - 1),
+            ),
+            shape=(len(layout.batteries), len(layout.batteries) * steps),
+        ),
     )

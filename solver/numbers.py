@@ -43,6 +43,9 @@ class Numbers:
     objective_export_price: np.ndarray
     price_scale: float
     below_price_limit: np.ndarray
+    end_floor_Wh: np.ndarray
+    end_value_per_kWh: np.ndarray
+    takeable_Wh: np.ndarray
 
     @property
     def local_surplus(self) -> np.ndarray:
@@ -159,15 +162,34 @@ def _battery_bounds(layout: Layout) -> tuple[np.ndarray, np.ndarray]:
     return np.minimum(lower, upper), upper
 
 
-def _session_energy(layout: Layout) -> tuple[np.ndarray, np.ndarray]:
-    """Energy each car should get (target) and may get at most (cap), in Wh."""
+def _end_of_horizon(layout: Layout) -> tuple[np.ndarray, np.ndarray]:
+    """Per battery: the state of charge (Wh) it should end the horizon at or above, and the value per kWh stored then.
+
+    A battery with a value per kWh has no floor; one with an end target aims at it; any other ends no lower than it
+    started, so the plan does not sell the battery empty at the horizon's end.
+    """
+    floors, values = [], []
+    for battery in layout.batteries:
+        if battery.end_value_per_kWh is not None:
+            floors.append(0.0)
+            values.append(battery.end_value_per_kWh)
+            continue
+        percent = battery.initial_soc_percent if battery.end_soc_percent is None else battery.end_soc_percent
+        floors.append(percent / 100 * battery.capacity_Wh)
+        values.append(0.0)
+    return np.array(floors, dtype=float), np.array(values, dtype=float)
+
+
+def _session_energy(layout: Layout) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Energy each car should get (target), may get at most (cap), and could physically take (Wh)."""
     energy = layout.energy_per_ampere()
     upper = np.array([s.max_current_A for s in layout.sessions])[layout.car_of_step] * energy
     deliverable = np.bincount(layout.car_of_step, weights=upper, minlength=len(layout.sessions))
-    caps, targets = [], []
+    caps, targets, takeable = [], [], []
     for k, s in enumerate(layout.sessions):
         car = s.session
         cap = deliverable[k] + 1.0
+        room = deliverable[k]
         if car.charge_to_max_percent is not None and car.car_battery_soc_percent is not None:
             room = car.charge_to_max_percent - car.car_battery_soc_percent
             if room <= 0:
@@ -176,7 +198,8 @@ def _session_energy(layout: Layout) -> tuple[np.ndarray, np.ndarray]:
                 cap = min(cap, car.car_battery_capacity_Wh * room / 100.0)
         caps.append(cap)
         targets.append(min(car.energy_needed_Wh, cap))
-    return np.array(targets, dtype=float), np.array(caps, dtype=float)
+        takeable.append(min(cap, deliverable[k]))
+    return np.array(targets, dtype=float), np.array(caps, dtype=float), np.array(takeable, dtype=float)
 
 
 def compute_numbers(layout: Layout) -> Numbers:
@@ -210,7 +233,8 @@ def compute_numbers(layout: Layout) -> Numbers:
 
     car_lower, car_upper = _car_bounds(layout)
     battery_lower, battery_upper = _battery_bounds(layout)
-    targets, caps = _session_energy(layout)
+    targets, caps, takeable = _session_energy(layout)
+    end_floor, end_value = _end_of_horizon(layout)
     return Numbers(
         fixed_rows=fixed_rows,
         fixed_total=fixed_total,
@@ -231,4 +255,7 @@ def compute_numbers(layout: Layout) -> Numbers:
         objective_export_price=export_price if config.cost_minimization else np.zeros(steps),
         price_scale=scale,
         below_price_limit=import_price[layout.step_of_car_step] < price_limit,
+        end_floor_Wh=end_floor,
+        end_value_per_kWh=end_value if config.cost_minimization else np.zeros(len(layout.batteries)),
+        takeable_Wh=takeable,
     )

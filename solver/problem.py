@@ -133,7 +133,9 @@ class Battery:
 
     `initial_soc_percent` is the state of charge now, in percent of `capacity_Wh` (the operational
     capacity), the unit gridX flexibility and Pleevi policies speak. Priorities 1..10: a LOWER number
-    is used FIRST (it gets a smaller preference cost per kWh moved).
+    is used FIRST (it gets a smaller preference cost per kWh moved). At the horizon's end the battery
+    aims at `end_soc_percent` (default: `initial_soc_percent`, so it ends no lower than it started), or,
+    with `end_value_per_kWh`, values what it still holds at that price instead of keeping a floor.
     """
 
     id: str
@@ -147,6 +149,8 @@ class Battery:
     charging_priority: int = 10
     discharging_priority: int = 10
     policies: tuple[BatteryPolicy, ...] = ()
+    end_soc_percent: float | None = None
+    end_value_per_kWh: float | None = None
 
     def __post_init__(self) -> None:
         for name in ("charging_efficiency", "discharging_efficiency"):
@@ -159,6 +163,8 @@ class Battery:
             raise ValueError(f"battery {self.id!r}: capacity must be > 0 and power limits >= 0")
         if not 0 <= self.initial_soc_percent <= 100:
             raise ValueError(f"battery {self.id!r}: initial_soc_percent must be in 0..100")
+        if self.end_soc_percent is not None and not 0 <= self.end_soc_percent <= 100:
+            raise ValueError(f"battery {self.id!r}: end_soc_percent must be in 0..100")
 
 
 @dataclass(frozen=True)
@@ -196,14 +202,17 @@ class ChargingSession:
     used pins it uses the first ones in pole pin order. `leave_time` None: it stays past the horizon
     and its energy is due at the horizon end. `charge_to_max_percent` caps the energy only when the
     car's capacity is known (`car_battery_capacity_Wh` and `car_battery_soc_percent`), or when the
-    car is already at or above it. `price_limit` (per kWh) values charged energy at that price at
-    steps whose import price is below it, so the car charges at full power there.
+    car is already at or above it. `energy_needed_Wh` is what the car still needs; `energy_delivered_Wh`
+    what it already received in this session (who is furthest behind is served first). `price_limit`
+    (per kWh) values charged energy at that price at steps whose import price is below it, so the car
+    charges at full power there.
     """
 
     device_id: str
     used_pins: tuple[str, ...]
     energy_needed_Wh: float
     leave_time: datetime | None = None
+    energy_delivered_Wh: float = 0.0
     car_battery_soc_percent: float | None = None
     charge_to_max_percent: float | None = None
     car_battery_capacity_Wh: float | None = None
@@ -216,7 +225,7 @@ class ChargingSession:
     def __post_init__(self) -> None:
         if not self.used_pins:
             raise ValueError(f"session on {self.device_id!r}: used_pins is empty")
-        if self.energy_needed_Wh < 0 or self.ac_min_current_A < 0:
+        if self.energy_needed_Wh < 0 or self.ac_min_current_A < 0 or self.energy_delivered_Wh < 0:
             raise ValueError(f"session on {self.device_id!r}: energy and minimum current must be >= 0")
         if self.leave_time is not None:
             _require_aware(self.leave_time, "leave_time")
@@ -240,9 +249,10 @@ class ExternalLimits:
 class OptimizationConfig:
     """How to optimize. Cost minimization off: only feasibility, session targets and fairness.
 
-    `fair_share_horizon`: how far ahead comparable sessions are kept at comparable current. The
-    plan is re-solved every step and only its first step becomes enforced limits, so fairness is
-    asked where it matters; asking it over the whole day doubled the LP's solve time.
+    `fair_share_horizon`: how far ahead comparable sessions (same window, current range and options)
+    are kept at the same current, step by step; over the whole stay they are kept fair by the shortfall
+    penalty, which grows with the share of a car's need left unmet. `enforced_valid_for`: how long the
+    enforced limits hold from the moment they are issued, whatever the planning step.
     """
 
     cost_minimization: bool = True
@@ -253,7 +263,7 @@ class OptimizationConfig:
     horizon: timedelta = timedelta(hours=24)
     solver: SolverName = "HIGHS"
     time_limit_s: float = 10.0
-    enforced_valid_for: timedelta | None = None
+    enforced_valid_for: timedelta = timedelta(seconds=60)
     fair_share_horizon: timedelta = timedelta(hours=1)
 
     def __post_init__(self) -> None:
@@ -263,6 +273,8 @@ class OptimizationConfig:
             raise ValueError(f"solver must be HIGHS, ECOS or CLARABEL, got {self.solver!r}")
         if self.time_limit_s <= 0:
             raise ValueError("time_limit_s must be > 0")
+        if self.enforced_valid_for <= timedelta(0):
+            raise ValueError("enforced_valid_for must be > 0")
 
     @property
     def steps(self) -> int:
@@ -289,9 +301,13 @@ class Problem:
     measurements: tuple[LoadMeasurement, ...] = ()
     external_limits: ExternalLimits = field(default_factory=ExternalLimits)
     config: OptimizationConfig = field(default_factory=OptimizationConfig)
+    issued_at: datetime | None = None
+    """When the enforced limits are issued (their validity counts from here); None: at `start`."""
 
     def __post_init__(self) -> None:
         _require_aware(self.start, "start")
+        if self.issued_at is not None:
+            _require_aware(self.issued_at, "issued_at")
         steps = self.config.steps
         for name in ("import_price", "export_price"):
             if len(getattr(self, name)) != steps:
@@ -304,6 +320,10 @@ class Problem:
     @property
     def step_hours(self) -> float:
         return self.config.step_hours
+
+    @property
+    def issued(self) -> datetime:
+        return self.start if self.issued_at is None else self.issued_at
 
     def step_start(self, index: int) -> datetime:
         return self.start + index * self.config.step

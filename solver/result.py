@@ -81,12 +81,44 @@ class CostBreakdown:
 
 @dataclass(frozen=True)
 class SessionOutcome:
-    """Energy a session gets by its leave time (or the horizon end) against its target."""
+    """Energy a session gets by its leave time (or the horizon end) against the energy it requested.
+
+    `unmet_Wh` = target - delivered (never negative); `untakeable_Wh` is the part of the target the car
+    cannot physically take before it leaves (pole and car limits, charge-to-max), whatever the site does.
+    """
 
     device_id: str
     target_Wh: float
     delivered_Wh: float
     unmet_Wh: float
+    untakeable_Wh: float = 0.0
+
+
+ViolationKind = Literal[
+    "charging_target",
+    "battery_policy",
+    "battery_end_of_horizon",
+    "external_import_power",
+    "external_export_power",
+    "collector_overload",
+]
+
+
+@dataclass(frozen=True)
+class Violation:
+    """A soft target the plan could not meet (or a limit the non-controllable load alone breaks).
+
+    `subject` is the device or collector concerned (None: the grid connection), `steps` where it happens,
+    `amount` the worst miss in `unit` (Wh of energy, W of power, A of current).
+    """
+
+    kind: ViolationKind
+    subject: str | None
+    phase: str | None
+    steps: tuple[int, ...]
+    amount: float
+    unit: Literal["Wh", "W", "A"]
+    explanation: str
 
 
 @dataclass(frozen=True)
@@ -127,7 +159,9 @@ class ScheduleEntry:
 class EnforcedLimits:
     """EVerest EnforcedLimits for one controllable device: after valid_until it must stop.
 
-    The informative schedule (planned limit per step, entry 0 = the enforced one) is kept as
+    `fallback`: the limits come from the equal-share fallback (the LP failed, or the site is paused), not
+    from an optimized plan; they are fuse-safe all the same. The informative schedule (planned limit per
+    step, entry 0 = the enforced one) is kept as
     arrays, cheap for thousands of cars; `schedule` turns it into EVerest-style entries.
     """
 
@@ -139,6 +173,7 @@ class EnforcedLimits:
     schedule_step: timedelta
     schedule_current_A: np.ndarray
     schedule_power_W: np.ndarray
+    fallback: bool = False
 
     @property
     def schedule(self) -> tuple[ScheduleEntry, ...]:
@@ -194,3 +229,4 @@ class Result:
     enforced_limits: tuple[EnforcedLimits, ...]
     timings: Timings
     warnings: tuple[str, ...]
+    violations: tuple[Violation, ...] = ()

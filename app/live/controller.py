@@ -7,9 +7,10 @@
   advisory lock on this process's own connection) keeps it until the process or its connection ends.
 - A constraint that expired after the latest run counts as an event (no job deletes it; the timer sees it).
 - Timers: a site with something to control (an open session or a battery) is planned again shortly before
-  its limits expire (`heartbeat_lead_s`) and at least every `planning_interval_s`, so a listening charger
-  never runs out of valid limits while the system is healthy. Without the database, nothing is planned or
-  published, and chargers fall back when `validUntil` passes.
+  its limits expire (`Settings.renewal_lead_s`: a third of their validity, default 60 s) and at least every
+  `planning_interval_s`, so a listening charger never runs out of valid limits while the system is healthy.
+  Without the database, nothing is planned or published, and chargers fall back when `validUntil` passes.
+  A paused site is not optimized: its runs give every device the fallback's fuse-safe limits, marked so.
 - Measurements that show more load than the plan expected trigger a run at once, without the quiet wait.
 """
 
@@ -45,7 +46,7 @@ DUE_SITES = text(
         SELECT r.valid_until, r.created_at FROM optimization_run r WHERE r.site_id = s.id
         ORDER BY r.created_at DESC LIMIT 1
     ) latest ON true
-    WHERE s.deleted_at IS NULL AND s.status = 'onboarded'
+    WHERE s.deleted_at IS NULL AND s.status IN ('onboarded', 'paused')
       AND (EXISTS (SELECT 1 FROM charging_session c WHERE c.site_id = s.id AND c.state IN ('Started', 'Updated'))
            OR EXISTS (SELECT 1 FROM device d WHERE d.site_id = s.id AND d.type = 'battery_energy_storage_system'))
       AND (latest.created_at IS NULL
@@ -180,7 +181,7 @@ class Controller:
                     due = (
                         await session.execute(
                             DUE_SITES,
-                            {"lead": self._settings.heartbeat_lead_s, "interval": self._settings.planning_interval_s},
+                            {"lead": self._settings.renewal_lead_s, "interval": self._settings.planning_interval_s},
                         )
                     ).scalars()
                     sites = list(due)

@@ -7,7 +7,7 @@ requires every key it has no default for, so a renamed key is a parse error, nev
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -57,6 +57,19 @@ class SessionDocument(Document):
     target_Wh: float
     delivered_Wh: float
     unmet_Wh: float
+    untakeable_Wh: float = 0.0  # runs stored before the untakeable part was reported
+
+
+class ViolationDocument(Document):
+    """A soft target the plan misses (solver.Violation): which, when (steps), by how much (amount, unit)."""
+
+    kind: str
+    subject: str | None
+    phase: str | None
+    steps: list[int]
+    amount: float
+    unit: str
+    explanation: str
 
 
 class CostDocument(Document):
@@ -89,6 +102,7 @@ class RunDocument(Document):
     cost: CostDocument
     binding_limits: list[BindingLimitDocument]
     warnings: list[str]
+    violations: list[ViolationDocument] = []  # runs stored before violations were reported
 
     def step_at(self, instant: datetime) -> int:
         """The index of the step in force at `instant` (the first one before the plan starts)."""
@@ -106,9 +120,14 @@ class LimitsRootSideDocument(Document):
 
 
 class EnforcedLimitsDocument(Document):
+    """`valid_until` = `issued_at` + `valid_for_s`; `fallback`: the equal-share fallback's limits (LP failed or
+    the site is paused). Runs stored before issue 11 have neither (their validity counted from the horizon)."""
+
     uuid: UUID
     valid_until: datetime
     valid_for_s: float
+    issued_at: datetime | None = None
+    fallback: bool = False
     limits_root_side: LimitsRootSideDocument
     schedule_start: datetime
     schedule_step_s: float
@@ -164,7 +183,9 @@ def result_document(result: solver.Result, warnings: tuple[str, ...]) -> RunDocu
             for device_id, state in result.batteries.items()
         },
         sessions={
-            UUID(device_id): SessionDocument(target_Wh=o.target_Wh, delivered_Wh=o.delivered_Wh, unmet_Wh=o.unmet_Wh)
+            UUID(device_id): SessionDocument(
+                target_Wh=o.target_Wh, delivered_Wh=o.delivered_Wh, unmet_Wh=o.unmet_Wh, untakeable_Wh=o.untakeable_Wh
+            )
             for device_id, o in result.sessions.items()
         },
         cost=CostDocument(energy=result.cost.energy, peak=result.cost.peak, peak_import_W=result.cost.peak_import_W),
@@ -182,15 +203,30 @@ def result_document(result: solver.Result, warnings: tuple[str, ...]) -> RunDocu
             for b in result.binding_limits
         ],
         warnings=[*warnings, *result.warnings],
+        violations=[
+            ViolationDocument(
+                kind=v.kind,
+                subject=v.subject,
+                phase=v.phase,
+                steps=list(v.steps),
+                amount=v.amount,
+                unit=v.unit,
+                explanation=v.explanation,
+            )
+            for v in result.violations
+        ],
     )
 
 
-def enforced_document(limits: tuple[solver.EnforcedLimits, ...]) -> list[EnforcedLimitsDocument]:
+def enforced_document(limits: tuple[solver.EnforcedLimits, ...], issued_at: datetime) -> list[EnforcedLimitsDocument]:
+    """The limits as issued at `issued_at` (when they are stored and published): valid from then for their validity."""
     return [
         EnforcedLimitsDocument(
             uuid=UUID(e.uuid),
-            valid_until=e.valid_until,
+            valid_until=issued_at + timedelta(seconds=e.valid_for_s),
             valid_for_s=e.valid_for_s,
+            issued_at=issued_at,
+            fallback=e.fallback,
             limits_root_side=LimitsRootSideDocument(
                 ac_max_current_A=e.limits_root_side.ac_max_current_A,
                 total_power_W=e.limits_root_side.total_power_W,

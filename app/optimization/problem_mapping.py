@@ -55,7 +55,8 @@ class _Devices:
     loads: list[solver.LoadMeasurement] = field(default_factory=list)
 
 
-def snapshot_of(inputs: SiteInputs) -> Snapshot:
+def snapshot_of(inputs: SiteInputs, valid_for: timedelta = timedelta(seconds=60)) -> Snapshot:
+    """The problem for the inputs' window; its enforced limits hold for `valid_for` from when they are issued."""
     window, configuration = inputs.window, inputs.configuration
     warnings: list[str] = []
     devices = _devices(inputs, warnings)
@@ -95,7 +96,9 @@ def snapshot_of(inputs: SiteInputs) -> Snapshot:
             horizon=window.steps * window.step,
             solver=configuration.solver,  # type: ignore[arg-type]  # the service accepts only solver names
             time_limit_s=configuration.time_limit_s,
+            enforced_valid_for=valid_for,
         ),
+        issued_at=window.now,
     )
     currency = next((p.currency for p in inputs.prices), "EUR")
     return Snapshot(problem, currency, tuple(warnings))
@@ -248,6 +251,7 @@ def _session(
         device_id=str(pole.id),
         used_pins=tuple(p for p in pole.pin_list or () if p in row.used_pins),
         energy_needed_Wh=needed,
+        energy_delivered_Wh=row.delivered_wh,
         leave_time=row.leave_time,
         car_battery_soc_percent=row.car_battery_soc,
         charge_to_max_percent=row.charge_to_max_percent,

@@ -17,6 +17,7 @@ from sqlalchemy import func, select, text
 
 from app.auth import Principal, Role
 from app.database import Database
+from app.errors import ErrorCode, ValidationFailed
 from app.events import EventKind, notify
 from app.models import OptimizationRun, Site
 from app.optimization.documents import enforced_document, result_document, timings_document
@@ -25,7 +26,9 @@ from app.optimization.stored_run import StoredRun
 from app.optimization.worker import solve_site, warm_up
 from app.services.common import get_owned
 from app.settings import Settings
+from app.vocabulary import SiteStatus
 
+PAUSED_WARNING = "the site is paused: not optimized, its devices get the equal-share fallback's fuse-safe limits"
 _pool: ProcessPoolExecutor | None = None
 _pool_size = 1
 
@@ -60,9 +63,16 @@ def site_lock_key(site_id: uuid.UUID) -> int:
 async def optimize_site(
     db: Database, settings: Settings, caller: Principal, site_id: uuid.UUID, trigger: str = "manual"
 ) -> StoredRun:
+    """A paused site is refused: it is not optimized (the control loop keeps its poles on fuse-safe limits)."""
     caller.require(Role.OPERATOR)
     async with db.session() as session:
         site = await get_owned(session, caller, Site, site_id)
+    if site.status == SiteStatus.PAUSED.value:
+        raise ValidationFailed.one(
+            ErrorCode.SITE_PAUSED,
+            "siteId",
+            "the site is paused, so it is not optimized; resume it (updateSite paused: false) to optimize it",
+        )
     return await run_site(db, settings, site, trigger)
 
 
@@ -73,27 +83,36 @@ async def run_site(db: Database, settings: Settings, site: Site, trigger: str) -
             started = datetime.now(UTC)
             async with db.session() as session, session.begin():
                 await session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY"))
-                snapshot = await take_snapshot(session, site, started, timedelta(seconds=settings.heartbeat_lead_s))
+                snapshot = await take_snapshot(
+                    session,
+                    site,
+                    started,
+                    timedelta(seconds=settings.heartbeat_lead_s),
+                    timedelta(seconds=settings.enforced_valid_for_s),
+                )
+            paused = site.status == SiteStatus.PAUSED.value
             loop = asyncio.get_running_loop()
             try:
-                result = await loop.run_in_executor(solver_pool(), solve_site, str(site.id), snapshot.problem)
+                result = await loop.run_in_executor(solver_pool(), solve_site, str(site.id), snapshot.problem, paused)
             except BrokenProcessPool:
                 shutdown_pool(wait=False)
                 raise
             timings = timings_document(result.timings)
-            document = result_document(result, snapshot.warnings)
-            enforced = enforced_document(result.enforced_limits)
+            warnings = (*snapshot.warnings, *((PAUSED_WARNING,) if paused else ()))
+            document = result_document(result, warnings)
+            issued = datetime.now(UTC)
+            enforced = enforced_document(result.enforced_limits, issued)
             run = OptimizationRun(
                 account_id=site.account_id,
                 site_id=site.id,
                 created_at=started,
                 finished_at=datetime.now(UTC),
                 trigger=trigger,
-                status=result.status,
+                status="site_paused" if paused else result.status,
                 used_fallback=result.used_fallback,
                 solver=snapshot.problem.config.solver,
                 horizon_start=snapshot.problem.start,
-                valid_until=min((e.valid_until for e in result.enforced_limits), default=None),
+                valid_until=min((e.valid_until for e in enforced), default=None),
                 step_s=int(snapshot.problem.config.step.total_seconds()),
                 energy_cost=result.cost.energy,
                 peak_cost=result.cost.peak,

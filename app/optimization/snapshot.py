@@ -64,8 +64,10 @@ async def _series(
     )
 
 
-async def take_snapshot(session: AsyncSession, site: Site, now: datetime, lead: timedelta) -> Snapshot:
-    return snapshot_of(await read_site_inputs(session, site, now, lead))
+async def take_snapshot(
+    session: AsyncSession, site: Site, now: datetime, lead: timedelta, valid_for: timedelta = timedelta(seconds=60)
+) -> Snapshot:
+    return snapshot_of(await read_site_inputs(session, site, now, lead), valid_for)
 
 
 async def read_site_inputs(session: AsyncSession, site: Site, now: datetime, lead: timedelta) -> SiteInputs:

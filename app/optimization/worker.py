@@ -11,14 +11,15 @@ MAX_MODELS = 64
 _models: OrderedDict[str, solver.CompiledModel] = OrderedDict()
 
 
-def solve_site(site_key: str, problem: solver.Problem) -> solver.Result:
+def solve_site(site_key: str, problem: solver.Problem, fallback: bool = False) -> solver.Result:
+    """`fallback`: the equal-share fallback's fuse-safe limits only (a paused site), no optimization."""
     model = _models.pop(site_key, None)
     if model is None or not model.compatible(problem):
         model = solver.CompiledModel(problem)
     _models[site_key] = model
     while len(_models) > MAX_MODELS:
         _models.popitem(last=False)
-    return model.solve(problem)
+    return model.solve(problem, force_fallback=fallback)
 
 
 def warm_up() -> None:

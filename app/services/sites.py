@@ -18,9 +18,9 @@ from app.domain.grid_identifiers import (
 )
 from app.errors import ErrorCode, Issue
 from app.events import EventKind, notify
-from app.models import Account, Collector, Contract, Device, Site, SupplyPoint, System, UpstreamSite
+from app.models import Account, ChargingSession, Collector, Contract, Device, Site, SupplyPoint, System, UpstreamSite
 from app.services.common import clean_name, get_owned, raise_if, timezone_issue
-from app.vocabulary import SiteStatus, SupplyDirection
+from app.vocabulary import SessionState, SiteStatus, SupplyDirection
 
 
 @dataclass(frozen=True)
@@ -190,13 +190,20 @@ async def update_site(
 
 async def delete_site(session: AsyncSession, caller: Principal, site_id: uuid.UUID) -> None:
     """Permanent: the site leaves every list, its topology goes, its devices stay with the system, detached,
-    so their history is kept; its grid identifiers become free to register again."""
+    so their history is kept; its grid identifiers become free to register again. Its open charging sessions
+    end now (a car on a deleted site is no longer steered)."""
     caller.require(Role.OPERATOR)
     site = await get_owned(session, caller, Site, site_id, lock=True)
+    now = datetime.now(UTC)
+    await session.execute(
+        update(ChargingSession)
+        .where(col(ChargingSession.site_id) == site.id, col(ChargingSession.state) != SessionState.ENDED.value)
+        .values(state=SessionState.ENDED.value, ended_at=now, updated_at=now)
+    )
     await session.execute(update(Device).where(col(Device.site_id) == site.id).values(site_id=None, collector_id=None))
     await session.execute(delete(Collector).where(col(Collector.site_id) == site.id))
     await session.execute(delete(SupplyPoint).where(col(SupplyPoint.site_id) == site.id))
-    site.status, site.deleted_at = SiteStatus.DELETED.value, datetime.now(UTC)
+    site.status, site.deleted_at = SiteStatus.DELETED.value, now
     await notify(session, EventKind.SITE_CHANGED, site.id)
     session.add(site)
     await session.flush()

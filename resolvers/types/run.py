@@ -41,8 +41,16 @@ class LimitsScheduleEntry:
 )
 class EnforcedLimits:
     uuid: str = strawberry.field(description="The device's id (its UUID, as in EVerest's energy tree).")
-    valid_until: datetime
-    valid_for: float = strawberry.field(description="Seconds from the run's start.")
+    valid_until: datetime = strawberry.field(description="`issuedAt` + `validFor`: the device must stop after it.")
+    valid_for: float = strawberry.field(
+        description="Seconds the limits hold from `issuedAt` (the enforced-limits validity setting, default 60)."
+    )
+    issued_at: datetime | None = strawberry.field(
+        description="When the limits were issued (stored and published); null for runs stored before this field."
+    )
+    fallback: bool = strawberry.field(
+        description="The equal-share fallback's fuse-safe limits (the LP failed, or the site is paused), not a plan."
+    )
     limits_root_side: LimitsRootSide
     device_pk: Private[UUID]
     document: Private[EnforcedLimitsDocument]
@@ -53,6 +61,8 @@ class EnforcedLimits:
             uuid=str(doc.uuid),
             valid_until=doc.valid_until,
             valid_for=doc.valid_for_s,
+            issued_at=doc.issued_at,
+            fallback=doc.fallback,
             limits_root_side=_limits(doc.limits_root_side),
             device_pk=doc.uuid,
             document=doc,
@@ -147,11 +157,14 @@ class BatteryTrajectory:
         return await related(info.context.loaders.device, self.device_pk, device_from_row)
 
 
-@strawberry.type(description="Energy a session gets by its leave time against its target, Wh.")
+@strawberry.type(description="Energy a session gets by its leave time against the energy it requested, Wh.")
 class SessionOutcome:
-    target: float
+    target: float = strawberry.field(description="The energy requested.")
     delivered: float
-    unmet: float
+    unmet: float = strawberry.field(description="target - delivered (never negative).")
+    untakeable: float = strawberry.field(
+        description="The part of the target the car cannot physically take before it leaves, whatever the site does."
+    )
     device_pk: Private[UUID]
 
     @strawberry.field
@@ -186,6 +199,22 @@ class BindingLimit:
         return [device_from_row(r) for r in rows if r is not None]
 
 
+@strawberry.type(description="A soft target the plan misses, or a limit the non-controllable load alone breaks.")
+class Violation:
+    kind: str = strawberry.field(
+        description="charging_target, battery_policy, battery_end_of_horizon, external_import_power, "
+        "external_export_power or collector_overload."
+    )
+    subject_id: str | None = strawberry.field(
+        description="The device's or collector's UUID it concerns (null: the grid connection)."
+    )
+    phase: str | None
+    steps: list[int] = strawberry.field(description="Where it happens (step indices of the run's timestamps).")
+    amount: float = strawberry.field(description="The worst miss, in `unit`.")
+    unit: str = strawberry.field(description="Wh, W or A.")
+    explanation: str
+
+
 @strawberry.type
 class Cost:
     energy: float = strawberry.field(description="Import cost minus export revenue.")
@@ -216,6 +245,7 @@ class OptimizationRun(LoadedNode):
     binding_limits: list[BindingLimit]
     enforced_limits: list[EnforcedLimits]
     warnings: list[str]
+    violations: list[Violation]
     timings: JSON = strawberry.field(
         description="Seconds: build, compile, solve, enforce, total; and the LP's iterations."
     )
@@ -253,7 +283,13 @@ class OptimizationRun(LoadedNode):
                 for d, v in doc.batteries.items()
             ],
             sessions=[
-                SessionOutcome(target=v.target_Wh, delivered=v.delivered_Wh, unmet=v.unmet_Wh, device_pk=d)
+                SessionOutcome(
+                    target=v.target_Wh,
+                    delivered=v.delivered_Wh,
+                    unmet=v.unmet_Wh,
+                    untakeable=v.untakeable_Wh,
+                    device_pk=d,
+                )
                 for d, v in doc.sessions.items()
             ],
             binding_limits=[
@@ -271,5 +307,17 @@ class OptimizationRun(LoadedNode):
             ],
             enforced_limits=[EnforcedLimits.from_document(e) for e in run.enforced_limits],
             warnings=doc.warnings,
+            violations=[
+                Violation(
+                    kind=v.kind,
+                    subject_id=v.subject,
+                    phase=v.phase,
+                    steps=v.steps,
+                    amount=v.amount,
+                    unit=v.unit,
+                    explanation=v.explanation,
+                )
+                for v in doc.violations
+            ],
             timings=JSON(run.timings.model_dump()),
         )

@@ -67,7 +67,7 @@ def row() -> dict[str, Any]:
         "currency": "EUR",
         "timings": timings_document(result.timings).stored(),
         "result": result_document(result, ("a warning of the snapshot",)).stored(),
-        "enforced_limits": [e.stored() for e in enforced_document(result.enforced_limits)],
+        "enforced_limits": [e.stored() for e in enforced_document(result.enforced_limits, START)],
     }
 
 

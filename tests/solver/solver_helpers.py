@@ -78,6 +78,8 @@ def enforced_currents(
     for device in result.devices.values():
         if device.device_id in measured:
             flows.append((device.collector_id, {k: np.array([v]) for k, v in measured[device.device_id].items()}))
+        elif device.kind == "charging_pole" and device.device_id not in pins:
+            assert enforced.get(device.device_id, 0.0) == 0.0, "a pole without a session gets 0 A"
         elif device.kind == "charging_pole" and device.device_id in enforced:
             mapping = poles[device.device_id].pin_to_phase_mapping
             phases = [mapping.phase_of(pin) for pin in pins[device.device_id]]

@@ -69,13 +69,15 @@ def test_capped_car_leaves_the_rest_of_the_fuse_to_the_other() -> None:
     np.testing.assert_allclose(result.devices["a"].current_A["L1"], 8.0, atol=1e-6)
     np.testing.assert_allclose(result.devices["b"].current_A["L1"], 24.0, atol=1e-6)
     enforced = {e.uuid: e.limits_root_side.ac_max_current_A for e in result.enforced_limits}
-    assert enforced == pytest.approx({"a": 8.0, "b": 24.0})
+    assert enforced == pytest.approx({"a": 8.0, "b": 24.0}, abs=0.03)
+    assert sum(enforced.values()) <= 32.0 - 0.01
 
 
 def test_comparable_sessions_share_a_scarce_fuse_equally() -> None:
     result = solve(_two_cars(20.0))
     enforced = {e.uuid: e.limits_root_side.ac_max_current_A for e in result.enforced_limits}
-    assert enforced == pytest.approx({"a": 10.0, "b": 10.0})
+    assert enforced == pytest.approx({"a": 10.0, "b": 10.0}, abs=0.02)
+    assert enforced["a"] == pytest.approx(enforced["b"]) and sum(enforced.values()) <= 20.0 - 0.01
     assert result.devices["a"].current_A["L2"][0] == pytest.approx(10.0, abs=1e-6)
 
 
@@ -103,7 +105,7 @@ def test_five_amps_of_headroom_gives_the_car_zero_not_five() -> None:
     assert result.devices["p"].current_A["L1"][0] == pytest.approx(12.0, abs=1e-6)
     [limit] = result.enforced_limits
     assert limit.limits_root_side.ac_max_current_A == 0.0
-    assert limit.valid_until == START + timedelta(hours=1)
+    assert limit.valid_until == START + timedelta(seconds=60) and limit.valid_for_s == 60.0
     assert_enforced_min_rule(problem, result)
 
 
@@ -204,7 +206,7 @@ def test_forced_fallback_is_safe_and_flagged() -> None:
     assert_within_limits(problem, result)
     assert_enforced_min_rule(problem, result)
     enforced = {e.uuid: e.limits_root_side.ac_max_current_A for e in result.enforced_limits}
-    assert enforced == pytest.approx({"a": 10.0, "b": 10.0})
+    assert enforced == pytest.approx({"a": 10.0, "b": 10.0}, abs=0.02)
 
 
 def test_fallback_gives_zero_to_cars_that_cannot_get_their_minimum() -> None:
@@ -216,7 +218,7 @@ def test_fallback_gives_zero_to_cars_that_cannot_get_their_minimum() -> None:
     assert result.used_fallback
     assert_within_limits(problem, result)
     enforced = sorted(e.limits_root_side.ac_max_current_A for e in result.enforced_limits)
-    assert enforced == pytest.approx([0.0, 10.0])
+    assert enforced == pytest.approx([0.0, 10.0], abs=0.02)
 
 
 def test_battery_priorities_use_the_lower_number_first() -> None:

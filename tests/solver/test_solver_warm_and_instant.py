@@ -1,4 +1,4 @@
-"""Re-solves that start from the last optimal basis, and the current-instant step's two paths."""
+"""Re-solves that start from the last optimal basis, and the current-instant decision."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from solver_helpers import START, hourly, pole, session, single_collector
 
 from solver import Collector, CompiledModel, ForecastedSeries, Problem, solve
 from solver.assemble import Plan
-from solver.enforced import decide_instant
+from solver.instant import decide_instant
 from solver.layout import build_layout
 from solver.numbers import compute_numbers
 
@@ -70,13 +70,13 @@ def _instant(fuse: float, planned: list[float]) -> np.ndarray:
     current = np.zeros(layout.car_steps)
     current[layout.offsets[:-1]] = planned
     plan = Plan(current, np.zeros((0, 2)), np.zeros((0, 3)))
-    return decide_instant(layout, compute_numbers(layout), plan, time_limit_s=5.0).car_current
+    return decide_instant(layout, compute_numbers(layout), plan).car_current
 
 
 def test_each_car_takes_its_nearest_allowed_current_when_all_of_them_fit() -> None:
     np.testing.assert_allclose(_instant(63.0, [4.0, 2.0, 10.0, 0.0]), [6.0, 0.0, 10.0, 0.0])
 
 
-def test_when_rounding_up_overloads_the_fuse_the_milp_chooses_who_gets_the_minimum() -> None:
+def test_when_rounding_up_overloads_the_fuse_one_car_gets_the_planned_amps_of_both() -> None:
     currents = _instant(10.0, [4.0, 4.5])
-    np.testing.assert_allclose(currents, [0.0, 6.0])
+    np.testing.assert_allclose(currents, [0.0, 8.5])
