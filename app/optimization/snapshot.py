@@ -303,18 +303,27 @@ def _session(
     )
 
 
-async def _delivered(session: AsyncSession, sessions: list[ChargingSession]) -> dict[uuid.UUID, float]:
-    """Energy each open session already took, from its pole's measurements since it started: one statement."""
-    if not sessions:
-        return {}
-    rows = await session.execute(
+def delivered_statement(session_ids: list[uuid.UUID]) -> Any:
+    """Energy each session took so far (Wh, column `wh`), from its pole's 15-minute rollup between its start
+    and its end: one statement for any number of sessions (the optimizer's remaining need, `energyDelivered`)."""
+    return (
         select(ChargingSession.id, func.coalesce(func.sum(MeasurementSlot.energy_in_wh), 0.0).label("wh"))
         .outerjoin(
             MeasurementSlot,
             (MeasurementSlot.device_id == ChargingSession.device_id)
-            & (MeasurementSlot.slot_end > ChargingSession.started_at),
+            & (MeasurementSlot.slot_end > ChargingSession.started_at)
+            & (
+                ChargingSession.ended_at.is_(None)
+                | (MeasurementSlot.slot_end < ChargingSession.ended_at + timedelta(minutes=15))
+            ),
         )
-        .where(ChargingSession.id.in_([row.id for row in sessions]))
+        .where(ChargingSession.id.in_(session_ids))
         .group_by(ChargingSession.id)
     )
+
+
+async def _delivered(session: AsyncSession, sessions: list[ChargingSession]) -> dict[uuid.UUID, float]:
+    if not sessions:
+        return {}
+    rows = await session.execute(delivered_statement([row.id for row in sessions]))
     return {row.id: float(row.wh) for row in rows}
