@@ -102,7 +102,7 @@ class DemoSimulator:
                         .where(Device.site_id == site.id)
                         .order_by(Device.position)
                     )
-                ).tuples()
+                ).all()
             )
 
     async def prepare(self, now: datetime | None = None) -> None:
@@ -207,7 +207,9 @@ class DemoSimulator:
             pins = tuple(
                 PinReading(pin, current=round(amps * noise, 2) if pin in used else 0.0) for pin in device.pin_list or []
             )
-            return IngestPoint(now, device_id=device.id, power_w=round(amps * noise * voltage * len(used), 1), pins=pins)
+            return IngestPoint(
+                now, device_id=device.id, power_w=round(amps * noise * voltage * len(used), 1), pins=pins
+            )
         if device.type == DeviceType.FORECASTED_SERIES.value:
             curve = pv_power if device.forecast_type == "pv" else load_power
             return IngestPoint(now, device_id=device.id, power_w=round(curve(local) * noise, 1))
@@ -241,7 +243,9 @@ class DemoSimulator:
         free = [d for d, _ in devices if d.type == DeviceType.CHARGING_POLE.value and d.id not in sessions]
         if free and self.rng.random() < self.arrival_probability:
             pole = self.rng.choice(free)
-            car = _Car(need_wh=self.rng.choice([8_000, 15_000, 25_000]), stay=timedelta(minutes=self.rng.choice([5, 10, 20])))
+            car = _Car(
+                need_wh=self.rng.choice([8_000, 15_000, 25_000]), stay=timedelta(minutes=self.rng.choice([5, 10, 20]))
+            )
             await self._arrive(caller, pole, now, car)
 
     async def run(self, stop: asyncio.Event) -> None:

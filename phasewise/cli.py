@@ -114,7 +114,9 @@ def main(argv: list[str] | None = None) -> int:
         email, token = asyncio.run(_demo(url))
         print(f"Demo user: {email} / password: phasewise-demo\nBearer token (GraphiQL headers):")
         print(f'{{"Authorization": "Bearer {token}"}}', flush=True)
-        print(f"Dashboard at http://{args.host}:{args.port}/ (the demo site's meters and cars are simulated)", flush=True)
+        print(
+            f"Dashboard at http://{args.host}:{args.port}/ (the demo site's meters and cars are simulated)", flush=True
+        )
         start_in_thread(url)
         _serve(args.host, args.port, args.workers)
     else:

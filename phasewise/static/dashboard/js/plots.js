@@ -21,6 +21,14 @@ function sampled(points, xs) {
   });
 }
 
+// 24-hour labels in the site's timezone, with the day at midnight.
+function hourLabel(zone, x) {
+  const iso = new Date(x * 1000).toISOString();
+  const time = timeIn(zone, iso);
+  if (time !== "00:00") return time;
+  return new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "short", timeZone: zone }).format(new Date(iso));
+}
+
 function dataTable(caption, zone, xs, series, unit) {
   return el(
     "details",
@@ -55,7 +63,7 @@ function figure(container, key, { caption, unit, xs, series, zone, stepped = tru
     legend: { live: true },
     cursor: { drag: { x: false, y: false } },
     scales: { x: { time: true }, y: range ? { range } : {} },
-    axes: [{ stroke: "#1a1a1a", grid: { stroke: "#e2e5ea" } }, { stroke: "#1a1a1a", grid: { stroke: "#e2e5ea" }, label: unit, size: 56 }],
+    axes: [{ stroke: "#1a1a1a", grid: { stroke: "#e2e5ea" }, values: (_, splits) => splits.map((x) => hourLabel(zone, x)) }, { stroke: "#1a1a1a", grid: { stroke: "#e2e5ea" }, label: unit, size: 56 }],
     series: [
       { label: "time", value: (_, v) => (v == null ? "–" : timeIn(zone, new Date(v * 1000).toISOString(), true)) },
       ...series.map((s) => ({

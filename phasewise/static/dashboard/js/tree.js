@@ -42,18 +42,19 @@ function phaseTable(collector, measured, planned) {
   );
 }
 
-function poleLines(device, state, zone) {
+// Poles and batteries: what the device may draw now (negative: discharge), as EVerest's limits say.
+function limitLine(device, state, zone) {
   const limit = state.limits.get(rawId(device.id));
+  if (!limit && device.__typename !== "ChargingPole") return null;
+  if (!limit) return el("p", { class: "limit", dataset: { field: "limit" } }, "Enforced limit: none yet");
+  const side = limit.limitsRootSide;
+  const phases = `${side.acMaxPhaseCount} phase${side.acMaxPhaseCount === 1 ? "" : "s"}`;
+  return el("p", { class: "limit", dataset: { field: "limit" } },
+    `Enforced limit: ${amps(side.acMaxCurrentA)} on ${phases} (${kw(side.totalPowerW)}), valid until ${secondsIn(zone, limit.validUntil)}`);
+}
+
+function poleLines(device, state, zone) {
   const lines = [];
-  lines.push(
-    el(
-      "p",
-      { class: "limit", dataset: { field: "limit" } },
-      limit
-        ? `Enforced limit: ${amps(limit.limitsRootSide.acMaxCurrentA)} on ${limit.limitsRootSide.acMaxPhaseCount} phase${limit.limitsRootSide.acMaxPhaseCount === 1 ? "" : "s"} (${kw(limit.limitsRootSide.totalPowerW)}), valid until ${secondsIn(zone, limit.validUntil)}`
-        : "Enforced limit: none yet",
-    ),
-  );
   const session = device.activeSession;
   if (!session) {
     lines.push(el("p", { dataset: { field: "session" } }, "No car plugged in"));
@@ -97,6 +98,7 @@ function deviceItem(device, collector, state, now) {
     el("span", { class: "name" }, device.name),
     el("span", { class: "kind" }, `${kind}${device.lineCurrent ? `, ${device.lineCurrent} A` : ""}`),
     measuredLine(device, collector, now, zone),
+    limitLine(device, state, zone),
     device.__typename === "ChargingPole" ? poleLines(device, state, zone) : null,
     battery ? el("p", {}, `Planned state of charge at the end of the horizon: ${percent(battery.stateOfCharge.at(-1))}`) : null,
   );
