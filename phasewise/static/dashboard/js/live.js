@@ -2,19 +2,22 @@
 import { createClient } from "../vendor/graphql-ws/client.js";
 import { token } from "./api.js";
 
-export function connect({ onState }) {
+// Closed for good: the token expired (4401) or was refused in connection_init (4403).
+const REFUSED = new Set([4401, 4403]);
+
+export function connect({ onState, onRefused }) {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
   const client = createClient({
     url: `${scheme}://${location.host}/graphql`,
     connectionParams: () => ({ Authorization: `Bearer ${token()}` }),
     lazy: false,
     retryAttempts: Infinity,
-    shouldRetry: () => true,
+    shouldRetry: (event) => !REFUSED.has(event?.code),
     retryWait: (retries) => new Promise((resolve) => setTimeout(resolve, Math.min(1000 * 2 ** retries, 15000))),
     on: {
       connecting: () => onState("connecting"),
       connected: () => onState("live"),
-      closed: () => onState("down"),
+      closed: (event) => (REFUSED.has(event?.code) ? onRefused() : onState("down")),
     },
   });
   return {

@@ -181,7 +181,13 @@ async function showSite(siteId) {
 }
 
 function startLive(siteId) {
-  const live = connect({ onState: liveState });
+  const live = connect({
+    onState: liveState,
+    onRefused: () => {
+      signOut();
+      route();
+    },
+  });
   current.live = live;
   const problem = (errors) => {
     $("site-error").textContent = `Live updates: ${(Array.isArray(errors) ? errors : [errors]).map((e) => e.message || e.reason || String(e)).join("; ")}`;
@@ -202,6 +208,9 @@ function startLive(siteId) {
     }, problem),
     live.subscribe(ON_MEASUREMENTS, { siteId }, () => devices(), problem),
   );
+  // The current step and the freshness of readings move with the clock, not only with events.
+  const clock = setInterval(() => current?.site.id === siteId && renderLive(), 15000);
+  current.stops.push(() => clearInterval(clock));
 }
 
 async function route() {
