@@ -101,6 +101,7 @@ function renderSite() {
   const ready = site.validation.validForOptimization ? "ready to optimize" : `not ready: ${site.validation.missing.map((m) => m.message).join("; ")}`;
   $("site-meta").textContent = `${words(site.status)} · ${ready} · ${site.gridIdentifier} · ${site.timezone}`;
   renderTree($("tree"), current);
+  $("plan-summary").dataset.run = run?.id ?? "";
   if (run) {
     $("plan-summary").textContent =
       `Plan of ${secondsIn(site.timezone, run.createdAt)} (${words(run.trigger)}), ${run.timestamps.length} steps of ${run.stepSeconds / 60} min from ` +

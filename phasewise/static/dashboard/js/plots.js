@@ -142,17 +142,21 @@ export function resizePlots(container) {
   for (const plot of plots.values()) plot.setSize({ width, height: 190 });
 }
 
-// Binding limits in words: which collector and phase (or grid limit), when, and which devices it held back.
+// Binding limits in words: which fuse and phase (or grid limit), when, and which devices it held back.
+function limitName(b) {
+  const direction = words(b.direction);
+  if (b.kind === "collector_phase") return `${b.collector?.name ?? "a collector"} fuse on ${b.phase} (${direction})`;
+  if (b.kind.endsWith("_current")) return `the grid connection's external ${direction} current limit on ${b.phase}`;
+  if (b.kind.endsWith("_power")) return `the grid connection's external ${direction} power limit`;
+  if (b.kind === "full_autonomy") return "the local surplus for full-autonomy cars";
+  return `${words(b.kind)}${b.phase ? ` on ${b.phase}` : ""} (${direction})`;
+}
+
 export function bindingWords(run, site) {
-  const zone = site.timezone;
   return (run?.bindingLimits || []).map((b) => {
-    const at = b.steps.length ? ranges(b.steps, run, zone) : "";
-    let what;
-    if (b.kind === "collector_phase") what = `${b.collector?.name ?? "a collector"} fuse on ${b.phase}`;
-    else if (b.kind === "full_autonomy") what = "local surplus for full-autonomy cars";
-    else what = `${words(b.kind)}${b.phase ? ` on ${b.phase}` : ""} of the grid connection`;
     const held = b.heldBack.map((d) => d.name);
-    return `${what} (${words(b.direction)}) binds ${at}${held.length ? `; it holds back ${held.join(", ")}` : ""}`;
+    const when = b.steps.length ? ` ${ranges(b.steps, run, site.timezone)}` : "";
+    return `${limitName(b)} binds${when}${held.length ? `; it holds back ${held.join(", ")}` : ""}`;
   });
 }
 
