@@ -221,6 +221,7 @@ async def test_a_wrong_password_shows_an_error_and_signs_nobody_in(
     await expect(page.get_by_role("alert")).to_have_text("unknown email or wrong password")
     await expect(page.locator("#login-view")).to_be_visible()
     await expect(page.locator("#sites-view")).to_be_hidden()
+    await expect(page.get_by_role("button", name="Sign out")).to_be_hidden()
     assert await page.evaluate("sessionStorage.getItem('phasewise.token')") is None
     assert only_server(recorded.urls, demo.base) == [], recorded.urls
 
