@@ -36,6 +36,7 @@ PV_PEAK_W = 12_000.0
 LOAD_BASE_W = 2_500.0
 LOAD_EVENING_W = 5_000.0
 SERIES_HOURS = 48
+SERIES_REFRESH = timedelta(hours=1)
 CAR_MAX_CURRENT_A = 16.0
 
 
@@ -108,6 +109,16 @@ class DemoSimulator:
     async def prepare(self, now: datetime | None = None) -> None:
         """Prices and forecasts for the next two days (hourly), and cars on the first two poles."""
         now = now or datetime.now(UTC)
+        await self.publish_series(now)
+        caller, site = await self._context()
+        poles = [d for d, _ in await self._devices(site) if d.type == DeviceType.CHARGING_POLE.value]
+        open_poles = await self._open_sessions(site)
+        for pole in poles[:2]:
+            if pole.id not in open_poles:
+                await self._arrive(caller, pole, now, _Car(need_wh=18_000, stay=timedelta(hours=6)))
+
+    async def publish_series(self, now: datetime) -> None:
+        """Import and export prices and the PV and load forecasts, hourly from this hour for two days."""
         caller, site = await self._context()
         zone = ZoneInfo(site.timezone)
         start = now.replace(minute=0, second=0, microsecond=0)
@@ -127,11 +138,6 @@ class DemoSimulator:
                 curve = pv_power if device.forecast_type == "pv" else load_power
                 points = [SeriesPoint(t, round(curve(t.astimezone(zone)), 1)) for t in hours]
                 await set_forecast(session, caller, device.id, points)
-        poles = [d for d, _ in devices if d.type == DeviceType.CHARGING_POLE.value]
-        open_poles = await self._open_sessions(site)
-        for pole in poles[:2]:
-            if pole.id not in open_poles:
-                await self._arrive(caller, pole, now, _Car(need_wh=18_000, stay=timedelta(hours=6)))
 
     async def _open_sessions(self, site: Site) -> dict[uuid.UUID, ChargingSession]:
         async with self.db.session() as session:
@@ -249,9 +255,14 @@ class DemoSimulator:
             await self._arrive(caller, pole, now, car)
 
     async def run(self, stop: asyncio.Event) -> None:
+        """Ticks until `stop`; prices and forecasts are published again every hour, so they never run out."""
         await self.prepare()
+        published = datetime.now(UTC)
         while not stop.is_set():
             try:
+                if datetime.now(UTC) - published >= SERIES_REFRESH:
+                    published = datetime.now(UTC)
+                    await self.publish_series(published)
                 await self.tick()
             except Exception:
                 log.exception("demo simulator tick failed")

@@ -24,7 +24,11 @@ async def test_energy_delivered_counts_the_poles_readings_since_the_start(api, t
     # 11 kW for 6 minutes after the start: 1100 Wh; the carport reports nothing.
     start = datetime.now(UTC) + timedelta(minutes=1)
     points = [
-        {"deviceId": devices["pole_entrance"], "timestamp": (start + timedelta(minutes=m)).isoformat(), "powerValue": 11000}
+        {
+            "deviceId": devices["pole_entrance"],
+            "timestamp": (start + timedelta(minutes=m)).isoformat(),
+            "powerValue": 11000,
+        }
         for m in (0, 3, 6)
     ]
     await api.ok(INGEST, {"p": points}, tenant_a.operator)

@@ -177,8 +177,7 @@ async def test_the_site_view_shows_the_tree_the_plan_and_follows_limits_and_meas
         for r in sorted(runs, key=lambda r: r["createdAt"])
         if datetime.fromisoformat(r["createdAt"]) >= set_at - timedelta(seconds=1)
         and any(
-            e["uuid"] == raw_uuid(entrance) and e["limitsRootSide"]["acMaxCurrentA"] == 6.0
-            for e in r["enforcedLimits"]
+            e["uuid"] == raw_uuid(entrance) and e["limitsRootSide"]["acMaxCurrentA"] == 6.0 for e in r["enforcedLimits"]
         )
     ][:1]
     solving = made["timings"]["total_s"]
