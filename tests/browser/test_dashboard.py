@@ -93,20 +93,7 @@ async def limit_text(page: Page, device: str) -> str:
     return await page.locator(f'[data-device="{device}"] [data-field="limit"]').inner_text()
 
 
-async def test_the_site_view_shows_the_tree_the_plan_and_follows_limits_and_measurements_live(
-    browser: Browser, demo: Demo, recorded: Recorded
-) -> None:
-    state = await every_car_urgent(demo)
-    page = await open_page(browser, recorded)
-    await sign_in(page, demo.base)
-
-    row = page.locator('[data-site="Dok Noord, Gent"]')
-    await expect(row).to_contain_text("onboarded")
-    await row.get_by_role("link", name="Dok Noord, Gent").click()
-    await expect(page.get_by_role("heading", level=1)).to_have_text("Dok Noord, Gent")
-    await expect(page.locator("#live-state")).to_have_text("Live")
-    await page.evaluate("window.notReloaded = true")
-
+async def shows_every_collector_and_device(page: Page) -> None:
     # Every collector and device of the demo, each collector with a measured and a planned value per phase.
     await expect(page.locator("[data-collector]")).to_have_count(len(COLLECTORS))
     assert set(await page.locator("[data-collector]").evaluate_all("ns => ns.map(n => n.dataset.collector)")) == set(
@@ -126,15 +113,17 @@ async def test_the_site_view_shows_the_tree_the_plan_and_follows_limits_and_meas
     for device in DEVICES:
         await expect(page.locator(f'[data-device="{device}"] [data-field="measured"]')).to_contain_text("Measured")
 
+
+async def plots_the_horizon(page: Page, steps: int) -> None:
     # The plots have the horizon's steps (the battery's state of charge one more: the step boundaries).
-    steps = len(state["schedule"]["timestamps"])
-    assert steps == 96
     for plot, points in (("grid", steps), ("cars", steps), ("prices", steps), ("battery", steps + 1)):
         figure = page.locator(f'[data-plot="{plot}"]')
         await expect(figure).to_have_attribute("data-steps", str(points))
         await expect(figure.locator("canvas")).to_have_count(1)
         await expect(figure.locator("details tbody tr")).to_have_count(points)
 
+
+async def lists_binding_limits_in_words(page: Page, demo: Demo) -> None:
     # Binding limits in words: collector, phase and device names, never ids (those of the run on the page).
     run_id = await page.locator("#plan-summary").get_attribute("data-run")
     shown = await demo.api.ok(RUN, {"id": run_id}, demo.token)
@@ -149,6 +138,8 @@ async def test_the_site_view_shows_the_tree_the_plan_and_follows_limits_and_meas
         for held in limit["heldBack"]:
             assert held["name"] in text, text
 
+
+async def shows_the_enforced_limits(page: Page, demo: Demo) -> None:
     # Each pole shows the limit the API enforces.
     for name, device in by_name(await site_state(demo)).items():
         if device["enforcedLimits"] is not None:
@@ -156,14 +147,14 @@ async def test_the_site_view_shows_the_tree_the_plan_and_follows_limits_and_meas
             await expect(page.locator(f'[data-device="{name}"] [data-field="limit"]')).to_contain_text(
                 f"{amps:.1f} A on"
             )
-    await page.screenshot(path=screenshot_path("dashboard.png"), full_page=True)
 
+
+async def follows_a_constraint(page: Page, demo: Demo, entrance: str) -> None:
     # A constraint changes the pole's shown limit within 2 s, without a reload. The solver's own time in the
     # run that made the new limit is the server's (bench/solver.py); on a loaded machine it alone can take
     # seconds, so the 2 s hold for everything else: the event, the plan's start, the websocket, the page.
     before = await limit_text(page, "pole_entrance")
     assert "6.0 A on" not in before
-    entrance = by_name(state)["pole_entrance"]["id"]
     until_when = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
     await demo.api.ok(CONSTRAIN, {"d": entrance, "until": until_when}, demo.token)
     set_at = datetime.now(UTC)
@@ -187,6 +178,8 @@ async def test_the_site_view_shows_the_tree_the_plan_and_follows_limits_and_meas
     )
     assert by_name(await site_state(demo))["pole_entrance"]["enforcedLimits"]["limitsRootSide"]["acMaxCurrentA"] == 6.0
 
+
+async def follows_a_measurement(page: Page, demo: Demo) -> None:
     # A measurement moves the tree: 10 A more on pole_garage_2's pin1 lands on garage_board L3 (its
     # phase_list), which is main_collector L1 (garage_board's permutation L3 -> L1); nothing else moves.
     values = {(c, p): await cell(page, c, p) for c in ("garage_board", "main_collector") for p in ("L1", "L2", "L3")}
@@ -205,6 +198,30 @@ async def test_the_site_view_shows_the_tree_the_plan_and_follows_limits_and_meas
     for (collector, phase), old in values.items():
         moved = (collector, phase) in {("garage_board", "L3"), ("main_collector", "L1")}
         assert abs(await cell(page, collector, phase) - old - (10 if moved else 0)) < 0.06, (collector, phase)
+
+
+async def test_the_site_view_shows_the_tree_the_plan_and_follows_limits_and_measurements_live(
+    browser: Browser, demo: Demo, recorded: Recorded
+) -> None:
+    state = await every_car_urgent(demo)
+    page = await open_page(browser, recorded)
+    await sign_in(page, demo.base)
+
+    row = page.locator('[data-site="Dok Noord, Gent"]')
+    await expect(row).to_contain_text("onboarded")
+    await row.get_by_role("link", name="Dok Noord, Gent").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Dok Noord, Gent")
+    await expect(page.locator("#live-state")).to_have_text("Live")
+    await page.evaluate("window.notReloaded = true")
+
+    await shows_every_collector_and_device(page)
+    assert len(state["schedule"]["timestamps"]) == 96
+    await plots_the_horizon(page, len(state["schedule"]["timestamps"]))
+    await lists_binding_limits_in_words(page, demo)
+    await shows_the_enforced_limits(page, demo)
+    await page.screenshot(path=screenshot_path("dashboard.png"), full_page=True)
+    await follows_a_constraint(page, demo, by_name(state)["pole_entrance"]["id"])
+    await follows_a_measurement(page, demo)
 
     assert await page.evaluate("window.notReloaded") is True
     assert page.errors == []  # type: ignore[attr-defined]
