@@ -27,6 +27,7 @@ from app.live.controller import Controller
 from app.migrate import migrate
 from app.optimization.runner import configure_pool, shutdown_pool
 from app.settings import Settings, get_settings
+from phasewise.dashboard import dashboard_routes
 from resolvers.context import Context
 from resolvers.schema import schema
 
@@ -125,6 +126,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             Route("/health", health),
+            *dashboard_routes(),
         ],
         lifespan=lifespan,
     )

@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     for name, text in (
         ("serve", "run the API server"),
-        ("demo", "create the demo site if missing, print a token, serve"),
+        ("demo", "create the demo site if missing, print a token, simulate its meters and cars, serve"),
     ):
         command = commands.add_parser(name, help=text)
         command.add_argument("--host", default="127.0.0.1")
@@ -108,9 +108,16 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "create-user":
         asyncio.run(_create_user(_database_url(), args))
     elif args.command == "demo":
-        email, token = asyncio.run(_demo(_database_url()))
+        from app.simulator import start_in_thread
+
+        url = _database_url()
+        email, token = asyncio.run(_demo(url))
         print(f"Demo user: {email} / password: phasewise-demo\nBearer token (GraphiQL headers):")
         print(f'{{"Authorization": "Bearer {token}"}}', flush=True)
+        print(
+            f"Dashboard at http://{args.host}:{args.port}/ (the demo site's meters and cars are simulated)", flush=True
+        )
+        start_in_thread(url)
         _serve(args.host, args.port, args.workers)
     else:
         _serve(args.host, args.port, args.workers)

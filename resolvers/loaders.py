@@ -42,6 +42,7 @@ from app.models import (
     User,
 )
 from app.optimization.stored_run import StoredRun, parse_run
+from app.optimization.snapshot import delivered_statement
 from app.services.aggregation import DeviceBucket, Period, SystemBucket, device_buckets, system_buckets
 from resolvers.connection import Page
 from resolvers.loader_kinds import ChildKey, LoaderKinds, PeriodKey, RowT, SpanKey, table_of
@@ -233,6 +234,14 @@ class Loaders(LoaderKinds):
     @cached_property
     def sessions_by_site(self) -> DataLoader[ChildKey, Page]:
         return self._paged(ChargingSession, col(ChargingSession.site_id), [col(ChargingSession.started_at).desc()])
+
+    @cached_property
+    def session_energy_delivered(self) -> DataLoader[uuid.UUID, float]:
+        async def load(ids: list[uuid.UUID]) -> list[float]:
+            found = {row.id: float(row.wh) for row in await self._db.fetch(delivered_statement(ids))}
+            return [found.get(i, 0.0) for i in ids]
+
+        return DataLoader(load)
 
     @cached_property
     def open_session_by_device(self) -> DataLoader[uuid.UUID, RowT | None]:

@@ -123,18 +123,27 @@ async def read_site_inputs(session: AsyncSession, site: Site, now: datetime, lea
     )
 
 
-async def _delivered(session: AsyncSession, sessions: list[ChargingSession]) -> dict[uuid.UUID, float]:
-    """Energy each open session already took, from its pole's measurements since it started: one statement."""
-    if not sessions:
-        return {}
-    rows = await session.execute(
+def delivered_statement(session_ids: list[uuid.UUID]) -> Any:
+    """Energy each session took so far (Wh, column `wh`), from its pole's 15-minute rollup between its start
+    and its end: one statement for any number of sessions (the optimizer's remaining need, `energyDelivered`)."""
+    return (
         select(col(ChargingSession.id), func.coalesce(func.sum(col(MeasurementSlot.energy_in_wh)), 0.0).label("wh"))
         .outerjoin(
             MeasurementSlot,
             (col(MeasurementSlot.device_id) == col(ChargingSession.device_id))
-            & (col(MeasurementSlot.slot_end) > col(ChargingSession.started_at)),
+            & (col(MeasurementSlot.slot_end) > col(ChargingSession.started_at))
+            & (
+                col(ChargingSession.ended_at).is_(None)
+                | (col(MeasurementSlot.slot_end) < col(ChargingSession.ended_at) + timedelta(minutes=15))
+            ),
         )
-        .where(col(ChargingSession.id).in_([row.id for row in sessions]))
+        .where(col(ChargingSession.id).in_(session_ids))
         .group_by(col(ChargingSession.id))
     )
+
+
+async def _delivered(session: AsyncSession, sessions: list[ChargingSession]) -> dict[uuid.UUID, float]:
+    if not sessions:
+        return {}
+    rows = await session.execute(delivered_statement([row.id for row in sessions]))
     return {row.id: float(row.wh) for row in rows}

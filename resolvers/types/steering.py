@@ -65,6 +65,12 @@ class ChargingSession(LoadedNode):
             device_id=row.device_id,
         )
 
+    @strawberry.field(
+        description="Wh the pole measured since the car plugged in (its 15-minute rollup, until the session ended)."
+    )
+    async def energy_delivered(self, info: Info) -> float:
+        return await info.context.loaders.session_energy_delivered.load(uuid.UUID(self.id))
+
     @strawberry.field
     async def device(self, info: Info) -> Annotated[Device, strawberry.lazy("resolvers.types.device")] | None:
         from resolvers.types.device import device_from_row
