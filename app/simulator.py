@@ -19,13 +19,15 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from app.auth import Principal
 from app.bootstrap import operator_of, top_account
 from app.database import Database
 from app.demo import DEMO_ORGANISATION
-from app.domain.flexibility import phase_voltage_of
 from app.models import ChargingSession, Collector, Device, OptimizationRun, Site
+from app.optimization.stored_run import StoredRun, parse_run
+from app.phases import phase_voltage_of
 from app.services.measurements import IngestPoint, PinReading, ingest
 from app.services.steering import SeriesPoint, SessionTarget, set_forecast, set_prices, start_session, stop_session
 from app.vocabulary import DeviceType, SessionState
@@ -85,7 +87,11 @@ class DemoSimulator:
             organisation = await top_account(session, DEMO_ORGANISATION)
             caller = operator_of(organisation)
             site = (
-                (await session.execute(select(Site).where(caller.owns(Site.account_id), Site.deleted_at.is_(None))))
+                (
+                    await session.execute(
+                        select(Site).where(caller.owns(col(Site.account_id)), col(Site.deleted_at).is_(None))
+                    )
+                )
                 .scalars()
                 .first()
             )
@@ -99,9 +105,9 @@ class DemoSimulator:
                 (
                     await session.execute(
                         select(Device, Collector)
-                        .join(Collector, Collector.id == Device.collector_id)
-                        .where(Device.site_id == site.id)
-                        .order_by(Device.position)
+                        .join(Collector, col(Collector.id) == col(Device.collector_id))
+                        .where(col(Device.site_id) == site.id)
+                        .order_by(col(Device.position))
                     )
                 ).all()
             )
@@ -144,7 +150,8 @@ class DemoSimulator:
             rows = (
                 await session.execute(
                     select(ChargingSession).where(
-                        ChargingSession.site_id == site.id, ChargingSession.state != SessionState.ENDED.value
+                        col(ChargingSession.site_id) == site.id,
+                        col(ChargingSession.state) != SessionState.ENDED.value,
                     )
                 )
             ).scalars()
@@ -163,20 +170,21 @@ class DemoSimulator:
                 max_phase_count=None,
             )
 
-    async def _latest_run(self, site: Site) -> OptimizationRun | None:
+    async def _latest_run(self, site: Site) -> StoredRun | None:
         async with self.db.session() as session:
-            return (
+            row = (
                 (
                     await session.execute(
                         select(OptimizationRun)
-                        .where(OptimizationRun.site_id == site.id)
-                        .order_by(OptimizationRun.created_at.desc())
+                        .where(col(OptimizationRun.site_id) == site.id)
+                        .order_by(col(OptimizationRun.created_at).desc())
                         .limit(1)
                     )
                 )
                 .scalars()
                 .first()
             )
+        return parse_run(row) if row is not None else None
 
     async def tick(self, now: datetime | None = None) -> int:
         """One round of meter readings, then cars leave (past their leave time) and arrive. Returns the points."""
@@ -187,7 +195,7 @@ class DemoSimulator:
         devices = await self._devices(site)
         sessions = await self._open_sessions(site)
         run = await self._latest_run(site)
-        limits = {e["uuid"]: e["limits_root_side"]["ac_max_current_A"] for e in (run.enforced_limits if run else [])}
+        limits = {e.uuid: e.limits_root_side.ac_max_current_A for e in (run.enforced_limits if run else [])}
         points = [self._reading(device, collector, now, local, sessions, limits, run) for device, collector in devices]
         async with self.db.transaction() as session:
             await ingest(session, caller, points)
@@ -201,15 +209,15 @@ class DemoSimulator:
         now: datetime,
         local: datetime,
         sessions: dict[uuid.UUID, ChargingSession],
-        limits: dict[str, float],
-        run: OptimizationRun | None,
+        limits: dict[uuid.UUID, float],
+        run: StoredRun | None,
     ) -> IngestPoint:
         voltage = phase_voltage_of(collector) or 230.0
         noise = 1 + self.rng.uniform(-0.04, 0.04)
         if device.type == DeviceType.CHARGING_POLE.value:
             open_session = sessions.get(device.id)
             used = open_session.used_pins if open_session else []
-            amps = min(max(limits.get(str(device.id), 0.0), 0.0), CAR_MAX_CURRENT_A) if open_session else 0.0
+            amps = min(max(limits.get(device.id, 0.0), 0.0), CAR_MAX_CURRENT_A) if open_session else 0.0
             pins = tuple(
                 PinReading(pin, current=round(amps * noise, 2) if pin in used else 0.0) for pin in device.pin_list or []
             )
@@ -221,13 +229,13 @@ class DemoSimulator:
             return IngestPoint(now, device_id=device.id, power_w=round(curve(local) * noise, 1))
         return self._battery_reading(device, now, run)
 
-    def _battery_reading(self, device: Device, now: datetime, run: OptimizationRun | None) -> IngestPoint:
+    def _battery_reading(self, device: Device, now: datetime, run: StoredRun | None) -> IngestPoint:
         """The battery follows its planned power at the current step; its state of charge integrates it."""
         planned = 0.0
-        if run is not None and run.result:
-            stamps = [datetime.fromisoformat(t) for t in run.result.get("timestamps", [])]
-            step = max((k for k, t in enumerate(stamps) if t <= now), default=0)
-            power = (run.result.get("devices", {}).get(str(device.id)) or {}).get("power_W") or []
+        schedule = run.result.devices.get(device.id) if run is not None else None
+        if run is not None and schedule is not None:
+            step = max((k for k, t in enumerate(run.result.timestamps) if t <= now), default=0)
+            power = schedule.power_W
             planned = (power[step] if step < len(power) else 0.0) or 0.0
         soc = self.soc_percent.get(device.id, 50.0)
         capacity = device.operational_battery_capacity or 10_000.0

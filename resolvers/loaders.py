@@ -41,8 +41,8 @@ from app.models import (
     UpstreamSite,
     User,
 )
-from app.optimization.stored_run import StoredRun, parse_run
 from app.optimization.snapshot import delivered_statement
+from app.optimization.stored_run import StoredRun, parse_run
 from app.services.aggregation import DeviceBucket, Period, SystemBucket, device_buckets, system_buckets
 from resolvers.connection import Page
 from resolvers.loader_kinds import ChildKey, LoaderKinds, PeriodKey, RowT, SpanKey, table_of
