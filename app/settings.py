@@ -35,6 +35,14 @@ class Settings(BaseSettings):
     controller_tick_s: float = Field(default=1.0, gt=0, description="How often the timers are checked.")
     db_pool_size: int = Field(default=10, gt=0)
     db_max_overflow: int = Field(default=10, ge=0)
+    # Request limits (issue 12): refused before validation or execution, each with its code and the limit.
+    max_query_tokens: int = Field(default=5_000, gt=0, description="Longer documents are refused while parsing.")
+    max_query_aliases: int = Field(default=100, ge=0, description="Aliases written in one document.")
+    max_query_cost: int = Field(
+        default=10**10, gt=0, description="Worst case: a list field costs its page size x its selection."
+    )
+    credential_check_s: float = Field(default=2.0, gt=0, description="Open websockets re-check their credential.")
+    max_body_bytes: int = Field(default=8 * 1024 * 1024, gt=0, description="Largest HTTP request body (413 beyond it).")
 
     def resolved_jwt_secret(self) -> str:
         """The configured secret, or one generated once and kept in the data folder so tokens survive restarts."""

@@ -11,11 +11,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth import Principal
+from app.domain.bounds import name_issue
 from app.errors import ErrorCode, Issue, NotFound, ValidationFailed
 from app.models import Account
 
 ModelT = TypeVar("ModelT")
-MAX_NAME_LENGTH = 200
 
 
 async def get_owned(
@@ -41,8 +41,9 @@ def clean_name(value: str, field: str = "name") -> str:
     name = value.strip()
     if not name:
         raise ValidationFailed.one(ErrorCode.REQUIRED, field, "must not be empty")
-    if len(name) > MAX_NAME_LENGTH:
-        raise ValidationFailed.one(ErrorCode.OUT_OF_RANGE, field, f"must be at most {MAX_NAME_LENGTH} characters")
+    issue = name_issue(name)
+    if issue is not None:
+        raise ValidationFailed.one(issue[0], field, issue[1])
     return name
 
 

@@ -12,11 +12,14 @@ from app.auth import Principal, Role
 from app.errors import ErrorCode, ValidationFailed
 from app.models import (
     Account,
+    ChargingSession,
     Cluster,
     ClusterDevice,
     Collector,
     Device,
+    DeviceConstraint,
     Gateway,
+    OptimizationRun,
     Site,
     SupplyPoint,
     System,
@@ -26,7 +29,10 @@ from app.models import (
 from app.services.common import clean_name, get_owned
 
 # Tables whose rows follow their system when it moves to another account.
-SYSTEM_OWNED = (Site, Collector, Device, Cluster, Gateway)
+SYSTEM_OWNED = (Site, Device, Cluster, Gateway)
+"""Rows that name their system; the rest of a system's rows name its site or device and move with them."""
+SITE_OWNED = (Collector, SupplyPoint, ChargingSession, OptimizationRun)
+DEVICE_OWNED = (DeviceConstraint,)
 
 
 async def create_system(
@@ -70,12 +76,14 @@ async def update_system(
     if account_id is not None and account_id != system.account_id:
         account = await get_owned(session, caller, Account, account_id)
         system.account_id = account.id
+        site_ids = select(Site.id).where(Site.system_id == system.id).scalar_subquery()
+        device_ids = select(Device.id).where(Device.system_id == system.id).scalar_subquery()
+        for model in SITE_OWNED:
+            await session.execute(update(model).where(model.site_id.in_(site_ids)).values(account_id=account.id))
+        for model in DEVICE_OWNED:
+            await session.execute(update(model).where(model.device_id.in_(device_ids)).values(account_id=account.id))
         for model in SYSTEM_OWNED:
             await session.execute(update(model).where(model.system_id == system.id).values(account_id=account.id))
-        site_ids = select(Site.id).where(Site.system_id == system.id)
-        await session.execute(
-            update(SupplyPoint).where(SupplyPoint.site_id.in_(site_ids)).values(account_id=account.id)
-        )
     session.add(system)
     await session.flush()
     return system
