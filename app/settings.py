@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     max_query_cost: int = Field(
         default=10**10, gt=0, description="Worst case: a list field costs its page size x its selection."
     )
+    max_query_overlaps: int = Field(
+        default=5_000, gt=0, description="Repeated fields: n repeats cost n^2 times what lies below them."
+    )
     credential_check_s: float = Field(default=2.0, gt=0, description="Open websockets re-check their credential.")
     max_body_bytes: int = Field(default=8 * 1024 * 1024, gt=0, description="Largest HTTP request body (413 beyond it).")
 

@@ -1,4 +1,4 @@
-"""Limits a query must meet before it is validated or run: tokens, aliases, depth and cost.
+"""Limits a query must meet before it is validated or run: tokens, aliases, depth, cost and overlaps.
 
 Tokens are counted by the parser itself (it stops at the limit). Aliases, depth and cost come from one walk
 of the parsed document in which every fragment is measured once and remembered, so fragments that spread
@@ -10,11 +10,14 @@ Cost, in the manner of Saleor: a field costs 1 plus its selection's cost times i
 field's multiplier is its page size (`first`, else the default page size); a plain list of objects counts as
 a full default page; `nodes` and `edges` inside a connection are already paid for by the connection.
 Introspection fields cost nothing (their size is the schema's), but count for depth.
+
+Overlaps bound the one graphql-core rule that is not linear: fields with the same response name in one
+selection set are compared pairwise, and so are their selections below them (120 repeats of `viewer { role }`,
+some 2 KB, take ~0.6 s to validate). A name repeated n times costs n^2 times (1 + what lies below it).
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -44,6 +47,7 @@ from strawberry.schema.schema import validate_document
 
 from app.errors import ErrorCode
 from app.settings import Settings, get_settings
+from resolvers import offload
 from resolvers.request_errors import GlobalIdLiterals, tag, tag_validation
 
 _SATURATED = 2**62
@@ -59,6 +63,7 @@ class QueryLimits:
     max_aliases: int
     max_depth: int
     max_cost: int
+    max_overlaps: int
     default_page_size: int
     max_page_size: int
 
@@ -69,6 +74,7 @@ class QueryLimits:
             max_aliases=settings.max_query_aliases,
             max_depth=settings.max_query_depth,
             max_cost=settings.max_query_cost,
+            max_overlaps=settings.max_query_overlaps,
             default_page_size=settings.default_page_size,
             max_page_size=settings.max_page_size,
         )
@@ -87,6 +93,8 @@ class Measured:
     aliases: int
     depth: int
     cost: int
+    overlaps: int
+    """The work of graphql-core's overlapping-fields rule on the operation (see `_Walk.overlap`)."""
 
 
 def _add(a: int, b: int) -> int:
@@ -109,6 +117,8 @@ class _Walk:
         self.fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
         self.memo: dict[str, Figures] = {}
         self.open: set[str] = set()
+        self.summary_memo: dict[str, dict[str, tuple[int, int]]] = {}
+        self.summary_open: set[str] = set()
 
     def selection_set(self, selection_set: SelectionSetNode | None, parent: Any) -> Figures:
         depth, cost = 0, 0
@@ -126,6 +136,46 @@ class _Walk:
                 continue
             depth, cost = max(depth, figures.depth), _add(cost, figures.cost)
         return Figures(depth, cost)
+
+    def summary(self, selection_set: SelectionSetNode) -> dict[str, tuple[int, int]]:
+        """Per response name of one selection set, fragments expanded: how often it occurs, and the largest
+        overlap weight among those fields' own selections."""
+        merged: dict[str, tuple[int, int]] = {}
+
+        def add(name: str, count: int, weight: int) -> None:
+            old_count, old_weight = merged.get(name, (0, 0))
+            merged[name] = (_add(old_count, count), max(old_weight, weight))
+
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                inner = self.overlap(selection.selection_set) if selection.selection_set else 0
+                add((selection.alias or selection.name).value, 1, inner)
+            elif isinstance(selection, InlineFragmentNode):
+                for name, (count, weight) in self.summary(selection.selection_set).items():
+                    add(name, count, weight)
+            elif isinstance(selection, FragmentSpreadNode):
+                for name, (count, weight) in self.fragment_summary(selection.name.value).items():
+                    add(name, count, weight)
+        return merged
+
+    def overlap(self, selection_set: SelectionSetNode) -> int:
+        """What graphql-core's overlapping-fields rule compares: same-named fields pairwise, and their
+        selections pairwise below them, so repeats multiply down the tree: sum of count^2 x (1 + below)."""
+        return sum(
+            (_times(_times(count, count), _add(1, weight)) for count, weight in self.summary(selection_set).values()),
+            start=0,
+        )
+
+    def fragment_summary(self, name: str) -> dict[str, tuple[int, int]]:
+        if name in self.summary_memo:
+            return self.summary_memo[name]
+        definition = self.fragments.get(name)
+        if definition is None or name in self.summary_open:
+            return {}
+        self.summary_open.add(name)
+        self.summary_memo[name] = self.summary(definition.selection_set)
+        self.summary_open.discard(name)
+        return self.summary_memo[name]
 
     def fragment(self, name: str) -> Figures:
         """Measured once; unknown and cyclic spreads count nothing here (validation refuses them)."""
@@ -199,7 +249,7 @@ def measure(
 ) -> Measured:
     """Aliases, depth and cost of the operation that would run (every operation when none is named)."""
     walk = _Walk(schema, document, variables or {}, limits)
-    depth, cost = 0, 0
+    depth, cost, overlaps = 0, 0, 0
     for definition in document.definitions:
         if not isinstance(definition, OperationDefinitionNode):
             continue
@@ -208,7 +258,8 @@ def measure(
         root = schema.get_root_type(definition.operation)
         figures = walk.selection_set(definition.selection_set, root)
         depth, cost = max(depth, figures.depth), max(cost, figures.cost)
-    return Measured(aliases=_aliases(document), depth=depth, cost=cost)
+        overlaps = max(overlaps, walk.overlap(definition.selection_set))
+    return Measured(aliases=_aliases(document), depth=depth, cost=cost, overlaps=overlaps)
 
 
 def limit_error(limit: str, maximum: int, actual: int, message: str) -> GraphQLError:
@@ -240,6 +291,17 @@ def refusals(measured: Measured, limits: QueryLimits) -> list[GraphQLError]:
                 f"the query is {depth} levels deep; at most {limits.max_depth} allowed",
             )
         )
+    if measured.overlaps > limits.max_overlaps:
+        errors.append(
+            limit_error(
+                "overlaps",
+                limits.max_overlaps,
+                measured.overlaps,
+                f"the query repeats fields so much that checking they merge costs {measured.overlaps} "
+                f"(a field repeated n times in one selection set costs n^2, times what lies below it); "
+                f"at most {limits.max_overlaps} is allowed",
+            )
+        )
     if measured.cost > limits.max_cost:
         errors.append(
             limit_error(
@@ -259,9 +321,9 @@ def _settings(context: object) -> Settings:
 
 
 class QueryLimiter(SchemaExtension):
-    """Parses with the token limit, measures aliases, depth and cost, then runs graphql-core's validation
-    rules, all in a worker thread: the event loop keeps answering other requests meanwhile (the thread gives
-    up the interpreter every few milliseconds), and a refused document never reaches the validation rules."""
+    """Parses with the token limit, measures aliases, depth, cost and overlaps, then runs graphql-core's
+    validation rules; a large document does all this in a worker thread (`resolvers.offload`), so the event
+    loop keeps answering other requests; a refused document never reaches the validation rules."""
 
     async def on_parse(self) -> AsyncIterator[None]:
         context = self.execution_context
@@ -273,7 +335,8 @@ class QueryLimiter(SchemaExtension):
                 "max_comments": limits.max_tokens,
             }
             try:
-                context.graphql_document = await asyncio.to_thread(parse, context.query, **options)
+                small = offload.is_small_query(context.query)
+                context.graphql_document = await offload.run(small, parse, context.query, **options)
             except GraphQLError as error:
                 if _TOO_LONG in error.message:
                     error.extensions = {
@@ -288,7 +351,8 @@ class QueryLimiter(SchemaExtension):
         context = self.execution_context
         if context.graphql_document is not None and context.pre_execution_errors is None:
             limits = QueryLimits.of(_settings(context.context))
-            context.pre_execution_errors = await asyncio.to_thread(
+            context.pre_execution_errors = await offload.run(
+                offload.is_small_query(context.query),
                 _check,
                 context.schema._schema,
                 context.graphql_document,

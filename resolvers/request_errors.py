@@ -14,7 +14,6 @@ traceback and that id.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 from collections.abc import AsyncIterator, Iterator
@@ -44,6 +43,7 @@ from strawberry.relay.types import GlobalID, GlobalIDValueError
 from strawberry.types import ExecutionContext
 
 from app.errors import ErrorCode, PhasewiseError
+from resolvers import offload
 
 logger = logging.getLogger("phasewise.errors")
 
@@ -267,8 +267,9 @@ class InputChecks(SchemaExtension):
         if context.graphql_document is not None:
             schema, document = context.schema._schema, context.graphql_document
             over_websocket = getattr(context.context, "websocket", None) is not None
-            error = await asyncio.to_thread(
-                check_request, schema, document, context.variables, context.operation_name, over_websocket
+            small = offload.is_small_query(context.query) and offload.is_small_input(context.variables)
+            error = await offload.run(
+                small, check_request, schema, document, context.variables, context.operation_name, over_websocket
             )
             if error is not None:
                 raise error

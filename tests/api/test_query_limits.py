@@ -95,6 +95,20 @@ async def test_alias_cap(api: Api) -> None:
     assert error["extensions"]["actual"] == 101
 
 
+async def test_repeated_fields_are_refused_before_the_quadratic_merge_check(api: Api, tenant_a) -> None:
+    """graphql-core compares same-named fields pairwise, and their selections pairwise below them."""
+    repeated = "{ " + "viewer { role } " * 120 + "}"
+    error = refusal(await api.post(repeated, token=tenant_a.viewer), "overlaps")
+    assert error["extensions"]["actual"] == 120**2 * 2
+    fragments = "".join(f"fragment F{i} on Query {{ viewer {{ role }} }}\n" for i in range(120))
+    spread = "{ " + " ".join(f"...F{i}" for i in range(120)) + " }\n" + fragments
+    refusal(await api.post(spread, token=tenant_a.viewer), "overlaps")
+    nested = "{ " + ("viewer { account { " + ("parent { " + "name " * 10 + "} ") * 10 + "} } ") * 10 + "}"
+    refusal(await api.post(nested, token=tenant_a.viewer), "overlaps")
+    body = await api.post("{ " + "viewer { role } " * 30 + "}", token=tenant_a.viewer)
+    assert body["data"]["viewer"]["role"] == "VIEWER", body
+
+
 async def test_token_limit_at_parse_time(api: Api) -> None:
     query = "{ " + " ".join("__typename" for _ in range(5_001)) + " }"
     error = refusal(await api.post(query), "tokens")
