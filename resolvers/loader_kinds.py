@@ -16,14 +16,13 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     ColumnElement,
     FromClause,
     Row,
     Table,
-    false,
     func,
     literal_column,
     or_,
@@ -33,19 +32,12 @@ from strawberry.dataloader import DataLoader
 
 from app.auth import Principal
 from app.database import Database
-from app.models import (
-    Account,
-    Device,
-    ExternalLimit,
-    ForecastPoint,
-    OptimizationConfiguration,
-    PricePoint,
-    Site,
-)
 from app.services.aggregation import Period
+from app.tenancy import in_subtree
 from resolvers.connection import Page, Window
 
 RowT = Row[Any]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -69,6 +61,10 @@ class PeriodKey:
     period: Period
 
 
+def _row(row: RowT) -> RowT:
+    return row
+
+
 def table_of(model: Any) -> Table:
     return model.__table__
 
@@ -80,16 +76,8 @@ class LoaderKinds:
         self._principal = principal
 
     def owned(self, model: Any) -> ColumnElement[bool]:
-        """The tenancy condition for `model`'s rows; no principal sees nothing."""
-        if self._principal is None:
-            return false()
-        if model is Account:
-            return Account.path.startswith(self._principal.account_path)
-        if model in (PricePoint, ExternalLimit, OptimizationConfiguration):
-            return model.site_id.in_(select(Site.id).where(self._principal.owns(Site.account_id)))
-        if model is ForecastPoint:
-            return model.device_id.in_(select(Device.id).where(self._principal.owns(Device.account_id)))
-        return self._principal.owns(model.account_id)
+        """The tenancy condition for `model`'s rows (`app.tenancy`)."""
+        return in_subtree(self._principal, model)
 
     async def root_page(
         self, model: Any, window: Window, order_by: Sequence[Any], *conditions: ColumnElement[bool]
@@ -111,11 +99,17 @@ class LoaderKinds:
         return Page([r for r in rows if window.offset < r.pw_rn <= window.offset + window.first], total)
 
     def _by_id(self, model: Any, *conditions: ColumnElement[bool]) -> DataLoader[uuid.UUID, RowT | None]:
+        return self._parsed_by_id(model, _row, *conditions)
+
+    def _parsed_by_id(
+        self, model: Any, parse: Callable[[RowT], T], *conditions: ColumnElement[bool]
+    ) -> DataLoader[uuid.UUID, T | None]:
+        """By id, each row parsed once as it is read (a row that does not parse fails its whole batch)."""
         table = table_of(model)
 
-        async def load(ids: list[uuid.UUID]) -> list[RowT | None]:
+        async def load(ids: list[uuid.UUID]) -> list[T | None]:
             rows = await self._db.fetch(select(table).where(table.c.id.in_(ids), self.owned(model), *conditions))
-            found = {row.id: row for row in rows}
+            found = {row.id: parse(row) for row in rows}
             return [found.get(i) for i in ids]
 
         return DataLoader(load)
@@ -164,7 +158,9 @@ class LoaderKinds:
         order_by: Sequence[Any],
         *conditions: ColumnElement[bool],
         source: FromClause | None = None,
+        parse: Callable[[RowT], Any] | None = None,
     ) -> DataLoader[ChildKey, Page]:
+        """A page of children per parent; `parse`, if given, turns each row of a page into its typed record."""
         table = table_of(model)
 
         async def load(keys: list[ChildKey]) -> list[Page]:
@@ -176,7 +172,8 @@ class LoaderKinds:
                 rows = await self._db.fetch(
                     self._page_statement(table, model, parent, order_by, conditions, source, window, parents)
                 )
-                pages.update(_split_pages(rows, window))
+                for key, page in _split_pages(rows, window).items():
+                    pages[key] = page if parse is None else Page([parse(r) for r in page.rows], page.total)
             return [pages.get(key, Page([], 0)) for key in keys]
 
         return DataLoader(load, cache_key_fn=lambda key: key)
@@ -228,15 +225,15 @@ class LoaderKinds:
         return DataLoader(load, cache_key_fn=lambda k: k)
 
     def _per_period(
-        self, load_group: Callable[[Period, list[uuid.UUID]], Awaitable[dict[uuid.UUID, Any]]]
-    ) -> DataLoader[PeriodKey, Any]:
+        self, load_group: Callable[[Period, list[uuid.UUID]], Awaitable[dict[uuid.UUID, T]]]
+    ) -> DataLoader[PeriodKey, T]:
         """Aggregations: one statement per distinct period asked for at this level of the query."""
 
-        async def load(keys: list[PeriodKey]) -> list[Any]:
+        async def load(keys: list[PeriodKey]) -> list[T]:
             by_period: dict[Period, list[uuid.UUID]] = defaultdict(list)
             for key in keys:
                 by_period[key.period].append(key.owner_id)
-            found: dict[PeriodKey, Any] = {}
+            found: dict[PeriodKey, T] = {}
             for period, owners in by_period.items():
                 for owner, value in (await load_group(period, owners)).items():
                     found[PeriodKey(owner, period)] = value

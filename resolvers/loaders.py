@@ -41,7 +41,9 @@ from app.models import (
     UpstreamSite,
     User,
 )
+from app.optimization.stored_run import StoredRun, parse_run
 from app.services.aggregation import DeviceBucket, Period, SystemBucket, device_buckets, system_buckets
+from resolvers.connection import Page
 from resolvers.loader_kinds import ChildKey, LoaderKinds, PeriodKey, RowT, SpanKey, table_of
 
 __all__ = ["ChildKey", "Loaders", "PeriodKey", "RowT", "SpanKey"]
@@ -225,8 +227,8 @@ class Loaders(LoaderKinds):
         return self._by_id(ChargingSession)
 
     @cached_property
-    def optimization_run(self) -> Any:
-        return self._by_id(OptimizationRun)
+    def optimization_run(self) -> DataLoader[uuid.UUID, StoredRun | None]:
+        return self._parsed_by_id(OptimizationRun, parse_run)
 
     @cached_property
     def sessions_by_site(self) -> Any:
@@ -237,12 +239,15 @@ class Loaders(LoaderKinds):
         return self._one_by(ChargingSession, ChargingSession.device_id, ChargingSession.state != "Ended")
 
     @cached_property
-    def latest_run_by_site(self) -> Any:
+    def latest_run_by_site(self) -> DataLoader[uuid.UUID, StoredRun | None]:
         return DataLoader(self._load_latest_runs)
 
     @cached_property
-    def runs_by_site(self) -> Any:
-        return self._paged(OptimizationRun, OptimizationRun.site_id, [OptimizationRun.created_at.desc()])
+    def runs_by_site(self) -> DataLoader[ChildKey, Page]:
+        """Pages of parsed runs (`StoredRun`)."""
+        return self._paged(
+            OptimizationRun, OptimizationRun.site_id, [OptimizationRun.created_at.desc()], parse=parse_run
+        )
 
     @cached_property
     def configuration_by_site(self) -> Any:
@@ -331,7 +336,7 @@ class Loaders(LoaderKinds):
         found = {row.device_id: row for row in rows}
         return [found.get(i) for i in device_ids]
 
-    async def _load_latest_runs(self, site_ids: list[uuid.UUID]) -> list[RowT | None]:
+    async def _load_latest_runs(self, site_ids: list[uuid.UUID]) -> list[StoredRun | None]:
         table = table_of(OptimizationRun)
         rows = await self._db.fetch(
             select(table)
@@ -339,7 +344,7 @@ class Loaders(LoaderKinds):
             .where(OptimizationRun.site_id.in_(site_ids), self.owned(OptimizationRun))
             .order_by(OptimizationRun.site_id, OptimizationRun.created_at.desc())
         )
-        found = {row.site_id: row for row in rows}
+        found = {row.site_id: parse_run(row) for row in rows}
         return [found.get(i) for i in site_ids]
 
     async def _load_device_counts(self, site_ids: list[uuid.UUID]) -> list[dict[str, int]]:

@@ -10,15 +10,15 @@ import uuid
 from collections import OrderedDict
 from collections.abc import AsyncGenerator
 from datetime import UTC, datetime
-from typing import Any
 
 import strawberry
 from strawberry import relay
 
 from app.auth import revalidate
 from app.errors import NotFound
-from app.live.events import Event, EventKind
+from app.events import Event, EventKind
 from app.live.runs import stored_run
+from app.optimization.stored_run import StoredRun
 from resolvers.context import Info
 from resolvers.mutations.base import pk
 from resolvers.types.device import Device, device_from_row
@@ -43,11 +43,11 @@ _LIMITS_KEPT = 64
 _limits_by_run: OrderedDict[uuid.UUID, list[EnforcedLimits]] = OrderedDict()
 
 
-def limits_of_run(run: Any) -> list[EnforcedLimits]:
+def limits_of_run(run: StoredRun) -> list[EnforcedLimits]:
     """Built once per run in this process and shared by every subscriber (they only read them)."""
     limits = _limits_by_run.get(run.id)
     if limits is None:
-        limits = [EnforcedLimits.from_document(e) for e in run.enforced_limits or []]
+        limits = [EnforcedLimits.from_document(e) for e in run.enforced_limits]
         _limits_by_run[run.id] = limits
         while len(_limits_by_run) > _LIMITS_KEPT:
             _limits_by_run.popitem(last=False)
@@ -85,7 +85,7 @@ async def _recheck(info: Info, site_pk: uuid.UUID) -> None:
         raise NotFound("the site is no longer in your account's subtree")
 
 
-async def _runs(info: Info, site_pk: uuid.UUID) -> AsyncGenerator[object, None]:
+async def _runs(info: Info, site_pk: uuid.UUID) -> AsyncGenerator[StoredRun, None]:
     """The site's latest run now, then every new one."""
     async for event in _events(info, site_pk, {EventKind.RUN_STORED}, catch_up=True):
         if event.kind is EventKind.RUN_STORED:

@@ -5,7 +5,7 @@ report every broken rule as `app.errors.Issue`s (raised together in `ValidationF
 """
 
 from app.domain.battery_policies import OnceSchedule, SchedulePolicy, WeeklySchedule
-from app.domain.collectors import Collector, phases_of
+from app.domain.collectors import Collector
 from app.domain.devices import Battery, ChargingPole, Device, ForecastedSeries, PinToPhaseMapping
 from app.domain.grid_identifiers import (
     SUPPORTED_COUNTRIES,
@@ -16,6 +16,7 @@ from app.domain.grid_identifiers import (
 )
 from app.domain.site_configuration import SiteConfiguration, parse_site_configuration
 from app.domain.topology import validate_topology
+from app.phases import phases_of
 
 __all__ = [
     "SUPPORTED_COUNTRIES",

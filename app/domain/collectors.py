@@ -21,9 +21,10 @@ from typing import Literal
 
 from pydantic import Field, PrivateAttr, ValidationInfo, field_validator
 
-from app.domain.common import ALL_PHASES, Current, DomainModel, Name, Phase, Voltage
+from app.domain.common import Current, DomainModel, Name, Phase, Voltage
 from app.domain.pydantic_issues import domain_error
 from app.errors import ErrorCode
+from app.phases import PHASES, phase_voltage_of, phases_of
 
 PhaseType = Literal["1P", "3P"]
 
@@ -102,7 +103,7 @@ class Collector(DomainModel):
                 ErrorCode.INVALID,
                 "only a 3P collector maps its phases; a 1P collector names its parent phase in phase",
             )
-        missing = [phase for phase in ALL_PHASES if phase not in value]
+        missing = [phase for phase in PHASES if phase not in value]
         if missing:
             raise domain_error(ErrorCode.INVALID, f"must map each of L1, L2, L3; missing {', '.join(missing)}")
         first_with: dict[Phase, Phase] = {}
@@ -123,16 +124,15 @@ class Collector(DomainModel):
         return self._parent
 
     @property
-    def phases(self) -> tuple[Phase, ...]:
+    def phases(self) -> tuple[str, ...]:
         return phases_of(self)
 
     @property
     def nominal_phase_voltage(self) -> float:
         """Phase-to-neutral voltage, derived from the line voltage when only that is given."""
-        if self.phase_voltage is not None:
-            return self.phase_voltage
-        assert self.line_voltage is not None  # validation guarantees one of the two
-        return self.line_voltage / math.sqrt(3) if self.phase_type == "3P" else self.line_voltage
+        voltage = phase_voltage_of(self)
+        assert voltage is not None  # validation guarantees one of the two
+        return voltage
 
     def parent_phase(self, phase: Phase) -> Phase:
         """The parent phase that this collector's `phase` lands on (a 1P collector's only phase is
@@ -140,10 +140,3 @@ class Collector(DomainModel):
         if self.phase_type == "1P" or self.phase_permutations is None:
             return phase
         return self.phase_permutations[phase]
-
-
-def phases_of(collector: Collector) -> tuple[Phase, ...]:
-    """The phases a device on `collector` can use: all three for 3P; for 1P its `phase` (L1 if unnamed)."""
-    if collector.phase_type == "3P":
-        return ALL_PHASES
-    return (collector.phase or "L1",)

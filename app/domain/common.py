@@ -7,17 +7,27 @@ whitespace, so `" main "` and `"main"` cannot become two collectors that look th
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 from pydantic_core import PydanticCustomError
 
 from app.domain.bounds import MAX_CURRENT_A, MAX_ENERGY_WH, MAX_POWER_W, MAX_VOLTAGE_V, name_issue
+from app.phases import Phase
 
-Phase = Literal["L1", "L2", "L3"]
-"""A phase of a collector (or, in `phase_permutations` values and `phase`, of its parent)."""
-
-ALL_PHASES: tuple[Phase, ...] = ("L1", "L2", "L3")
+__all__ = [
+    "Current",
+    "DomainModel",
+    "Energy",
+    "Flag",
+    "Fraction",
+    "Name",
+    "Percentage",
+    "Phase",
+    "Power",
+    "Priority",
+    "Voltage",
+]
 
 
 def _printable_name(value: str) -> str:

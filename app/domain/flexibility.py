@@ -17,11 +17,10 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Protocol
 
+from app.phases import NOMINAL_PHASE_VOLTAGE, PhasedCollector, phase_voltage_of
 from app.vocabulary import DeviceType
-
-NOMINAL_PHASE_VOLTAGE = 230.0
 
 
 @dataclass(frozen=True)
@@ -60,6 +59,54 @@ class Resolved:
         return min((c.invalid_at for c in deciders), default=None)
 
 
+class FlexibleDevice(Protocol):
+    """What a device's physical limits depend on (a stored row or a snapshot record)."""
+
+    @property
+    def type(self) -> str: ...
+
+    @property
+    def line_current(self) -> float | None: ...
+
+    @property
+    def pin_list(self) -> list[str] | None: ...
+
+    @property
+    def forecast_type(self) -> str | None: ...
+
+    @property
+    def maximum_charging_power(self) -> float | None: ...
+
+    @property
+    def maximum_discharging_power(self) -> float | None: ...
+
+
+class PhaseCountedCollector(PhasedCollector, Protocol):
+    @property
+    def nb_of_phases(self) -> int: ...
+
+
+def flexibility_bounds(
+    device: FlexibleDevice,
+    collector: PhaseCountedCollector | None,
+    constraints: Iterable[ConstraintView],
+    now: datetime,
+) -> Resolved:
+    """The one rule for a device's operating boundary now: its physical limits on its collector, narrowed by
+    the live constraints. The GraphQL flexibility and the optimizer's bounds both come from here."""
+    pole = device.type == DeviceType.CHARGING_POLE.value and device.pin_list
+    physical = physical_limits(
+        device.type,
+        line_current=device.line_current,
+        phase_voltage=phase_voltage_of(collector),
+        phase_count=len(device.pin_list or ()) if pole else collector.nb_of_phases if collector else 3,
+        forecast_type=device.forecast_type,
+        max_charging_power=device.maximum_charging_power,
+        max_discharging_power=device.maximum_discharging_power,
+    )
+    return resolve(physical, constraints, now)
+
+
 def physical_limits(
     device_type: str,
     *,
@@ -77,17 +124,6 @@ def physical_limits(
     if device_type == DeviceType.FORECASTED_SERIES.value and forecast_type == "pv":
         return -rating, 0.0
     return 0.0, rating
-
-
-def phase_voltage_of(collector: Any) -> float | None:
-    """A collector's phase voltage: as given, else from its line voltage (/sqrt(3) for 3P)."""
-    if collector is None:
-        return None
-    if collector.phase_voltage:
-        return float(collector.phase_voltage)
-    if collector.line_voltage:
-        return collector.line_voltage / math.sqrt(3) if collector.phase_type == "3P" else float(collector.line_voltage)
-    return None
 
 
 def _winner(constraints: list[ConstraintView], field: str) -> ConstraintView | None:

@@ -13,9 +13,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from app.domain.collectors import Collector, phases_of
+from app.domain.collectors import Collector
 from app.domain.devices import ChargingPole, Device
 from app.errors import ErrorCode, Issue
+from app.phases import phases_of
 
 if TYPE_CHECKING:
     from app.domain.site_configuration import SiteConfiguration

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
-from app.live.events import CHANNEL, Event, EventKind
+from app.events import CHANNEL, Event, EventKind
 
 log = logging.getLogger(__name__)
 Handler = Callable[[Event], None]

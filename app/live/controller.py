@@ -25,8 +25,8 @@ import asyncpg
 from sqlalchemy import text
 
 from app.database import Database
+from app.events import REPLAN, Event, EventKind
 from app.live.bus import Bus, plain_dsn
-from app.live.events import REPLAN, Event, EventKind
 from app.live.overload import overloaded
 from app.models import Site
 from app.optimization.runner import run_site

@@ -1,4 +1,5 @@
-"""Stored runs as subscribers need them: one read per run per process, however many subscribers wait."""
+"""Stored runs as subscribers need them: one read (and one parse) per run per process, however many
+subscribers wait."""
 
 from __future__ import annotations
 
@@ -10,12 +11,13 @@ from sqlalchemy import select
 
 from app.database import Database
 from app.models import OptimizationRun
+from app.optimization.stored_run import StoredRun, parse_run
 
 _KEEP = 64
-_runs: OrderedDict[uuid.UUID, asyncio.Future[OptimizationRun | None]] = OrderedDict()
+_runs: OrderedDict[uuid.UUID, asyncio.Future[StoredRun | None]] = OrderedDict()
 
 
-async def stored_run(db: Database, run_id: uuid.UUID) -> OptimizationRun | None:
+async def stored_run(db: Database, run_id: uuid.UUID) -> StoredRun | None:
     future = _runs.get(run_id)
     if future is None:
         future = asyncio.get_running_loop().create_future()
@@ -29,7 +31,7 @@ async def stored_run(db: Database, run_id: uuid.UUID) -> OptimizationRun | None:
                     .scalars()
                     .first()
                 )
-            future.set_result(row)
+            future.set_result(None if row is None else parse_run(row))
         except Exception as exc:
             _runs.pop(run_id, None)
             future.set_exception(exc)

@@ -17,10 +17,11 @@ from sqlalchemy import func, select, text
 
 from app.auth import Principal, Role
 from app.database import Database
-from app.live.events import EventKind, notify
+from app.events import EventKind, notify
 from app.models import OptimizationRun, Site
 from app.optimization.documents import enforced_document, result_document, timings_document
 from app.optimization.snapshot import take_snapshot
+from app.optimization.stored_run import StoredRun
 from app.optimization.worker import solve_site, warm_up
 from app.services.common import get_owned
 from app.settings import Settings
@@ -58,14 +59,14 @@ def site_lock_key(site_id: uuid.UUID) -> int:
 
 async def optimize_site(
     db: Database, settings: Settings, caller: Principal, site_id: uuid.UUID, trigger: str = "manual"
-) -> OptimizationRun:
+) -> StoredRun:
     caller.require(Role.OPERATOR)
     async with db.session() as session:
         site = await get_owned(session, caller, Site, site_id)
     return await run_site(db, settings, site, trigger)
 
 
-async def run_site(db: Database, settings: Settings, site: Site, trigger: str) -> OptimizationRun:
+async def run_site(db: Database, settings: Settings, site: Site, trigger: str) -> StoredRun:
     async with db.engine.connect() as lock:
         await lock.execute(select(func.pg_advisory_lock(site_lock_key(site.id))))
         try:
@@ -79,6 +80,9 @@ async def run_site(db: Database, settings: Settings, site: Site, trigger: str) -
             except BrokenProcessPool:
                 shutdown_pool(wait=False)
                 raise
+            timings = timings_document(result.timings)
+            document = result_document(result, snapshot.warnings)
+            enforced = enforced_document(result.enforced_limits)
             run = OptimizationRun(
                 account_id=site.account_id,
                 site_id=site.id,
@@ -94,14 +98,17 @@ async def run_site(db: Database, settings: Settings, site: Site, trigger: str) -
                 energy_cost=result.cost.energy,
                 peak_cost=result.cost.peak,
                 currency=snapshot.currency,
-                timings=timings_document(result.timings),
-                result=result_document(result, snapshot.warnings),
-                enforced_limits=enforced_document(result.enforced_limits),
+                timings=timings.stored(),
+                result=document.stored(),
+                enforced_limits=[e.stored() for e in enforced],
             )
             async with db.transaction() as session:
                 session.add(run)
                 await session.flush()
                 await notify(session, EventKind.RUN_STORED, site.id, run=run.id)
-            return run
+            # The documents as written, not parsed back from their JSON.
+            return StoredRun.model_validate(
+                {**run.model_dump(), "timings": timings, "result": document, "enforced_limits": enforced}
+            )
         finally:
             await lock.execute(select(func.pg_advisory_unlock(site_lock_key(site.id))))

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth import Principal
 from app.domain.bounds import name_issue
 from app.errors import ErrorCode, Issue, NotFound, ValidationFailed
-from app.models import Account
+from app.tenancy import in_subtree
 
 ModelT = TypeVar("ModelT")
 
@@ -22,11 +22,7 @@ async def get_owned(
     session: AsyncSession, caller: Principal, model: type[ModelT], pk: uuid.UUID, *, lock: bool = False
 ) -> ModelT:
     """The row, if it exists and lies in the caller's subtree; otherwise NotFound (the two look the same)."""
-    statement = select(model).where(model.id == pk)  # type: ignore[attr-defined]
-    if model is Account:
-        statement = statement.where(Account.path.startswith(caller.account_path))
-    else:
-        statement = statement.where(caller.owns(model.account_id))  # type: ignore[attr-defined]
+    statement = select(model).where(model.id == pk, in_subtree(caller, model))  # type: ignore[attr-defined]
     if getattr(model, "deleted_at", None) is not None:
         statement = statement.where(model.deleted_at.is_(None))  # type: ignore[attr-defined]
     if lock:

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth import Principal, Role
 from app.domain.bounds import MAX_POWER_W, magnitude_issue
 from app.errors import ErrorCode, Issue
-from app.live.events import EventKind, notify
+from app.events import EventKind, notify
 from app.models import Device, DeviceConstraint
 from app.services.common import get_owned, raise_if
 

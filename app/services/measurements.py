@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth import Principal, Role
 from app.errors import ErrorCode, Issue, ValidationFailed
-from app.live.events import EventKind, notify
+from app.events import EventKind, notify
 from app.models import Device, Site
 
 MAX_POINTS = 10_000

@@ -16,7 +16,7 @@ from app.domain.grid_identifiers import (
     validate_supply_points,
 )
 from app.errors import ErrorCode, Issue, ValidationFailed
-from app.live.events import EventKind, notify
+from app.events import EventKind, notify
 from app.models import Account, Collector, Contract, Device, Site, SupplyPoint, System, UpstreamSite
 from app.services.common import clean_name, get_owned, raise_if, timezone_issue
 from app.vocabulary import AccountKind, SiteStatus, SupplyDirection

@@ -26,7 +26,7 @@ from app.domain.bounds import (
     timestamp_issue,
 )
 from app.errors import ErrorCode, Issue, ValidationFailed
-from app.live.events import EventKind, notify
+from app.events import EventKind, notify
 from app.models import (
     ChargingSession,
     Device,

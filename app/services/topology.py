@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth import Principal, Role
 from app.domain.site_configuration import SiteConfiguration, parse_site_configuration
 from app.errors import ErrorCode, Issue, NotFound, ValidationFailed
-from app.live.events import EventKind, notify
+from app.events import EventKind, notify
 from app.models import Collector, Device, Site
 from app.services.common import get_owned
 from app.services.sites import refresh_site_status

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 import strawberry
 from strawberry import Private, relay
 
+from app.optimization.stored_run import StoredRun
 from app.services.aggregation import Period, Resolution
 from app.vocabulary import DeviceType, ForecastType, Phase, Pin, PolicyFrequency
 from resolvers.connection import Connection
@@ -110,8 +111,8 @@ class Device(LoadedNode):
         from resolvers.types.run import DeviceSchedule
 
         run = await self._latest_run(info)
-        entry = ((run.result or {}).get("devices") or {}).get(self.id) if run else None
-        return DeviceSchedule.from_document(self.id, entry) if entry else None
+        entry = run.result.devices.get(uuid.UUID(self.id)) if run else None
+        return DeviceSchedule.from_document(uuid.UUID(self.id), entry) if entry else None
 
     @strawberry.field(description="This device's enforced limits in its site's latest run (controllable devices).")
     async def enforced_limits(
@@ -120,10 +121,10 @@ class Device(LoadedNode):
         from resolvers.types.run import EnforcedLimits
 
         run = await self._latest_run(info)
-        entry = next((e for e in (run.enforced_limits or []) if e["uuid"] == self.id), None) if run else None
+        entry = run.enforced_for(uuid.UUID(self.id)) if run else None
         return EnforcedLimits.from_document(entry) if entry else None
 
-    async def _latest_run(self, info: Info) -> Any:
+    async def _latest_run(self, info: Info) -> StoredRun | None:
         return None if self.site_id is None else await info.context.loaders.latest_run_by_site.load(self.site_id)
 
     @strawberry.field

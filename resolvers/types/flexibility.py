@@ -8,8 +8,7 @@ from typing import Any
 
 import strawberry
 
-from app.domain.flexibility import Bound, phase_voltage_of, physical_limits, resolve
-from app.vocabulary import DeviceType
+from app.domain.flexibility import Bound, flexibility_bounds
 from resolvers.context import Info
 from resolvers.types.constraint import Constraint, constraint_view
 
@@ -44,23 +43,7 @@ async def device_flexibility(info: Info, device: Any) -> Flexibility:
         loaders.live_constraints_by_device.load(device.id),
         loaders.latest_measurement_by_device.load(device.id),
     )
-    phases = (
-        len(device.pin_list)
-        if device.type == DeviceType.CHARGING_POLE.value
-        else collector.nb_of_phases
-        if collector
-        else 3
-    )
-    physical = physical_limits(
-        device.type,
-        line_current=device.line_current,
-        phase_voltage=phase_voltage_of(collector),
-        phase_count=phases,
-        forecast_type=device.forecast_type,
-        max_charging_power=device.maximum_charging_power,
-        max_discharging_power=device.maximum_discharging_power,
-    )
-    resolved = resolve(physical, [constraint_view(c) for c in constraint_rows], datetime.now(UTC))
+    resolved = flexibility_bounds(device, collector, [constraint_view(c) for c in constraint_rows], datetime.now(UTC))
     emitters = {c.id: c.emitter for c in constraint_rows}
 
     def decider(bound: Bound | None) -> Constraint | None:

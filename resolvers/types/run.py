@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 from uuid import UUID
 
 import strawberry
 from strawberry import Private, relay
 from strawberry.scalars import JSON
 
+from app.optimization.documents import DeviceScheduleDocument, EnforcedLimitsDocument, LimitsRootSideDocument
+from app.optimization.stored_run import StoredRun
 from resolvers.context import Info
 from resolvers.types.node import LoadedNode, related
 
@@ -43,25 +45,25 @@ class EnforcedLimits:
     valid_for: float = strawberry.field(description="Seconds from the run's start.")
     limits_root_side: LimitsRootSide
     device_pk: Private[UUID]
-    document: Private[dict[str, Any]]
+    document: Private[EnforcedLimitsDocument]
 
     @classmethod
-    def from_document(cls, doc: dict[str, Any]) -> EnforcedLimits:
+    def from_document(cls, doc: EnforcedLimitsDocument) -> EnforcedLimits:
         return cls(
-            uuid=doc["uuid"],
-            valid_until=datetime.fromisoformat(doc["valid_until"]),
-            valid_for=doc["valid_for_s"],
-            limits_root_side=_limits(doc["limits_root_side"]),
-            device_pk=UUID(doc["uuid"]),
+            uuid=str(doc.uuid),
+            valid_until=doc.valid_until,
+            valid_for=doc.valid_for_s,
+            limits_root_side=_limits(doc.limits_root_side),
+            device_pk=doc.uuid,
             document=doc,
         )
 
     @strawberry.field(description="Informative: the planned limit per step (entry 0 is the enforced one).")
     def schedule(self) -> list[LimitsScheduleEntry]:
         doc = self.document
-        phases = doc["limits_root_side"]["ac_max_phase_count"]
-        start = datetime.fromisoformat(doc["schedule_start"])
-        step = timedelta(seconds=doc["schedule_step_s"])
+        phases = doc.limits_root_side.ac_max_phase_count
+        start = doc.schedule_start
+        step = timedelta(seconds=doc.schedule_step_s)
         return [
             LimitsScheduleEntry(
                 timestamp=start + k * step,
@@ -69,7 +71,7 @@ class EnforcedLimits:
                     ac_max_current_a=c or 0.0, total_power_w=p or 0.0, ac_max_phase_count=phases
                 ),
             )
-            for k, (c, p) in enumerate(zip(doc["schedule_current_A"], doc["schedule_power_W"], strict=True))
+            for k, (c, p) in enumerate(zip(doc.schedule_current_A, doc.schedule_power_W, strict=True))
         ]
 
     @strawberry.field
@@ -79,11 +81,11 @@ class EnforcedLimits:
         return await related(info.context.loaders.device, self.device_pk, device_from_row)
 
 
-def _limits(doc: dict[str, Any]) -> LimitsRootSide:
+def _limits(doc: LimitsRootSideDocument) -> LimitsRootSide:
     return LimitsRootSide(
-        ac_max_current_a=doc["ac_max_current_A"],
-        total_power_w=doc["total_power_W"],
-        ac_max_phase_count=doc["ac_max_phase_count"],
+        ac_max_current_a=doc.ac_max_current_A,
+        total_power_w=doc.total_power_W,
+        ac_max_phase_count=doc.ac_max_phase_count,
     )
 
 
@@ -101,12 +103,12 @@ class DeviceSchedule:
     device_pk: Private[UUID]
 
     @classmethod
-    def from_document(cls, device_id: str, doc: dict[str, Any]) -> DeviceSchedule:
+    def from_document(cls, device_id: UUID, doc: DeviceScheduleDocument) -> DeviceSchedule:
         return cls(
-            kind=doc["kind"],
-            power=doc["power_W"],
-            current=[PhaseValues(phase=p, values=v) for p, v in doc["current_A"].items()],
-            device_pk=UUID(device_id),
+            kind=doc.kind,
+            power=doc.power_W,
+            current=[PhaseValues(phase=p, values=v) for p, v in doc.current_A.items()],
+            device_pk=device_id,
         )
 
     @strawberry.field
@@ -219,65 +221,55 @@ class OptimizationRun(LoadedNode):
     )
 
     @classmethod
-    def from_row(cls, row: Any) -> OptimizationRun:
-        doc = row.result or {}
-        grid = doc.get("grid", {})
+    def from_row(cls, run: StoredRun) -> OptimizationRun:
+        doc, grid = run.result, run.result.grid
+        energy, peak = run.energy_cost or 0.0, run.peak_cost or 0.0
         return cls(
-            id=str(row.id),
-            created_at=row.created_at,
-            finished_at=row.finished_at,
-            trigger=row.trigger,
-            status=row.status,
-            used_fallback=row.used_fallback,
-            solver=row.solver,
-            horizon_start=row.horizon_start,
-            step_seconds=row.step_s,
-            timestamps=[datetime.fromisoformat(t) for t in doc.get("timestamps", [])],
-            cost=Cost(
-                energy=row.energy_cost or 0.0,
-                peak=row.peak_cost or 0.0,
-                total=(row.energy_cost or 0.0) + (row.peak_cost or 0.0),
-                currency=row.currency,
-            ),
+            id=str(run.id),
+            created_at=run.created_at,
+            finished_at=run.finished_at,
+            trigger=run.trigger,
+            status=run.status,
+            used_fallback=run.used_fallback,
+            solver=run.solver,
+            horizon_start=run.horizon_start,
+            step_seconds=run.step_s,
+            timestamps=doc.timestamps,
+            cost=Cost(energy=energy, peak=peak, total=energy + peak, currency=run.currency),
             grid=GridSchedule(
-                net_power=grid.get("net_power_W", []),
-                import_power=grid.get("import_power_W", []),
-                export_power=grid.get("export_power_W", []),
+                net_power=grid.net_power_W,
+                import_power=grid.import_power_W,
+                export_power=grid.export_power_W,
                 phases=[
                     GridPhase(
-                        phase=p,
-                        current=v["current_A"],
-                        import_power=v["import_power_W"],
-                        export_power=v["export_power_W"],
+                        phase=p, current=v.current_A, import_power=v.import_power_W, export_power=v.export_power_W
                     )
-                    for p, v in grid.get("phases", {}).items()
+                    for p, v in grid.phases.items()
                 ],
             ),
-            schedules=[DeviceSchedule.from_document(d, v) for d, v in doc.get("devices", {}).items()],
+            schedules=[DeviceSchedule.from_document(d, v) for d, v in doc.devices.items()],
             batteries=[
-                BatteryTrajectory(state_of_charge=v["soc_percent"], energy=v["soc_Wh"], device_pk=UUID(d))
-                for d, v in doc.get("batteries", {}).items()
+                BatteryTrajectory(state_of_charge=v.soc_percent, energy=v.soc_Wh, device_pk=d)
+                for d, v in doc.batteries.items()
             ],
             sessions=[
-                SessionOutcome(
-                    target=v["target_Wh"], delivered=v["delivered_Wh"], unmet=v["unmet_Wh"], device_pk=UUID(d)
-                )
-                for d, v in doc.get("sessions", {}).items()
+                SessionOutcome(target=v.target_Wh, delivered=v.delivered_Wh, unmet=v.unmet_Wh, device_pk=d)
+                for d, v in doc.sessions.items()
             ],
             binding_limits=[
                 BindingLimit(
-                    kind=b["kind"],
-                    phase=b["phase"],
-                    direction=b["direction"],
-                    steps=b["steps"],
-                    shadow_price=b["shadow_price"],
-                    explanation=b["explanation"],
-                    collector_pk=UUID(b["collector_id"]) if b["collector_id"] else None,
-                    held_back_pks=[UUID(h) for h in b["held_back"]],
+                    kind=b.kind,
+                    phase=b.phase,
+                    direction=b.direction,
+                    steps=b.steps,
+                    shadow_price=b.shadow_price,
+                    explanation=b.explanation,
+                    collector_pk=b.collector_id,
+                    held_back_pks=b.held_back,
                 )
-                for b in doc.get("binding_limits", [])
+                for b in doc.binding_limits
             ],
-            enforced_limits=[EnforcedLimits.from_document(e) for e in row.enforced_limits or []],
-            warnings=doc.get("warnings", []),
-            timings=row.timings or {},
+            enforced_limits=[EnforcedLimits.from_document(e) for e in run.enforced_limits],
+            warnings=doc.warnings,
+            timings=run.timings.model_dump(),
         )

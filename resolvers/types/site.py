@@ -193,4 +193,4 @@ class Site(LoadedNode):
         from resolvers.types.run import EnforcedLimits
 
         run = await info.context.loaders.latest_run_by_site.load(self.pk)
-        return [EnforcedLimits.from_document(e) for e in (run.enforced_limits or [])] if run else []
+        return [EnforcedLimits.from_document(e) for e in run.enforced_limits] if run else []

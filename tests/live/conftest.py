@@ -16,8 +16,8 @@ from gql import Client, gql
 from gql.transport.websockets import WebsocketsTransport
 from starlette.applications import Starlette
 
-from phasewise.asgi import create_app
 from app.settings import Settings
+from phasewise.asgi import create_app
 from tests.api.conftest import Api, Tenant, make_tenant
 
 SECRET = "live-test-secret-of-at-least-thirty-two-bytes"
