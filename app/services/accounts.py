@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth import Principal, Role, hash_password, issue_token, new_api_key, verify_password
 from app.errors import ErrorCode, Unauthenticated, ValidationFailed
 from app.models import Account, ApiKey, User
-from app.services.common import clean_email, clean_name, get_owned
+from app.services.common import clean_email, clean_name, clean_text, get_owned
 from app.vocabulary import AccountKind
 
 MIN_PASSWORD_LENGTH = 10
@@ -141,7 +141,7 @@ async def create_user(
     user = User(
         account_id=account.id,
         email=email,
-        name=name.strip(),
+        name=clean_text(name, "name"),
         role=role.value,
         password_hash=_password_hash(password),
     )
@@ -166,7 +166,7 @@ async def update_user(
         user.email = clean_email(email)
         await _email_free(session, user.email, user.id)
     if name is not None:
-        user.name = name.strip()
+        user.name = clean_text(name, "name")
     if role is not None:
         if user.id == caller.id and role is not Role.ADMIN:
             raise ValidationFailed.one(ErrorCode.FORBIDDEN, "role", "you cannot lower your own role")

@@ -43,6 +43,15 @@ def clean_name(value: str, field: str = "name") -> str:
     return name
 
 
+def clean_text(value: str, field: str) -> str:
+    """An optional name-like text (may be empty): stripped, at most 200 printable characters."""
+    text = value.strip()
+    issue = name_issue(text) if text else None
+    if issue is not None:
+        raise ValidationFailed.one(issue[0], field, issue[1])
+    return text
+
+
 def timezone_issue(value: str, field: str) -> Issue | None:
     try:
         ZoneInfo(value)

@@ -18,7 +18,7 @@ from app.domain.grid_identifiers import (
 from app.errors import ErrorCode, Issue, ValidationFailed
 from app.events import EventKind, notify
 from app.models import Account, Collector, Contract, Device, Site, SupplyPoint, System, UpstreamSite
-from app.services.common import clean_name, get_owned, raise_if, timezone_issue
+from app.services.common import clean_name, clean_text, get_owned, raise_if, timezone_issue
 from app.vocabulary import AccountKind, SiteStatus, SupplyDirection
 
 
@@ -36,7 +36,7 @@ class LocationInput:
 
 
 def _location_issues(location: LocationInput) -> list[Issue | None]:
-    has_address = bool(location.address and location.address.strip())
+    has_address = bool(location.address and clean_text(location.address, "location.address"))
     has_coordinates = location.latitude is not None and location.longitude is not None
     issues: list[Issue | None] = []
     if not has_address and not has_coordinates:
@@ -235,7 +235,7 @@ async def create_upstream_site(
     upstream = UpstreamSite(
         account_id=account.id,
         grid_identifier=normalize_grid_identifier(grid_identifier),
-        supplier=supplier.strip(),
+        supplier=clean_text(supplier, "supplier"),
     )
     session.add(upstream)
     await session.flush()
@@ -248,7 +248,7 @@ async def update_upstream_site(
     caller.require(Role.OPERATOR)
     upstream = await get_owned(session, caller, UpstreamSite, upstream_site_id, lock=True)
     if supplier is not None:
-        upstream.supplier = supplier.strip()
+        upstream.supplier = clean_text(supplier, "supplier")
     session.add(upstream)
     await session.flush()
     return upstream

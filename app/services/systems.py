@@ -26,7 +26,7 @@ from app.models import (
     SystemPool,
     SystemPoolMember,
 )
-from app.services.common import clean_name, get_owned
+from app.services.common import clean_name, clean_text, get_owned
 
 # Tables whose rows follow their system when it moves to another account.
 SYSTEM_OWNED = (Site, Device, Cluster, Gateway)
@@ -117,7 +117,7 @@ async def create_gateway(
         account_id=system.account_id,
         system_id=system.id,
         serial_number=await _serial_free(session, serial_number),
-        model=model.strip(),
+        model=clean_text(model, "model"),
     )
     session.add(gateway)
     await session.flush()
@@ -139,7 +139,7 @@ async def update_gateway(
     if serial_number is not None:
         gateway.serial_number = await _serial_free(session, serial_number, gateway.id)
     if model is not None:
-        gateway.model = model.strip()
+        gateway.model = clean_text(model, "model")
     if online is not None:
         gateway.online = online
     if last_seen_at is not None:

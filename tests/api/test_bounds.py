@@ -76,3 +76,16 @@ async def test_prices_set_points_and_measured_power(api: Api, tenant_a) -> None:
     ):
         body = await api.post(INGEST, {"p": [{**point, **change}]}, tenant_a.operator)
         one_error(body["data"]["ingestMeasurements"], code, field)
+
+
+async def test_optional_texts_are_bounded_too(api: Api, tenant_a) -> None:
+    create_user = (
+        """mutation($i: CreateUserInput!) { createUser(input: $i) { user { id } errors { code field message } } }"""
+    )
+    user = {"accountId": tenant_a.account_id, "email": "long@alpha.test", "password": "a long enough passphrase"}
+    body = await api.post(create_user, {"i": {**user, "name": "n" * 100_000}}, tenant_a.admin)
+    one_error(body["data"]["createUser"], "OUT_OF_RANGE", "name", "200")
+    body = await api.post(create_user, {"i": {**user, "name": "bad\u202ename"}}, tenant_a.admin)
+    one_error(body["data"]["createUser"], "INVALID_FORMAT", "name", "printable")
+    body = await api.post(create_user, {"i": user}, tenant_a.admin)
+    assert body["data"]["createUser"]["errors"] == [], body
