@@ -31,7 +31,7 @@ async def main(seconds: float, examples: int) -> int:
     print(f"fuzz (load {os.getloadavg()[0]:.1f}): {report.line()}")
     for query, answer in report.findings[:5]:
         print(f"\n{query}\n-> {answer}")
-    return 1 if report.findings else 0
+    return 1 if report.findings or not report.sent else 0
 
 
 if __name__ == "__main__":

@@ -104,11 +104,27 @@ def classify(status: int, body: Any) -> str:
     return "user errors" if payload_errors else "ok"
 
 
+_BATCH = 25
+
+
+def _draw(strategy: st.SearchStrategy[str], count: int) -> list[str]:
+    """`count` fresh queries (each batch is a new hypothesis run, so generation and sending interleave)."""
+    drawn: list[str] = []
+
+    @settings(max_examples=count, database=None, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(strategy)
+    def draw(query: str) -> None:
+        drawn.append(query)
+
+    draw()
+    return drawn[:count]
+
+
 async def fuzz(
     client: Any, token: str, ids: list[str], documents: list[Any], *, examples: int, seconds: float
 ) -> FuzzReport:
-    """Drives hypothesis by hand (sync `given` inside async code would need a second loop): draws queries
-    until `examples` or `seconds` run out, whichever comes first."""
+    """Draws queries in small batches and sends them until `examples` or `seconds` run out, whichever comes
+    first (hypothesis's `given` is synchronous, so it only generates; sending happens here)."""
     report = FuzzReport()
     scalars = custom_scalars(ids, documents)
     graphql_schema = schema._schema
@@ -116,29 +132,22 @@ async def fuzz(
         gql_strategies.from_schema(graphql_schema, custom_scalars=scalars),
         gql_strategies.from_schema(graphql_schema, custom_scalars=scalars, mode=Mode.NEGATIVE),
     )
-    drawn: list[str] = []
-
-    @settings(
-        max_examples=examples, database=None, deadline=None, suppress_health_check=list(HealthCheck), derandomize=False
-    )
-    @given(strategy)
-    def draw(query: str) -> None:
-        drawn.append(query)
-
     start = time.perf_counter()
-    draw()
-    for query in drawn:
-        if time.perf_counter() - start > seconds:
-            break
-        response = await client.post("/graphql", json={"query": query}, headers={"Authorization": f"Bearer {token}"})
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        outcome = classify(response.status_code, body)
-        report.outcomes[outcome] += 1
-        report.sent += 1
-        if outcome == "finding":
-            report.findings.append((query, response.text[:500]))
+    while report.sent < examples and time.perf_counter() - start < seconds:
+        for query in _draw(strategy, min(_BATCH, examples - report.sent)):
+            if time.perf_counter() - start > seconds:
+                break
+            response = await client.post(
+                "/graphql", json={"query": query}, headers={"Authorization": f"Bearer {token}"}
+            )
+            try:
+                body = response.json()
+            except ValueError:
+                body = None
+            outcome = classify(response.status_code, body)
+            report.outcomes[outcome] += 1
+            report.sent += 1
+            if outcome == "finding":
+                report.findings.append((query, response.text[:500]))
     report.seconds = time.perf_counter() - start
     return report
