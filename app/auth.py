@@ -18,7 +18,7 @@ from typing import Any
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped
 from sqlmodel import col
@@ -50,6 +50,8 @@ class Principal:
     account_path: str
     role: Role
     expires_at: datetime | None = None
+    generation: int = 0
+    """A login token's user token generation (see `User.token_generation`)."""
 
     def require(self, role: Role) -> None:
         if self.role.rank < role.rank:
@@ -74,16 +76,19 @@ def verify_password(password_hash: str, password: str) -> bool:
         return False
 
 
-def issue_token(user_id: uuid.UUID, secret: str, ttl: timedelta) -> tuple[str, datetime]:
+def issue_token(user_id: uuid.UUID, secret: str, ttl: timedelta, generation: int = 0) -> tuple[str, datetime]:
     expires_at = datetime.now(UTC) + ttl
-    token = jwt.encode({"sub": str(user_id), "exp": expires_at, "typ": "user"}, secret, algorithm="HS256")
-    return token, expires_at
+    claims = {"sub": str(user_id), "exp": expires_at, "typ": "user", "gen": generation}
+    return jwt.encode(claims, secret, algorithm="HS256"), expires_at
 
 
-def decode_token(token: str, secret: str) -> tuple[uuid.UUID, datetime]:
+def decode_token(token: str, secret: str) -> tuple[uuid.UUID, datetime, int]:
     try:
         claims = jwt.decode(token, secret, algorithms=["HS256"], options={"require": ["exp", "sub"]})
-        return uuid.UUID(claims["sub"]), datetime.fromtimestamp(claims["exp"], UTC)
+        generation = claims.get("gen", 0)
+        if not isinstance(generation, int):
+            raise ValueError("gen")
+        return uuid.UUID(claims["sub"]), datetime.fromtimestamp(claims["exp"], UTC), generation
     except jwt.ExpiredSignatureError as exc:
         raise Unauthenticated("the token has expired; log in again") from exc
     except (jwt.InvalidTokenError, ValueError) as exc:
@@ -110,40 +115,63 @@ async def authenticate(session: AsyncSession, credential: str | None, jwt_secret
         return None
     if credential.startswith(API_KEY_PREFIX):
         return await _api_key_principal(session, credential)
-    user_id, expires_at = decode_token(credential, jwt_secret)
+    user_id, expires_at, generation = decode_token(credential, jwt_secret)
+    return await _user_principal(session, user_id, expires_at, generation)
+
+
+async def _user_principal(
+    session: AsyncSession, user_id: uuid.UUID, expires_at: datetime | None, generation: int
+) -> Principal:
     row = (
         await session.execute(
-            select(col(User.id), col(User.account_id), col(User.role), col(Account.path))
+            select(col(User.id), col(User.account_id), col(User.role), col(User.token_generation), col(Account.path))
             .join(Account, col(Account.id) == col(User.account_id))
             .where(col(User.id) == user_id)
         )
     ).first()
     if row is None:
         raise Unauthenticated("the token's user no longer exists")
-    return Principal("user", row.id, row.account_id, row.path, Role(row.role), expires_at)
+    if row.token_generation != generation:
+        raise Unauthenticated("the token was issued before the password changed; log in again")
+    if expires_at is not None and expires_at <= datetime.now(UTC):
+        raise Unauthenticated("the token has expired; log in again")
+    return Principal("user", row.id, row.account_id, row.path, Role(row.role), expires_at, generation)
 
 
 async def _api_key_principal(session: AsyncSession, secret: str) -> Principal:
     prefix = secret[len(API_KEY_PREFIX) :].split("_", 1)[0]
-    row = (
-        await session.execute(
-            select(
-                col(ApiKey.id),
-                col(ApiKey.account_id),
-                col(ApiKey.role),
-                col(ApiKey.secret_hash),
-                col(ApiKey.expires_at),
-                col(Account.path),
-            )
-            .join(Account, col(Account.id) == col(ApiKey.account_id))
-            .where(col(ApiKey.prefix) == prefix)
-        )
-    ).first()
+    row = (await session.execute(_api_key_query().where(col(ApiKey.prefix) == prefix))).first()
     if row is None or not secrets.compare_digest(row.secret_hash, hash_api_key(secret)):
         raise Unauthenticated("the API key is not valid")
+    return _api_key_of(row)
+
+
+def _api_key_query() -> Select[uuid.UUID, uuid.UUID, str, str, datetime | None, str]:
+    return select(
+        col(ApiKey.id),
+        col(ApiKey.account_id),
+        col(ApiKey.role),
+        col(ApiKey.secret_hash),
+        col(ApiKey.expires_at),
+        col(Account.path),
+    ).join(Account, col(Account.id) == col(ApiKey.account_id))
+
+
+def _api_key_of(row: Any) -> Principal:
     if row.expires_at is not None and row.expires_at <= datetime.now(UTC):
         raise Unauthenticated("the API key has expired")
     return Principal("api_key", row.id, row.account_id, row.path, Role(row.role), row.expires_at)
+
+
+async def revalidate(session: AsyncSession, principal: Principal) -> Principal:
+    """The principal as it stands now: Unauthenticated once its key is revoked or expired, its user deleted
+    or its password changed; otherwise with its current account path and role (an account move counts)."""
+    if principal.kind == "api_key":
+        row = (await session.execute(_api_key_query().where(col(ApiKey.id) == principal.id))).first()
+        if row is None:
+            raise Unauthenticated("the API key was revoked")
+        return _api_key_of(row)
+    return await _user_principal(session, principal.id, principal.expires_at, principal.generation)
 
 
 def bearer(authorization: str | None) -> str | None:

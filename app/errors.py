@@ -30,6 +30,13 @@ class ErrorCode(StrEnum):
     UNAUTHENTICATED = "UNAUTHENTICATED"
     FORBIDDEN = "FORBIDDEN"
     SITE_PAUSED = "SITE_PAUSED"
+    # Refusals of a request as a whole (issue 12): limits, malformed GraphQL, wrong transport, masked faults.
+    QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
+    REQUEST_TOO_LARGE = "REQUEST_TOO_LARGE"
+    GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
+    GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+    BAD_REQUEST = "BAD_REQUEST"
+    INTERNAL_ERROR = "INTERNAL_ERROR"
 
 
 @dataclass(frozen=True)

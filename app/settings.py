@@ -35,6 +35,17 @@ class Settings(BaseSettings):
     controller_tick_s: float = Field(default=1.0, gt=0, description="How often the timers are checked.")
     db_pool_size: int = Field(default=10, gt=0)
     db_max_overflow: int = Field(default=10, ge=0)
+    # Request limits (issue 12): refused before validation or execution, each with its code and the limit.
+    max_query_tokens: int = Field(default=5_000, gt=0, description="Longer documents are refused while parsing.")
+    max_query_aliases: int = Field(default=100, ge=0, description="Aliases written in one document.")
+    max_query_cost: int = Field(
+        default=10**10, gt=0, description="Worst case: a list field costs its page size x its selection."
+    )
+    max_query_overlaps: int = Field(
+        default=5_000, gt=0, description="Repeated fields: n repeats cost n^2 times what lies below them."
+    )
+    credential_check_s: float = Field(default=2.0, gt=0, description="Open websockets re-check their credential.")
+    max_body_bytes: int = Field(default=8 * 1024 * 1024, gt=0, description="Largest HTTP request body (413 beyond it).")
 
     # Enforced limits (issue 11)
     enforced_valid_for_s: float = Field(

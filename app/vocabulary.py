@@ -8,6 +8,8 @@ from enum import StrEnum
 class AccountKind(StrEnum):
     ORGANIZATION = "ORGANIZATION"
     CUSTOMER = "CUSTOMER"
+    SUPPLIER = "SUPPLIER"
+    """Registers upstream sites and contracts, and only it; set up by the platform's operator (the CLI)."""
 
 
 class SiteStatus(StrEnum):

@@ -11,6 +11,7 @@ from typing import Any
 import orjson
 from sqlalchemy import literal, select
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
@@ -27,12 +28,15 @@ from app.live.controller import Controller
 from app.migrate import migrate
 from app.optimization.runner import configure_pool, shutdown_pool
 from app.settings import Settings, get_settings
+from phasewise.body_limit import BodySizeLimit
+from phasewise.credential_watch import watch_credential
 from phasewise.dashboard import dashboard_routes
+from phasewise.http_errors import CodedHTTPErrors
 from resolvers.context import Context
 from resolvers.schema import schema
 
 
-class PhasewiseGraphQL(GraphQL[Context, None]):
+class PhasewiseGraphQL(CodedHTTPErrors, GraphQL[Context, None]):
     def __init__(self, db: Database, settings: Settings, bus: Bus) -> None:
         super().__init__(
             schema, subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,), keep_alive=True, keep_alive_interval=15
@@ -74,6 +78,7 @@ class PhasewiseGraphQL(GraphQL[Context, None]):
             raise ConnectionRejectionError({"code": exc.code.value, "message": exc.message}) from exc
         assert principal is not None
         context.authenticate_as(principal)
+        watch_credential(context.websocket, self.db, principal, self.settings.credential_check_s)
         if principal.expires_at is not None:
             websocket: WebSocket = context.websocket
             delay = (principal.expires_at - datetime.now(UTC)).total_seconds()
@@ -129,6 +134,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
             *dashboard_routes(),
         ],
         lifespan=lifespan,
+        middleware=[Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)],
     )
     app.state.db = db
     app.state.settings = settings

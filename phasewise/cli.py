@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     user.add_argument("--password", required=True)
     user.add_argument("--role", choices=["VIEWER", "OPERATOR", "ADMIN"], default="ADMIN")
     user.add_argument("--account", required=True, help="name of the top-level account")
-    user.add_argument("--kind", choices=["ORGANIZATION", "CUSTOMER"], default="ORGANIZATION")
+    user.add_argument("--kind", choices=["ORGANIZATION", "CUSTOMER", "SUPPLIER"], default="ORGANIZATION")
     args = parser.parse_args(argv)
 
     if args.command == "export-schema":

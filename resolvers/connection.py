@@ -21,14 +21,21 @@ def encode_cursor(offset: int) -> str:
     return base64.urlsafe_b64encode(f"{_CURSOR_PREFIX}{offset}".encode()).decode()
 
 
+_MAX_OFFSET = 2**31 - 1
+"""No list is longer; a larger offset in a forged cursor would overflow the database's OFFSET."""
+
+
 def decode_cursor(cursor: str) -> int:
+    offset: int | None = None
     try:
         raw = base64.urlsafe_b64decode(cursor.encode()).decode()
-        if raw.startswith(_CURSOR_PREFIX):
-            return int(raw[len(_CURSOR_PREFIX) :])
+        if raw.startswith(_CURSOR_PREFIX) and len(raw) <= len(_CURSOR_PREFIX) + 12:
+            offset = int(raw[len(_CURSOR_PREFIX) :])
     except (ValueError, UnicodeDecodeError):
         pass
-    raise ValidationFailed.one(ErrorCode.INVALID_FORMAT, "after", "is not a cursor this API returned")
+    if offset is None or not 0 <= offset <= _MAX_OFFSET:
+        raise ValidationFailed.one(ErrorCode.INVALID_FORMAT, "after", "is not a cursor this API returned")
+    return offset
 
 
 @dataclass(frozen=True)

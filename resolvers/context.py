@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +26,7 @@ class Context:
     credential_error: Unauthenticated | None = None
     connection_params: dict[str, Any] | None = None
     websocket: Any = None
+    request_id: str = field(default_factory=lambda: uuid.uuid4().hex)
 
     def __post_init__(self) -> None:
         self.loaders = Loaders(self.db, self.principal)

@@ -8,11 +8,10 @@ each with a machine-readable `code`, the `field` and a `message`. Access failure
 from __future__ import annotations
 
 import strawberry
-from graphql import GraphQLError
-from strawberry.extensions import MaskErrors
 
 from app.errors import ErrorCode as DomainErrorCode
 from app.errors import Issue, NotFound, PhasewiseError, ValidationFailed
+from resolvers.request_errors import ErrorPolicy
 
 ErrorCode = strawberry.enum(DomainErrorCode, name="ErrorCode", description="Why an input was refused.")
 
@@ -36,11 +35,7 @@ def user_errors(exc: PhasewiseError) -> list[UserError]:
     return [UserError(code=exc.code, field=None, message=exc.message)]
 
 
-def _masked(error: GraphQLError) -> bool:
-    original = error.original_error
-    return original is not None and not isinstance(original, PhasewiseError)
-
-
-def masking_extension() -> MaskErrors:
-    """Errors we did not write for the caller become "Unexpected error." (they are still logged)."""
-    return MaskErrors(should_mask_error=_masked)
+def masking_extension() -> ErrorPolicy:
+    """Errors we did not write for the caller become "Unexpected error." with a request id (and are logged
+    once); every other error gets a code (see `resolvers.request_errors`)."""
+    return ErrorPolicy()

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 import strawberry
 from strawberry import relay
 
+from app.auth import revalidate
 from app.errors import NotFound
 from app.events import Event, EventKind
 from app.live.runs import stored_run
@@ -75,8 +76,18 @@ async def _events(info: Info, site_pk: uuid.UUID, kinds: set[EventKind], catch_u
         while True:
             event = await queue.get()
             if event.kind in kinds or event.kind is EventKind.RESYNC:
-                info.context.fresh_loaders()
+                await _recheck(info, site_pk)
                 yield event
+
+
+async def _recheck(info: Info, site_pk: uuid.UUID) -> None:
+    """Before every event: the credential as it stands now (revoked, deleted or a changed password end the
+    subscription) and the site still in the caller's subtree (an account move ends it too); fresh loaders."""
+    principal = info.context.caller()
+    async with info.context.db.session() as session:
+        info.context.authenticate_as(await revalidate(session, principal))
+    if await info.context.loaders.site.load(site_pk) is None:
+        raise NotFound("the site is no longer in your account's subtree")
 
 
 async def _runs(info: Info, site_pk: uuid.UUID) -> AsyncGenerator[StoredRun, None]:
@@ -84,6 +95,7 @@ async def _runs(info: Info, site_pk: uuid.UUID) -> AsyncGenerator[StoredRun, Non
     async for event in _events(info, site_pk, {EventKind.RUN_STORED}, catch_up=True):
         if event.kind is EventKind.RUN_STORED:
             run = await stored_run(info.context.db, uuid.UUID(event.ids["run"]))
+            run = run if run is not None and run.site_id == site_pk else None
         else:
             run = await info.context.loaders.latest_run_by_site.load(site_pk)
         if run is not None:

@@ -21,7 +21,7 @@ from typing import Literal
 
 from pydantic import Field, PrivateAttr, ValidationInfo, field_validator
 
-from app.domain.common import DomainModel, Name, Phase, Positive
+from app.domain.common import Current, DomainModel, Name, Phase, Voltage
 from app.domain.pydantic_issues import domain_error
 from app.errors import ErrorCode
 from app.phases import PHASES, phase_voltage_of, phases_of
@@ -37,13 +37,13 @@ class Collector(DomainModel):
 
     name: Name
     children: list[Name] = Field(default_factory=list)
-    line_current: Positive
+    line_current: Current
     commodity: Literal["electricity"] = "electricity"
     phase_type: PhaseType = Field(default="3P", alias="1P_3P")
     nb_of_phases: Literal[1, 3] | None = Field(default=None, validate_default=True)
     """Always set after validation (derived from `1P_3P` when not given); optional only as input."""
-    line_voltage: Positive | None = None
-    phase_voltage: Positive | None = Field(default=None, validate_default=True)
+    line_voltage: Voltage | None = None
+    phase_voltage: Voltage | None = Field(default=None, validate_default=True)
     phase: Phase | None = None
     phase_permutations: dict[Phase, Phase] | None = None
 

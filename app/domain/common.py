@@ -9,17 +9,49 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic_core import PydanticCustomError
 
+from app.domain.bounds import MAX_CURRENT_A, MAX_ENERGY_WH, MAX_POWER_W, MAX_VOLTAGE_V, name_issue
 from app.phases import Phase
 
-__all__ = ["DomainModel", "Flag", "Fraction", "Name", "Percentage", "Phase", "Positive", "Priority"]
+__all__ = [
+    "Current",
+    "DomainModel",
+    "Energy",
+    "Flag",
+    "Fraction",
+    "Name",
+    "Percentage",
+    "Phase",
+    "Power",
+    "Priority",
+    "Voltage",
+]
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, strict=True)]
-"""A collector's or device's name, and every reference to one."""
 
-Positive = Annotated[float, Field(gt=0, strict=True, allow_inf_nan=False)]
-"""Amperes, volts, watts, watt-hours: zero or less is never a usable rating."""
+def _printable_name(value: str) -> str:
+    issue = name_issue(value)
+    if issue is not None:
+        raise PydanticCustomError(issue[0].value, "{message}", {"message": issue[1]})
+    return value
+
+
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, strict=True), AfterValidator(_printable_name)
+]
+"""A collector's or device's name, and every reference to one: at most 200 printable characters."""
+
+Current = Annotated[float, Field(gt=0, le=MAX_CURRENT_A, strict=True, allow_inf_nan=False)]
+"""A line current (A per phase): a fuse, a pole's or a series' rating."""
+
+Voltage = Annotated[float, Field(gt=0, le=MAX_VOLTAGE_V, strict=True, allow_inf_nan=False)]
+
+Power = Annotated[float, Field(gt=0, le=MAX_POWER_W, strict=True, allow_inf_nan=False)]
+"""A power rating (W)."""
+
+Energy = Annotated[float, Field(gt=0, le=MAX_ENERGY_WH, strict=True, allow_inf_nan=False)]
+"""A capacity (Wh)."""
 
 Fraction = Annotated[float, Field(gt=0, le=1, strict=True, allow_inf_nan=False)]
 """An efficiency: 0 < x <= 1."""

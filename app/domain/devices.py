@@ -16,7 +16,7 @@ from typing import Annotated, Literal
 from pydantic import BeforeValidator, Field, ValidationInfo, field_validator
 
 from app.domain.battery_policies import SchedulePolicy
-from app.domain.common import DomainModel, Flag, Fraction, Name, Phase, Positive, Priority
+from app.domain.common import Current, DomainModel, Energy, Flag, Fraction, Name, Phase, Power, Priority
 from app.domain.pydantic_issues import domain_error
 from app.errors import ErrorCode
 
@@ -73,7 +73,7 @@ class ChargingPole(_DeviceBase):
     """An AC charging pole; one mapped pin makes it a single-phase pole."""
 
     type: Literal["charging_pole_3phase"] = "charging_pole_3phase"
-    line_current: Positive
+    line_current: Current
     pin_to_phase_mapping: PinToPhaseMapping
 
 
@@ -85,7 +85,7 @@ class ForecastedSeries(_DeviceBase):
     """A non-controllable device whose power is forecast: PV production or an uncontrollable load."""
 
     type: Literal["forecasted_series_3phase"] = "forecasted_series_3phase"
-    line_current: Positive
+    line_current: Current
     forecast_type: Annotated[Literal["pv", "load"], BeforeValidator(_ucl_means_load)]
     should_be_aggregated: Flag = False
 
@@ -96,9 +96,9 @@ class Battery(_DeviceBase):
     type: Literal["battery_energy_storage_system"] = "battery_energy_storage_system"
     charging_efficiency: Fraction = 0.95
     discharging_efficiency: Fraction = 0.95
-    maximum_charging_power: Positive
-    maximum_discharging_power: Positive
-    operational_battery_capacity: Positive
+    maximum_charging_power: Power
+    maximum_discharging_power: Power
+    operational_battery_capacity: Energy
     charging_priority: Priority = 10
     discharging_priority: Priority = 10
     policies: list[SchedulePolicy] = Field(default_factory=list)

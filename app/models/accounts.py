@@ -37,6 +37,8 @@ class User(SQLModel, table=True):
     name: str = ""
     role: str
     password_hash: str
+    token_generation: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    """Part of every login token; a password change increments it, so older tokens stop working."""
     created_at: datetime = created_at_field()
 
 

@@ -12,7 +12,7 @@ from sqlmodel import col
 from app.auth import Principal, Role, hash_password, issue_token, new_api_key, verify_password
 from app.errors import ErrorCode, Unauthenticated, ValidationFailed
 from app.models import Account, ApiKey, User
-from app.services.common import clean_email, clean_name, get_owned
+from app.services.common import clean_email, clean_name, clean_text, get_owned
 from app.vocabulary import AccountKind
 
 MIN_PASSWORD_LENGTH = 10
@@ -22,6 +22,7 @@ async def create_account(
     session: AsyncSession, caller: Principal, *, name: str, kind: AccountKind, parent_id: uuid.UUID | None
 ) -> Account:
     caller.require(Role.ADMIN)
+    _refuse_supplier_kind(kind)
     parent = await get_owned(session, caller, Account, parent_id or caller.account_id)
     if parent.kind == AccountKind.CUSTOMER.value:
         raise ValidationFailed.one(ErrorCode.INVALID, "parentId", "a customer account is a leaf: it has no children")
@@ -46,7 +47,12 @@ async def update_account(
     account = await get_owned(session, caller, Account, account_id, lock=True)
     if name is not None:
         account.name = clean_name(name)
-    if kind is not None:
+    if kind is not None and kind.value != account.kind:
+        _refuse_supplier_kind(kind)
+        if account.kind == AccountKind.SUPPLIER.value:
+            raise ValidationFailed.one(
+                ErrorCode.FORBIDDEN, "kind", "a supplier account keeps its kind; the platform's operator changes it"
+            )
         if kind is AccountKind.CUSTOMER and await _has_children(session, account.id):
             raise ValidationFailed.one(ErrorCode.CONFLICT, "kind", "an account with children cannot be a customer")
         account.kind = kind.value
@@ -55,6 +61,16 @@ async def update_account(
     session.add(account)
     await session.flush()
     return account
+
+
+def _refuse_supplier_kind(kind: AccountKind) -> None:
+    """Being a supplier lets an account make other accounts' sites CONTRACT_ACTIVE, so no tenant grants it."""
+    if kind is AccountKind.SUPPLIER:
+        raise ValidationFailed.one(
+            ErrorCode.FORBIDDEN,
+            "kind",
+            "supplier accounts are set up by the platform's operator (phasewise create-user --kind SUPPLIER)",
+        )
 
 
 async def _move(session: AsyncSession, caller: Principal, account: Account, parent_id: uuid.UUID) -> None:
@@ -126,7 +142,7 @@ async def create_user(
     user = User(
         account_id=account.id,
         email=email,
-        name=name.strip(),
+        name=clean_text(name, "name"),
         role=role.value,
         password_hash=_password_hash(password),
     )
@@ -151,13 +167,14 @@ async def update_user(
         user.email = clean_email(email)
         await _email_free(session, user.email, user.id)
     if name is not None:
-        user.name = name.strip()
+        user.name = clean_text(name, "name")
     if role is not None:
         if user.id == caller.id and role is not Role.ADMIN:
             raise ValidationFailed.one(ErrorCode.FORBIDDEN, "role", "you cannot lower your own role")
         user.role = role.value
     if password is not None:
         user.password_hash = _password_hash(password)
+        user.token_generation += 1
     session.add(user)
     await session.flush()
     return user
@@ -179,7 +196,7 @@ async def login(
     user = (await session.execute(select(User).where(col(User.email) == email.strip().lower()))).scalars().first()
     if user is None or not verify_password(user.password_hash, password):
         raise Unauthenticated("unknown email or wrong password")
-    token, expires_at = issue_token(user.id, secret, ttl)
+    token, expires_at = issue_token(user.id, secret, ttl, user.token_generation)
     return user, token, expires_at
 
 

@@ -190,7 +190,13 @@ SYSTEM_OWNERS = """
     FROM system sys WHERE sys.id = ANY(CAST(:owners AS uuid[]))"""
 POOL_OWNERS = """
     SELECT m.pool_id AS owner, m.system_id, coalesce(CAST(:tz AS text), 'UTC') AS tz
-    FROM system_pool_member m WHERE m.pool_id = ANY(CAST(:owners AS uuid[]))"""
+    FROM system_pool_member m
+    JOIN system_pool p ON p.id = m.pool_id JOIN account pool_account ON pool_account.id = p.account_id
+    JOIN system s ON s.id = m.system_id JOIN account system_account ON system_account.id = s.account_id
+    WHERE m.pool_id = ANY(CAST(:owners AS uuid[]))
+      AND starts_with(system_account.path, pool_account.path)"""
+"""A pool sums the member systems that still lie in its account's subtree: a system whose account moves out
+from under the pool stops counting at once (its membership stays, so moving it back restores it)."""
 
 
 async def system_buckets(

@@ -11,11 +11,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth import Principal
+from app.domain.bounds import name_issue
 from app.errors import ErrorCode, Issue, NotFound, ValidationFailed
 from app.tenancy import in_subtree
 
 ModelT = TypeVar("ModelT")
-MAX_NAME_LENGTH = 200
 
 
 async def get_owned(
@@ -37,9 +37,19 @@ def clean_name(value: str, field: str = "name") -> str:
     name = value.strip()
     if not name:
         raise ValidationFailed.one(ErrorCode.REQUIRED, field, "must not be empty")
-    if len(name) > MAX_NAME_LENGTH:
-        raise ValidationFailed.one(ErrorCode.OUT_OF_RANGE, field, f"must be at most {MAX_NAME_LENGTH} characters")
+    issue = name_issue(name)
+    if issue is not None:
+        raise ValidationFailed.one(issue[0], field, issue[1])
     return name
+
+
+def clean_text(value: str, field: str) -> str:
+    """An optional name-like text (may be empty): stripped, at most 200 printable characters."""
+    text = value.strip()
+    issue = name_issue(text) if text else None
+    if issue is not None:
+        raise ValidationFailed.one(issue[0], field, issue[1])
+    return text
 
 
 def timezone_issue(value: str, field: str) -> Issue | None:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import math
 import uuid
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth import Principal, Role
+from app.domain.bounds import MAX_POWER_W, magnitude_issue
 from app.errors import ErrorCode, Issue
 from app.events import EventKind, notify
 from app.models import Device, DeviceConstraint
@@ -28,8 +28,9 @@ def _issues(
             Issue(ErrorCode.REQUIRED, None, "set at least one of minActivePower, maxActivePower, activePower")
         )
     for field, value in (("minActivePower", minimum), ("maxActivePower", maximum), ("activePower", active)):
-        if value is not None and not math.isfinite(value):
-            issues.append(Issue(ErrorCode.INVALID, field, "must be a finite number of W"))
+        issue = magnitude_issue(value, MAX_POWER_W, "W") if value is not None else None
+        if issue is not None:
+            issues.append(Issue(ErrorCode.OUT_OF_RANGE, field, issue))
     if minimum is not None and maximum is not None and minimum > maximum:
         issues.append(Issue(ErrorCode.OUT_OF_RANGE, "maxActivePower", "must be at least minActivePower"))
     if not 0 <= priority <= MAX_PRIORITY:

@@ -16,11 +16,11 @@ from app.domain.grid_identifiers import (
     validate_grid_identifier,
     validate_supply_points,
 )
-from app.errors import ErrorCode, Issue
+from app.errors import ErrorCode, Issue, ValidationFailed
 from app.events import EventKind, notify
 from app.models import Account, ChargingSession, Collector, Contract, Device, Site, SupplyPoint, System, UpstreamSite
-from app.services.common import clean_name, get_owned, raise_if, timezone_issue
-from app.vocabulary import SessionState, SiteStatus, SupplyDirection
+from app.services.common import clean_name, clean_text, get_owned, raise_if, timezone_issue
+from app.vocabulary import AccountKind, SessionState, SiteStatus, SupplyDirection
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,7 @@ class LocationInput:
 
 
 def _location_issues(location: LocationInput) -> list[Issue | None]:
-    has_address = bool(location.address and location.address.strip())
+    has_address = bool(location.address and clean_text(location.address, "location.address"))
     has_coordinates = location.latitude is not None and location.longitude is not None
     issues: list[Issue | None] = []
     if not has_address and not has_coordinates:
@@ -219,6 +219,14 @@ async def refresh_site_status(session: AsyncSession, site: Site) -> None:
     session.add(site)
 
 
+def _require_supplier(account: Account, field: str) -> None:
+    """Upstream sites and contracts decide other accounts' upstream status: suppliers alone register them."""
+    if account.kind != AccountKind.SUPPLIER.value:
+        raise ValidationFailed.one(
+            ErrorCode.FORBIDDEN, field, "only a supplier account registers upstream sites and contracts"
+        )
+
+
 async def create_upstream_site(
     session: AsyncSession,
     caller: Principal,
@@ -230,11 +238,12 @@ async def create_upstream_site(
 ) -> UpstreamSite:
     caller.require(Role.OPERATOR)
     account = await get_owned(session, caller, Account, account_id)
+    _require_supplier(account, "accountId")
     raise_if([*validate_grid_identifier(country, grid_identifier, "gridIdentifier")])
     upstream = UpstreamSite(
         account_id=account.id,
         grid_identifier=normalize_grid_identifier(grid_identifier),
-        supplier=supplier.strip(),
+        supplier=clean_text(supplier, "supplier"),
     )
     session.add(upstream)
     await session.flush()
@@ -247,7 +256,7 @@ async def update_upstream_site(
     caller.require(Role.OPERATOR)
     upstream = await get_owned(session, caller, UpstreamSite, upstream_site_id, lock=True)
     if supplier is not None:
-        upstream.supplier = supplier.strip()
+        upstream.supplier = clean_text(supplier, "supplier")
     session.add(upstream)
     await session.flush()
     return upstream
@@ -280,6 +289,7 @@ async def create_contract(
 ) -> Contract:
     caller.require(Role.OPERATOR)
     upstream = await get_owned(session, caller, UpstreamSite, upstream_site_id)
+    _require_supplier(await get_owned(session, caller, Account, upstream.account_id), "upstreamSiteId")
     raise_if([_period_issue(start_at, end_at)])
     contract = Contract(
         account_id=upstream.account_id,
@@ -305,6 +315,7 @@ async def update_contract(
     """Agree, reschedule or end (set `endAt`, e.g. to now, to terminate) a contract."""
     caller.require(Role.OPERATOR)
     contract = await get_owned(session, caller, Contract, contract_id, lock=True)
+    _require_supplier(await get_owned(session, caller, Account, contract.account_id), "id")
     start = start_at or contract.start_at
     end = end_at or contract.end_at
     raise_if([_period_issue(start, end)])

@@ -6,9 +6,8 @@ rest, so a partner can resend tomorrow's prices without touching today's."""
 
 from __future__ import annotations
 
-import math
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -19,6 +18,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.auth import Principal, Role
+from app.domain.bounds import (
+    MAX_CURRENT_A,
+    MAX_ENERGY_WH,
+    MAX_POWER_W,
+    MAX_PRICE_PER_KWH,
+    magnitude_issue,
+    timestamp_issue,
+)
 from app.errors import ErrorCode, Issue, ValidationFailed
 from app.events import EventKind, notify
 from app.models import (
@@ -48,8 +55,11 @@ class SessionTarget:
 
 def _target_issues(target: SessionTarget, now: datetime) -> list[Issue | None]:
     issues: list[Issue | None] = []
-    if target.energy_amount_needed_wh is not None and not 0 <= target.energy_amount_needed_wh < math.inf:
-        issues.append(Issue(ErrorCode.OUT_OF_RANGE, "target.energyAmountNeeded", "must be a finite Wh >= 0"))
+    energy = target.energy_amount_needed_wh
+    if energy is not None and not 0 <= energy <= MAX_ENERGY_WH:
+        issues.append(
+            Issue(ErrorCode.OUT_OF_RANGE, "target.energyAmountNeeded", f"must be a Wh from 0 to {MAX_ENERGY_WH:g}")
+        )
     if target.leave_time is not None:
         if target.leave_time.tzinfo is None:
             issues.append(Issue(ErrorCode.INVALID_FORMAT, "target.leaveTime", "needs a timezone offset"))
@@ -61,8 +71,9 @@ def _target_issues(target: SessionTarget, now: datetime) -> list[Issue | None]:
     ):
         if value is not None and not 0 <= value <= 100:
             issues.append(Issue(ErrorCode.OUT_OF_RANGE, f"target.{field}", "must be between 0 and 100"))
-    if target.price_limit is not None and not math.isfinite(target.price_limit):
-        issues.append(Issue(ErrorCode.INVALID, "target.priceLimit", "must be a finite price per kWh"))
+    price_issue = magnitude_issue(target.price_limit, MAX_PRICE_PER_KWH, "per kWh") if target.price_limit else None
+    if price_issue is not None:
+        issues.append(Issue(ErrorCode.OUT_OF_RANGE, "target.priceLimit", price_issue))
     return issues
 
 
@@ -201,7 +212,21 @@ class SeriesPoint:
     currency: str | None = None
 
 
-def _series_issues(points: Sequence[SeriesPoint], field: str) -> list[Issue]:
+@dataclass(frozen=True)
+class SeriesBounds:
+    """The magnitude each number of a series may reach: `value` (and `phases`) and `second`."""
+
+    value: float
+    value_unit: str
+    second: float = MAX_CURRENT_A
+    second_unit: str = "A"
+
+
+PRICES = SeriesBounds(MAX_PRICE_PER_KWH, "per kWh")
+POWERS = SeriesBounds(MAX_POWER_W, "W")
+
+
+def _series_issues(points: Sequence[SeriesPoint], field: str, bounds: SeriesBounds) -> list[Issue]:
     issues = []
     for index, point in enumerate(points):
         at = f"{field}[{index}]"
@@ -209,10 +234,21 @@ def _series_issues(points: Sequence[SeriesPoint], field: str) -> list[Issue]:
             issues.append(Issue(ErrorCode.INVALID_FORMAT, f"{at}.timestamp", "needs a timezone offset"))
         elif index and point.timestamp <= points[index - 1].timestamp:
             issues.append(Issue(ErrorCode.INVALID, f"{at}.timestamp", "timestamps must increase"))
-        for name, value in (("value", point.value), ("second", point.second)):
-            if value is not None and not math.isfinite(value):
-                issues.append(Issue(ErrorCode.INVALID, f"{at}.{name}", "must be a finite number"))
+        issues.extend(
+            Issue(ErrorCode.OUT_OF_RANGE, f"{at}.{name}", issue) for name, issue in _number_issues(point, bounds)
+        )
+        if point.timestamp.tzinfo is not None and (issue := timestamp_issue(point.timestamp)) is not None:
+            issues.append(Issue(ErrorCode.OUT_OF_RANGE, f"{at}.timestamp", issue))
     return issues
+
+
+def _number_issues(point: SeriesPoint, bounds: SeriesBounds) -> Iterator[tuple[str, str]]:
+    numbers = [("value", point.value, bounds.value, bounds.value_unit), ("second", point.second, bounds.second, "A")]
+    numbers += [(f"phases[{i}]", v, bounds.value, bounds.value_unit) for i, v in enumerate(point.phases or ())]
+    for name, value, bound, unit in numbers:
+        issue = magnitude_issue(value, bound, unit) if value is not None else None
+        if issue is not None:
+            yield name, issue
 
 
 async def _replace_span(
@@ -237,7 +273,7 @@ async def set_prices(
 ) -> Site:
     caller.require(Role.OPERATOR)
     site = await get_owned(session, caller, Site, site_id, lock=True)
-    issues = _series_issues(imports, "import") + _series_issues(exports, "export")
+    issues = _series_issues(imports, "import", PRICES) + _series_issues(exports, "export", PRICES)
     currencies = {p.currency for p in [*imports, *exports]}
     if len(currencies) > 1:
         issues.append(
@@ -278,7 +314,7 @@ async def set_forecast(
     device = await get_owned(session, caller, Device, device_id, lock=True)
     if device.type != DeviceType.FORECASTED_SERIES.value:
         raise ValidationFailed.one(ErrorCode.INVALID, "deviceId", "forecasts belong to forecasted series")
-    issues = _series_issues(points, "points")
+    issues = _series_issues(points, "points", POWERS)
     sign = -1 if device.forecast_type == "pv" else 1
     for index, point in enumerate(points):
         values = [point.value or 0.0, *(point.phases or ())]
@@ -315,7 +351,7 @@ async def set_external_limits(
     """`value`: total power limit in W; `second`: current per phase in A; either may be absent (no limit)."""
     caller.require(Role.OPERATOR)
     site = await get_owned(session, caller, Site, site_id, lock=True)
-    issues = _series_issues(imports, "import") + _series_issues(exports, "export")
+    issues = _series_issues(imports, "import", POWERS) + _series_issues(exports, "export", POWERS)
     for direction, points in (("import", imports), ("export", exports)):
         for index, point in enumerate(points):
             if (point.value is not None and point.value < 0) or (point.second is not None and point.second < 0):
@@ -337,11 +373,23 @@ async def set_external_limits(
     return site
 
 
+_CONFIGURATION_NAMES = {
+    "cost_minimization": "costMinimization",
+    "horizon_s": "horizonSeconds",
+    "step_s": "stepSeconds",
+    "solver": "solver",
+    "time_limit_s": "timeLimitSeconds",
+}
+"""Settings that always have a value (the peak price alone may be null: no capacity tariff)."""
+
+
 async def set_configuration(
     session: AsyncSession, caller: Principal, site_id: uuid.UUID, changes: dict[str, Any]
 ) -> OptimizationConfiguration:
     caller.require(Role.OPERATOR)
     site = await get_owned(session, caller, Site, site_id, lock=True)
+    nulls = [_CONFIGURATION_NAMES[f] for f, v in changes.items() if v is None and f in _CONFIGURATION_NAMES]
+    raise_if([Issue(ErrorCode.REQUIRED, name, "must not be null (leave it out to keep it)") for name in nulls])
     row = await session.get(OptimizationConfiguration, site.id) or OptimizationConfiguration(site_id=site.id)
     for field, value in changes.items():
         setattr(row, field, value)
@@ -352,8 +400,8 @@ async def set_configuration(
         issues.append(
             Issue(ErrorCode.OUT_OF_RANGE, "horizonSeconds", "must be a whole number of steps, at most 7 days")
         )
-    if row.peak_price_per_kw is not None and not 0 <= row.peak_price_per_kw < math.inf:
-        issues.append(Issue(ErrorCode.OUT_OF_RANGE, "peakPricePerKw", "must be >= 0"))
+    if row.peak_price_per_kw is not None and not 0 <= row.peak_price_per_kw <= MAX_PRICE_PER_KWH:
+        issues.append(Issue(ErrorCode.OUT_OF_RANGE, "peakPricePerKw", f"must be from 0 to {MAX_PRICE_PER_KWH:g}"))
     if row.solver not in SOLVERS:
         issues.append(Issue(ErrorCode.UNSUPPORTED, "solver", f"must be one of {', '.join(SOLVERS)}"))
     if not 0.05 <= row.time_limit_s <= 300:

@@ -14,21 +14,27 @@ from app.auth import Principal, Role
 from app.errors import ErrorCode, ValidationFailed
 from app.models import (
     Account,
+    ChargingSession,
     Cluster,
     ClusterDevice,
     Collector,
     Device,
+    DeviceConstraint,
     Gateway,
+    OptimizationRun,
     Site,
     SupplyPoint,
     System,
     SystemPool,
     SystemPoolMember,
 )
-from app.services.common import clean_name, get_owned
+from app.services.common import clean_name, clean_text, get_owned
 
 # Tables whose rows follow their system when it moves to another account.
-SYSTEM_OWNED: tuple[Any, ...] = (Site, Collector, Device, Cluster, Gateway)
+SYSTEM_OWNED: tuple[Any, ...] = (Site, Device, Cluster, Gateway)
+"""Rows that name their system; the rest of a system's rows name its site or device and move with them."""
+SITE_OWNED: tuple[Any, ...] = (Collector, SupplyPoint, ChargingSession, OptimizationRun)
+DEVICE_OWNED: tuple[Any, ...] = (DeviceConstraint,)
 
 
 async def create_system(
@@ -72,12 +78,16 @@ async def update_system(
     if account_id is not None and account_id != system.account_id:
         account = await get_owned(session, caller, Account, account_id)
         system.account_id = account.id
+        site_ids = select(col(Site.id)).where(col(Site.system_id) == system.id).scalar_subquery()
+        device_ids = select(col(Device.id)).where(col(Device.system_id) == system.id).scalar_subquery()
+        for model in SITE_OWNED:
+            await session.execute(update(model).where(col(model.site_id).in_(site_ids)).values(account_id=account.id))
+        for model in DEVICE_OWNED:
+            await session.execute(
+                update(model).where(col(model.device_id).in_(device_ids)).values(account_id=account.id)
+            )
         for model in SYSTEM_OWNED:
             await session.execute(update(model).where(col(model.system_id) == system.id).values(account_id=account.id))
-        site_ids = select(col(Site.id)).where(col(Site.system_id) == system.id)
-        await session.execute(
-            update(SupplyPoint).where(col(SupplyPoint.site_id).in_(site_ids)).values(account_id=account.id)
-        )
     session.add(system)
     await session.flush()
     return system
@@ -111,7 +121,7 @@ async def create_gateway(
         account_id=system.account_id,
         system_id=system.id,
         serial_number=await _serial_free(session, serial_number),
-        model=model.strip(),
+        model=clean_text(model, "model"),
     )
     session.add(gateway)
     await session.flush()
@@ -133,7 +143,7 @@ async def update_gateway(
     if serial_number is not None:
         gateway.serial_number = await _serial_free(session, serial_number, gateway.id)
     if model is not None:
-        gateway.model = model.strip()
+        gateway.model = clean_text(model, "model")
     if online is not None:
         gateway.online = online
     if last_seen_at is not None:

@@ -8,13 +8,25 @@ the point's index and field."""
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from functools import lru_cache
-from typing import Annotated, Literal, NewType
+from typing import Annotated, Any, Literal, NewType
 
 import strawberry
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 from strawberry.relay import GlobalID
 
+from app.domain.bounds import MAX_CURRENT_A, MAX_ENERGY_WH, MAX_POWER_W, MAX_VOLTAGE_V, timestamp_issue
 from app.domain.pydantic_issues import format_path, issues_from_validation_error
 from app.errors import ErrorCode, Issue, ValidationFailed
 from app.services.measurements import MAX_POINTS, IngestPoint, PinReading
@@ -33,7 +45,25 @@ MEASUREMENT_POINTS = strawberry.scalar(
     parse_value=lambda value: value,
 )
 
-Finite = Annotated[float, Field(allow_inf_nan=False)]
+
+def _bounded(bound: float, low: float | None = None) -> Any:
+    """A strict number (a string is a client bug, not a number) within the domain's bounds."""
+    return Field(strict=True, allow_inf_nan=False, ge=-bound if low is None else low, le=bound)
+
+
+def _in_window(value: datetime) -> datetime:
+    issue = timestamp_issue(value)
+    if issue is not None:
+        raise PydanticCustomError(ErrorCode.OUT_OF_RANGE.value, "{message}", {"message": issue})
+    return value
+
+
+Watts = Annotated[float, _bounded(MAX_POWER_W)]
+Amperes = Annotated[float, _bounded(MAX_CURRENT_A)]
+Volts = Annotated[float, _bounded(MAX_VOLTAGE_V, 0)]
+WattHours = Annotated[float, _bounded(MAX_ENERGY_WH, 0)]
+Percent = Annotated[float, _bounded(100, 0)]
+Timestamp = Annotated[AwareDatetime, AfterValidator(_in_window)]
 DEVICE_TYPES = ("ChargingPole", "ForecastedSeries", "Battery")
 
 
@@ -41,9 +71,9 @@ class _Pin(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     pin: Literal["pin1", "pin2", "pin3"]
-    currentValue: Finite | None = None
-    voltageValue: Finite | None = None
-    powerValue: Finite | None = None
+    currentValue: Amperes | None = None
+    voltageValue: Volts | None = None
+    powerValue: Watts | None = None
 
 
 class _Point(BaseModel):
@@ -52,10 +82,10 @@ class _Point(BaseModel):
     deviceId: str | None = None
     siteId: str | None = None
     assetName: str | None = None
-    timestamp: AwareDatetime
-    powerValue: Finite | None = None
-    energyValue: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
-    currentStateOfCharge: Annotated[float, Field(ge=0, le=100)] | None = None
+    timestamp: Timestamp
+    powerValue: Watts | None = None
+    energyValue: WattHours | None = None
+    currentStateOfCharge: Percent | None = None
     pins: list[_Pin] | None = None
 
     @model_validator(mode="after")

@@ -14,6 +14,7 @@ from starlette.applications import Starlette
 from app.auth import Role
 from app.bootstrap import ensure_user, top_account
 from app.settings import Settings
+from app.vocabulary import AccountKind
 from phasewise.asgi import create_app
 
 PASSWORD = "correct horse battery staple"
@@ -74,10 +75,10 @@ class Tenant:
     viewer: str
 
 
-async def make_tenant(app: Starlette, api: Api, name: str) -> Tenant:
+async def make_tenant(app: Starlette, api: Api, name: str, kind: AccountKind = AccountKind.ORGANIZATION) -> Tenant:
     db = app.state.db
     async with db.transaction() as session:
-        account = await top_account(session, name)
+        account = await top_account(session, name, kind)
         for role in Role:
             await ensure_user(session, account, email=f"{role.value.lower()}@{name}.test", password=PASSWORD, role=role)
     tokens = {role: await api.login(f"{role.value.lower()}@{name}.test") for role in Role}
@@ -93,3 +94,9 @@ async def tenant_a(app: Starlette, api: Api) -> Tenant:
 @pytest.fixture
 async def tenant_b(app: Starlette, api: Api) -> Tenant:
     return await make_tenant(app, api, "bravo")
+
+
+@pytest.fixture
+async def supplier(app: Starlette, api: Api) -> Tenant:
+    """A top-level supplier account (only the platform's operator creates those)."""
+    return await make_tenant(app, api, "supplier", AccountKind.SUPPLIER)

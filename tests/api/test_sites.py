@@ -99,7 +99,7 @@ UPDATE_CONTRACT = """
 mutation($id: ID!, $i: UpdateContractInput!) { updateContract(id: $id, input: $i) { contract { id } errors { message } } }"""
 
 
-async def test_upstream_status_walks_through_all_six_values(api, tenant_a, tenant_b):
+async def test_upstream_status_walks_through_all_six_values(api, tenant_a, supplier):
     system_id = await create_system(api, tenant_a.operator, tenant_a.account_id)
     site = await create_site(api, tenant_a.operator, system_id)
 
@@ -122,13 +122,13 @@ async def test_upstream_status_walks_through_all_six_values(api, tenant_a, tenan
         UPSTREAM,
         {
             "i": {
-                "accountId": tenant_b.account_id,
+                "accountId": supplier.account_id,
                 "country": "BE",
                 "gridIdentifier": ean(),
                 "supplier": "Bravo Energy",
             }
         },
-        tenant_b.operator,
+        supplier.operator,
     )
     upstream_id = upstream["createUpstreamSite"]["upstreamSite"]["id"]
     assert await status() == "NO_CONTRACT"
@@ -136,27 +136,27 @@ async def test_upstream_status_walks_through_all_six_values(api, tenant_a, tenan
     contract = await api.ok(
         CONTRACT,
         {"i": {"upstreamSiteId": upstream_id, "startAt": (now + timedelta(days=2)).isoformat()}},
-        tenant_b.operator,
+        supplier.operator,
     )
     contract_id = contract["createContract"]["contract"]["id"]
     assert await status() == "CONTRACT_NEEDS_AGREEMENT"
-    await api.ok(UPDATE_CONTRACT, {"id": contract_id, "i": {"agreed": True}}, tenant_b.operator)
+    await api.ok(UPDATE_CONTRACT, {"id": contract_id, "i": {"agreed": True}}, supplier.operator)
     assert await status() == "CONTRACT_PENDING"
     await api.ok(
         UPDATE_CONTRACT,
         {"id": contract_id, "i": {"startAt": (now - timedelta(days=2)).isoformat()}},
-        tenant_b.operator,
+        supplier.operator,
     )
     assert await status() == "CONTRACT_ACTIVE"
     await api.ok(
         UPDATE_CONTRACT,
         {"id": contract_id, "i": {"endAt": (now - timedelta(hours=1)).isoformat()}},
-        tenant_b.operator,
+        supplier.operator,
     )
     assert await status() == "CONTRACT_INACTIVE"
     backwards = await api.post(
         UPDATE_CONTRACT,
         {"id": contract_id, "i": {"endAt": (now - timedelta(days=3)).isoformat()}},
-        tenant_b.operator,
+        supplier.operator,
     )
     assert backwards["data"]["updateContract"]["errors"][0]["message"] == "must lie after startAt"
