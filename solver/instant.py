@@ -286,16 +286,20 @@ def _allocate(
     on = np.zeros(planned.size, dtype=bool)
     waiting = np.zeros(planned.size, dtype=bool)
     flow = base.copy()
-    used = 0.0
-    for k in _behind_order(layout, numbers, candidates, planned):
-        over_budget = used + desired[k] * wpa[k] > budget + minimum[k] * wpa[k] / 2 + 1e-9
-        if over_budget and forced[k] <= 1e-9 and not cars.leaving[k]:
+    order = _behind_order(layout, numbers, candidates, planned)
+    # Cars planned at or above their minimum keep their own planned amps (and come first); the others share
+    # what the plan gave them all, each switched on while its minimum is within half of what is left.
+    whole = (wanted >= minimum - 1e-9) | (forced > 1e-9) | cars.leaving
+    free = budget - float((desired[candidates] * wpa[candidates] * whole[candidates]).sum())
+    spent = 0.0
+    for k in np.concatenate([order[whole[order]], order[~whole[order]]]):
+        if not whole[k] and spent + minimum[k] * wpa[k] > free + minimum[k] * wpa[k] / 2 + 1e-9:
             continue
         if _fits(rows, flow, k, minimum[k]):
             index, value = rows.column(k)
             flow[index] += value * minimum[k]
             on[k] = True
-            used += desired[k] * wpa[k]
+            spent += 0.0 if whole[k] else minimum[k] * wpa[k]
         else:
             waiting[k] = True
     cap = _catch_up_cap(layout, maximum, minimum, on, waiting)

@@ -60,7 +60,7 @@ async def tenant_api(served: str, request: pytest.FixtureRequest):  # type: igno
         yield api, await make_tenant(request.node.app, api, "alpha")
 
 
-@pytest.mark.parametrize("served", [{"enforced_valid_for_s": 3.0}], indirect=True)
+@pytest.mark.parametrize("served", [{"enforced_valid_for_s": 9.0}], indirect=True)
 async def test_limits_hold_for_their_validity_from_the_issue_time_and_the_heartbeat_renews_them(served, tenant_api):
     api, alpha = tenant_api
     _, site_id, devices = await demo_devices(api, alpha)
@@ -74,7 +74,7 @@ async def test_limits_hold_for_their_validity_from_the_issue_time_and_the_heartb
         received = datetime.now(UTC)
         for entry in first["enforcedLimits"]:
             issued, until = _instant(entry["issuedAt"]), _instant(entry["validUntil"])
-            assert entry["validFor"] == 3.0 and until - issued == timedelta(seconds=3)
+            assert entry["validFor"] == 9.0 and until - issued == timedelta(seconds=9)
             assert before - timedelta(seconds=1) <= issued <= received and until > received
             assert entry["fallback"] is False
         assert {e["device"]["name"] for e in first["enforcedLimits"]} >= POLES, "every pole is in the set"
@@ -88,7 +88,7 @@ async def test_limits_hold_for_their_validity_from_the_issue_time_and_the_heartb
                 min(_instant(e["issuedAt"]) for e in m["enforcedLimits"])
                 > max(_instant(e["issuedAt"]) for e in first["enforcedLimits"])
             ),
-            timeout=20,
+            timeout=60,
         )
         assert min(_instant(e["issuedAt"]) for e in renewed["enforcedLimits"]) < first_until
         assert all(_instant(e["validUntil"]) > datetime.now(UTC) for e in renewed["enforcedLimits"])
@@ -110,7 +110,7 @@ async def test_limits_past_their_valid_until_are_never_sent(served, tenant_api):
     listener = await Listener(served, alpha.viewer, LIMITS, {"s": site_id}).start()
     try:
         new = (await api.ok(OPTIMIZE, {"s": site_id}, alpha.operator))["optimizeSite"]["run"]
-        first = await listener.next(timeout=15)
+        first = await listener.next(timeout=60)
         assert {e["issuedAt"] for e in first["enforcedLimits"]} == {e["issuedAt"] for e in new["enforcedLimits"]}
         assert all(_instant(e["validUntil"]) > expiry for e in first["enforcedLimits"])
     finally:
@@ -128,7 +128,9 @@ async def test_a_paused_site_is_refused_and_its_poles_get_fuse_safe_fallback_lim
 
     listener = await Listener(served, alpha.viewer, LIMITS, {"s": site_id}).start()
     try:
-        limits = await listener.until(lambda m: m["enforcedLimits"] and all(e["fallback"] for e in m["enforcedLimits"]))
+        limits = await listener.until(
+            lambda m: m["enforcedLimits"] and all(e["fallback"] for e in m["enforcedLimits"]), timeout=60
+        )
         by_name = {e["device"]["name"]: e["limitsRootSide"]["acMaxCurrentA"] for e in limits["enforcedLimits"]}
         assert set(by_name) >= POLES
         assert 6.0 <= by_name["pole_garage_1"] <= 16.0, "within the 16 A pole, under a 32 A board"

@@ -34,6 +34,9 @@ async def two_servers(database_url: str, tmp_path: Path) -> AsyncIterator[list[s
         "PHASEWISE_DATA_DIR": str(tmp_path),
         "PHASEWISE_REPLAN_QUIET_S": "0.3",
         "PHASEWISE_CONTROLLER_TICK_S": "0.2",
+        # The test counts the runs of its event bursts: no heartbeat renewal in between (they come every 20 s
+        # with the default 60 s validity and would turn a burst that straddles one into two runs).
+        "PHASEWISE_ENFORCED_VALID_FOR_S": "900",
     }
     ports = [free_port(), free_port()]
     processes = [
