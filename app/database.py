@@ -17,6 +17,8 @@ from urllib.parse import urlsplit, urlunsplit
 from sqlalchemy import Executable, Row
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
+from app.availability import outage
+from app.metrics import DB_POOL
 from app.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -88,14 +90,35 @@ def resolve_database_url(settings: Settings) -> str:
     return start_embedded_postgres(settings.data_dir)
 
 
+def _count_pool_use(engine: AsyncEngine) -> None:
+    from sqlalchemy import event
+
+    pool = engine.sync_engine.pool
+
+    def measure(*_: object) -> None:
+        DB_POOL.labels("in_use").set(pool.checkedout())  # type: ignore[attr-defined]
+        DB_POOL.labels("idle").set(pool.checkedin())  # type: ignore[attr-defined]
+
+    event.listen(pool, "checkout", measure)
+    event.listen(pool, "checkin", measure)
+
+
 class Database:
     """One engine per process; sessions per unit of work."""
 
-    def __init__(self, url: str, *, pool_size: int = 10, max_overflow: int = 10) -> None:
+    def __init__(
+        self, url: str, *, pool_size: int = 10, max_overflow: int = 10, connect_timeout_s: float = 3.0
+    ) -> None:
         self.url = url
         self.engine: AsyncEngine = create_async_engine(
-            url, pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=True
+            url,
+            pool_size=pool_size,
+            max_overflow=max_overflow,
+            pool_pre_ping=True,
+            connect_args={"timeout": connect_timeout_s},
         )
+        outage.watch(self.engine)
+        _count_pool_use(self.engine)
 
     @classmethod
     def from_settings(cls, settings: Settings, url: str | None = None) -> Database:
@@ -103,6 +126,7 @@ class Database:
             url or resolve_database_url(settings),
             pool_size=settings.db_pool_size,
             max_overflow=settings.db_max_overflow,
+            connect_timeout_s=settings.db_connect_timeout_s,
         )
 
     @asynccontextmanager

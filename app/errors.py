@@ -29,6 +29,7 @@ class ErrorCode(StrEnum):
     CONFLICT = "CONFLICT"
     UNAUTHENTICATED = "UNAUTHENTICATED"
     FORBIDDEN = "FORBIDDEN"
+    UNAVAILABLE = "UNAVAILABLE"
 
 
 @dataclass(frozen=True)
@@ -90,3 +91,13 @@ class Unauthenticated(PhasewiseError):
 
 class Forbidden(PhasewiseError):
     code = ErrorCode.FORBIDDEN
+
+
+class Unavailable(PhasewiseError):
+    """The database cannot be reached: nothing was done, and the same request may succeed when retried."""
+
+    code = ErrorCode.UNAVAILABLE
+
+    @property
+    def extensions(self) -> dict[str, object]:
+        return {"code": self.code.value, "retryable": True}

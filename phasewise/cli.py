@@ -34,17 +34,23 @@ async def _migrate(url: str) -> None:
 
 
 def _serve(host: str, port: int, workers: int) -> None:
+    from phasewise.logs import logging_config
+    from phasewise.observability import share_metrics_between_workers
     from phasewise.signals import serve
 
     url = _database_url()
     asyncio.run(_migrate(url))
+    settings = get_settings()
+    if workers > 1:
+        share_metrics_between_workers(settings.data_dir / "metrics")
     serve(
         "phasewise.asgi:create_app",
         host,
         port,
         workers,
         lambda: print(f"Phasewise: GraphiQL at http://{host}:{port}/graphql", flush=True),
-        log_level="info",
+        log_config=logging_config(settings),
+        access_log=False,
     )
 
 

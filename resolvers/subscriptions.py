@@ -18,6 +18,7 @@ from strawberry import relay
 from app.errors import NotFound
 from app.live.events import Event, EventKind
 from app.live.runs import stored_run
+from app.metrics import LIMIT_PUBLICATIONS
 from resolvers.context import Info
 from resolvers.mutations.base import pk
 from resolvers.types.device import Device, device_from_row
@@ -95,6 +96,7 @@ class Subscription:
     )
     async def enforced_limits(self, info: Info, site_id: relay.GlobalID) -> AsyncGenerator[list[EnforcedLimits], None]:
         async for run in _runs(info, await _site(info, site_id)):
+            LIMIT_PUBLICATIONS.inc()
             yield limits_of_run(run)
 
     @strawberry.subscription(description="The site's latest plan at once, then every new one.")

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -17,6 +19,23 @@ from app.database import asyncpg_url, start_embedded_postgres
 from app.migrate import migrate
 
 TEMPLATE = "phasewise_template"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """A temporary folder of this session's own. pytest's default (/tmp/pytest-of-USER/pytest-N) keeps only
+    the three newest sessions', so concurrent sessions on one machine delete each other's folders, the
+    embedded PostgreSQL's data with them, and tests fail with connections cut mid-query."""
+    if config.option.basetemp is None and not hasattr(config, "workerinput"):
+        config.option.basetemp = tempfile.mkdtemp(prefix="phasewise-tests-")
+        config.stash[_OWN_BASETEMP] = config.option.basetemp
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if own := config.stash.get(_OWN_BASETEMP, None):
+        shutil.rmtree(own, ignore_errors=True)
+
+
+_OWN_BASETEMP = pytest.StashKey[str]()
 
 
 def _with_database(url: str, database: str) -> str:

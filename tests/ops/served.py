@@ -24,12 +24,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_for(predicate: Callable[[], object], bound: float, what: str) -> float:
+def wait_for(predicate: Callable[[], object], bound: float, what: str | Callable[[], str]) -> float:
     """Poll an event (a process gone, a line printed) with a generous bound; return the seconds it took."""
     start = time.monotonic()
     while not predicate():
         if time.monotonic() - start > bound:
-            raise AssertionError(f"not within {bound} s: {what}")
+            raise AssertionError(f"not within {bound} s: {what() if callable(what) else what}")
         time.sleep(0.05)
     return time.monotonic() - start
 

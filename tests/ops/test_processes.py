@@ -25,7 +25,9 @@ def test_a_stop_signal_ends_postgres_solvers_and_tells_subscribers(tmp_path: Pat
         assert json.loads(websocket.recv(timeout=30))["type"] == "connection_ack"
 
         served.signal(sig)
-        took = wait_for(lambda: served.process.poll() is not None, STOP_BOUND_S, "server exited")
+        took = wait_for(
+            lambda: served.process.poll() is not None, STOP_BOUND_S, lambda: f"server exited:\n{served.output}"
+        )
         with pytest.raises(Exception) as closed:  # noqa: B017  (websockets raises ConnectionClosed*)
             while True:
                 websocket.recv(timeout=STOP_BOUND_S)
