@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
@@ -29,6 +29,8 @@ from app.migrate import migrate
 from app.optimization.runner import configure_pool, shutdown_pool
 from app.settings import Settings, get_settings
 from phasewise.cors import cors_middleware
+from phasewise.graphiql import PAGE as GRAPHIQL_PAGE
+from phasewise.graphiql import graphiql_assets
 from phasewise.logs import install_filters, request_id_of
 from phasewise.observability import metrics, worker_stopped
 from phasewise.probes import Probes
@@ -95,6 +97,9 @@ class PhasewiseGraphQL(GraphQL[Context, None]):
         assert principal is not None
         context.authenticate_as(principal)
 
+    async def render_graphql_ide(self, request: Request) -> HTMLResponse:
+        return HTMLResponse(GRAPHIQL_PAGE)
+
     def create_response(self, response_data: Any, sub_response: Response) -> Response:
         """An answer reporting a database outage is a 503: retryable for proxies and clients alike."""
         if answers_unavailable(response_data):
@@ -147,6 +152,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
             Route("/health", probes.health),
             Route("/ready", probes.ready),
             Route("/metrics", metrics),
+            graphiql_assets(),
         ],
         lifespan=lifespan,
         middleware=cors_middleware(settings.cors_origins),
