@@ -29,9 +29,10 @@ class _References(HTMLParser):
 
 async def test_the_page_references_only_this_server(database_url: str, tmp_path: Path):
     app = create_app(ops_settings(tmp_path), database_url)
-    async with app.router.lifespan_context(app), httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://phasewise.test"
-    ) as http:
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://phasewise.test") as http,
+    ):
         page = await http.get("/graphql", headers={"Accept": "text/html"})
         assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
         assert not re.search(r"(https?:)?//[a-z0-9]", page.text.split("<script>\n")[0], re.I), "an external URL"
