@@ -15,7 +15,7 @@ from pathlib import Path
 
 import psutil
 
-STARTUP_BOUND_S = 180  # a cold embedded PostgreSQL and a first solve on a busy machine
+STARTUP_BOUND_S = 600  # a cold embedded PostgreSQL and a first solve on a very busy machine
 
 
 def free_port() -> int:
@@ -44,12 +44,14 @@ def alive(pid: int) -> bool:
 class Served:
     """One server process; its output is read in the background so it never blocks on a full pipe."""
 
-    def __init__(self, data_dir: Path, command: str = "demo", env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, data_dir: Path, command: str = "demo", env: dict[str, str] | None = None, args: tuple[str, ...] = ()
+    ) -> None:
         self.data_dir = data_dir
         self.port = free_port()
         self.lines: list[str] = []
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "phasewise.cli", command, "--port", str(self.port)],
+            [sys.executable, "-m", "phasewise.cli", command, "--port", str(self.port), *args],
             env={**os.environ, "PHASEWISE_DATA_DIR": str(data_dir), **(env or {})},
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
