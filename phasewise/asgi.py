@@ -1,4 +1,4 @@
-"""The ASGI application: GraphQL over HTTP (GraphiQL in the browser) and websockets, plus a health probe."""
+"""The ASGI application: GraphQL over HTTP (GraphiQL in the browser) and websockets, probes and metrics."""
 
 from __future__ import annotations
 
