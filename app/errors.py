@@ -37,6 +37,7 @@ class ErrorCode(StrEnum):
     GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
     BAD_REQUEST = "BAD_REQUEST"
     INTERNAL_ERROR = "INTERNAL_ERROR"
+    UNAVAILABLE = "UNAVAILABLE"
 
 
 @dataclass(frozen=True)
@@ -98,3 +99,13 @@ class Unauthenticated(PhasewiseError):
 
 class Forbidden(PhasewiseError):
     code = ErrorCode.FORBIDDEN
+
+
+class Unavailable(PhasewiseError):
+    """The database cannot be reached: nothing was done, and the same request may succeed when retried."""
+
+    code = ErrorCode.UNAVAILABLE
+
+    @property
+    def extensions(self) -> dict[str, object]:
+        return {"code": self.code.value, "retryable": True}

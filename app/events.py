@@ -4,6 +4,7 @@ so a listener hears of a change exactly when it is committed (and never of one r
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -32,20 +33,32 @@ class Event:
     kind: EventKind
     site_id: uuid.UUID | None
     ids: dict[str, str] = field(default_factory=dict)
+    sent_at: float | None = None  # the sender's wall clock at NOTIFY (for the event-lag metric)
 
     def encode(self) -> str:
         return json.dumps(
-            {"kind": self.kind.value, "site": str(self.site_id) if self.site_id else None, "ids": self.ids}
+            {
+                "kind": self.kind.value,
+                "site": str(self.site_id) if self.site_id else None,
+                "ids": self.ids,
+                "at": self.sent_at,
+            }
         )
 
     @classmethod
     def decode(cls, payload: str) -> Event:
         data: dict[str, Any] = json.loads(payload)
         site = data.get("site")
-        return cls(EventKind(data["kind"]), uuid.UUID(site) if site else None, data.get("ids") or {})
+        at = data.get("at")
+        return cls(
+            EventKind(data["kind"]),
+            uuid.UUID(site) if site else None,
+            data.get("ids") or {},
+            float(at) if isinstance(at, int | float) else None,
+        )
 
 
 async def notify(session: AsyncSession, kind: EventKind, site_id: uuid.UUID | None, **ids: Any) -> None:
     """Queue an event in the caller's transaction; PostgreSQL delivers it at commit."""
-    event = Event(kind, site_id, {k: str(v) for k, v in ids.items()})
+    event = Event(kind, site_id, {k: str(v) for k, v in ids.items()}, time.time())
     await session.execute(select(func.pg_notify(CHANNEL, event.encode())))

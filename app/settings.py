@@ -5,9 +5,10 @@ from __future__ import annotations
 import secrets
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -59,6 +60,24 @@ class Settings(BaseSettings):
     def renewal_lead_s(self) -> float:
         """How long before the latest limits expire a site is planned again."""
         return min(self.heartbeat_lead_s, self.enforced_valid_for_s / 3)
+
+    # Operations (probes, metrics, logs, CORS)
+    db_connect_timeout_s: float = Field(
+        default=3.0, gt=0, description="Connecting to PostgreSQL longer than this counts as an outage."
+    )
+    log_format: Literal["keyvalue", "json"] = Field(
+        default="keyvalue", description="Log lines as key=value pairs (for a terminal) or JSON (for a collector)."
+    )
+    log_level: str = Field(default="INFO", description="Least severe level logged.")
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Browser origins allowed to call the API (comma-separated; `*` for any); none by default.",
+    )
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        return [o.strip() for o in value.split(",") if o.strip()] if isinstance(value, str) else value
 
     def resolved_jwt_secret(self) -> str:
         """The configured secret, or one generated once and kept in the data folder so tokens survive restarts."""

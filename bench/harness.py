@@ -93,12 +93,13 @@ async def server(bench: Bench, workers: int = 1, **settings: str) -> AsyncIterat
     )
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=120) as client:
-            for _ in range(200):
+            for _ in range(600):  # ready: migrated, events connected
                 try:
-                    if (await client.get("/health")).status_code == 200:
+                    if (await client.get("/ready")).status_code == 200:
                         break
                 except httpx.TransportError:
-                    await asyncio.sleep(0.1)
+                    pass
+                await asyncio.sleep(0.1)
             yield client
     finally:
         process.terminate()

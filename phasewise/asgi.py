@@ -1,19 +1,18 @@
-"""The ASGI application: GraphQL over HTTP (GraphiQL in the browser) and websockets, plus a health probe."""
+"""The ASGI application: GraphQL over HTTP (GraphiQL in the browser) and websockets, probes and metrics."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import multiprocessing
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import literal, select
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
@@ -21,32 +20,48 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from app.auth import authenticate, bearer
+from app.availability import is_unavailable, outage
 from app.database import Database
 from app.errors import Unauthenticated
+from app.lifeline import die_with_parent
 from app.live.bus import Bus
 from app.live.controller import Controller
 from app.migrate import migrate
 from app.optimization.runner import configure_pool, shutdown_pool
 from app.settings import Settings, get_settings
 from phasewise.body_limit import BodySizeLimit
-from phasewise.credential_watch import watch_credential
+from phasewise.cors import cors_middleware
 from phasewise.dashboard import dashboard_routes
+from phasewise.graphiql import PAGE as GRAPHIQL_PAGE
+from phasewise.graphiql import graphiql_assets
 from phasewise.http_errors import CodedHTTPErrors
+from phasewise.logs import install_filters, request_id_of
+from phasewise.observability import metrics, worker_stopped
+from phasewise.probes import Probes
+from phasewise.signals import ignore_hangup_in_worker
+from phasewise.websockets import TransportWS
+from resolvers.availability import answers_unavailable
 from resolvers.context import Context
 from resolvers.schema import schema
 
 
 class PhasewiseGraphQL(CodedHTTPErrors, GraphQL[Context, None]):
+    graphql_transport_ws_handler_class = TransportWS
+
     def __init__(self, db: Database, settings: Settings, bus: Bus) -> None:
         super().__init__(
-            schema, subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,), keep_alive=True, keep_alive_interval=15
+            schema,
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            keep_alive=True,
+            keep_alive_interval=15,
+            allowed_origins=settings.cors_origins,
         )
         self.db = db
         self.settings = settings
         self.bus = bus
 
     async def get_context(self, request: Request | WebSocket, response: Any = None) -> Context:
-        context = Context(self.db, self.settings, None, self.bus)
+        context = Context(self.db, self.settings, None, self.bus, request_id=request_id_of(request.headers))
         if isinstance(request, WebSocket):
             context.websocket = request
             return context
@@ -54,18 +69,21 @@ class PhasewiseGraphQL(CodedHTTPErrors, GraphQL[Context, None]):
             credential = bearer(request.headers.get("authorization"))
             if credential:
                 async with self.db.session() as session:
-                    context = Context(
-                        self.db,
-                        self.settings,
-                        await authenticate(session, credential, self.settings.resolved_jwt_secret()),
-                    )
+                    principal = await authenticate(session, credential, self.settings.resolved_jwt_secret())
+                if principal is not None:
+                    context.authenticate_as(principal)
         except Unauthenticated as exc:
             context.credential_error = exc
+        except Exception as exc:
+            if not is_unavailable(exc):
+                raise
+            context.credential_error = outage.failed(exc, "authentication")
+        if response is not None:
+            response.headers["X-Request-Id"] = context.request_id
         return context
 
     async def on_ws_connect(self, context: Context) -> None:
-        """Authenticate from connection_init's payload ({"Authorization": "Bearer <token or API key>"});
-        the connection closes when the token expires."""
+        """Authenticate from connection_init's payload ({"Authorization": "Bearer <token or API key>"})."""
         params = context.connection_params or {}
         header = params.get("Authorization") or params.get("authorization")
         try:
@@ -76,15 +94,22 @@ class PhasewiseGraphQL(CodedHTTPErrors, GraphQL[Context, None]):
                 principal = await authenticate(session, credential, self.settings.resolved_jwt_secret())
         except Unauthenticated as exc:
             raise ConnectionRejectionError({"code": exc.code.value, "message": exc.message}) from exc
+        except Exception as exc:
+            if is_unavailable(exc):
+                raise outage.failed(exc, "a websocket's authentication") from exc
+            raise
         assert principal is not None
         context.authenticate_as(principal)
-        watch_credential(context.websocket, self.db, principal, self.settings.credential_check_s)
-        if principal.expires_at is not None:
-            websocket: WebSocket = context.websocket
-            delay = (principal.expires_at - datetime.now(UTC)).total_seconds()
-            asyncio.get_running_loop().call_later(
-                max(delay, 0), lambda: asyncio.ensure_future(_close_expired(websocket))
-            )
+
+    async def render_graphql_ide(self, request: Request) -> HTMLResponse:
+        return HTMLResponse(GRAPHIQL_PAGE)
+
+    def create_response(self, response_data: Any, sub_response: Response) -> Response:
+        """An answer reporting a database outage is a 503: retryable for proxies and clients alike."""
+        if answers_unavailable(response_data):
+            sub_response.status_code = 503
+            sub_response.headers["Retry-After"] = "1"
+        return super().create_response(response_data, sub_response)
 
     def encode_json(self, data: object) -> str:
         """Text, not bytes: graphql-transport-ws peers expect text frames."""
@@ -94,14 +119,14 @@ class PhasewiseGraphQL(CodedHTTPErrors, GraphQL[Context, None]):
         return orjson.loads(data)
 
 
-async def _close_expired(websocket: WebSocket) -> None:
-    with contextlib.suppress(Exception):
-        await websocket.close(code=4401, reason="token expired")
-
-
 def create_app(settings: Settings | None = None, database_url: str | None = None) -> Starlette:
     """The app for one process; the database is migrated when it starts, then events and the control loop run."""
     settings = settings or get_settings()
+    supervisor = multiprocessing.parent_process()
+    if supervisor is not None and supervisor.pid is not None:  # a worker of `serve --workers N`
+        die_with_parent(supervisor.pid)
+        ignore_hangup_in_worker()
+    install_filters()
     db = Database.from_settings(settings, database_url)
     configure_pool(settings.solver_processes)
     bus = Bus(db.url)
@@ -120,21 +145,25 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
         await bus.stop()
         await asyncio.to_thread(shutdown_pool)
         await db.dispose()
+        worker_stopped()
 
-    async def health(_: Request) -> JSONResponse:
-        """Healthy when the database answers and this process still hears events."""
-        await db.fetch(select(literal(1)))
-        return JSONResponse({"status": "ok" if bus.healthy else "degraded", "events": bus.healthy})
+    probes = Probes(db, bus, settings.db_connect_timeout_s)
 
     app = Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
-            Route("/health", health),
+            Route("/health", probes.health),
+            Route("/ready", probes.ready),
+            Route("/metrics", metrics),
+            graphiql_assets(),
             *dashboard_routes(),
         ],
         lifespan=lifespan,
-        middleware=[Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)],
+        middleware=[
+            Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes),
+            *cors_middleware(settings.cors_origins),
+        ],
     )
     app.state.db = db
     app.state.settings = settings

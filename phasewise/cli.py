@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import os
 import sys
+from importlib.metadata import version
 from pathlib import Path
 
 from app.settings import get_settings
@@ -33,12 +34,24 @@ async def _migrate(url: str) -> None:
 
 
 def _serve(host: str, port: int, workers: int) -> None:
-    import uvicorn
+    from phasewise.logs import logging_config
+    from phasewise.observability import share_metrics_between_workers
+    from phasewise.signals import serve
 
     url = _database_url()
     asyncio.run(_migrate(url))
-    print(f"Phasewise: GraphiQL at http://{host}:{port}/graphql", flush=True)
-    uvicorn.run("phasewise.asgi:create_app", factory=True, host=host, port=port, workers=workers, log_level="info")
+    settings = get_settings()
+    if workers > 1:
+        share_metrics_between_workers(settings.data_dir / "metrics")
+    serve(
+        "phasewise.asgi:create_app",
+        host,
+        port,
+        workers,
+        lambda: print(f"Phasewise: GraphiQL at http://{host}:{port}/graphql", flush=True),
+        log_config=logging_config(settings),
+        access_log=False,
+    )
 
 
 async def _demo(url: str) -> tuple[str, str]:
@@ -74,24 +87,37 @@ async def _create_user(url: str, args: argparse.Namespace) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="phasewise", description="Phase-aware energy management, as a GraphQL API.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version('phasewise')}")
     commands = parser.add_subparsers(dest="command", required=True)
     for name, text in (
         ("serve", "run the API server"),
         ("demo", "create the demo site if missing, print a token, simulate its meters and cars, serve"),
     ):
         command = commands.add_parser(name, help=text)
-        command.add_argument("--host", default="127.0.0.1")
-        command.add_argument("--port", type=int, default=8000)
-        command.add_argument("--workers", type=int, default=1)
+        command.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
+        command.add_argument("--port", type=int, default=8000, help="TCP port to listen on (default: %(default)s)")
+        command.add_argument(
+            "--workers", type=int, default=1, help="server processes sharing the port (default: %(default)s)"
+        )
     commands.add_parser("migrate", help="apply the database migrations")
     export = commands.add_parser("export-schema", help="print the GraphQL schema (SDL)")
     export.add_argument("--output", type=Path, help="write to this file instead of standard output")
     user = commands.add_parser("create-user", help="create a user in a top-level account (created when missing)")
-    user.add_argument("--email", required=True)
-    user.add_argument("--password", required=True)
-    user.add_argument("--role", choices=["VIEWER", "OPERATOR", "ADMIN"], default="ADMIN")
+    user.add_argument("--email", required=True, help="the user's login")
+    user.add_argument("--password", required=True, help="the user's password")
+    user.add_argument(
+        "--role",
+        choices=["VIEWER", "OPERATOR", "ADMIN"],
+        default="ADMIN",
+        help="what the user may do (default: %(default)s)",
+    )
     user.add_argument("--account", required=True, help="name of the top-level account")
-    user.add_argument("--kind", choices=["ORGANIZATION", "CUSTOMER", "SUPPLIER"], default="ORGANIZATION")
+    user.add_argument(
+        "--kind",
+        choices=["ORGANIZATION", "CUSTOMER", "SUPPLIER"],
+        default="ORGANIZATION",
+        help="kind of the account when it is created (default: %(default)s)",
+    )
     args = parser.parse_args(argv)
 
     if args.command == "export-schema":

@@ -41,7 +41,9 @@ async def _watch(websocket: WebSocket, db: Database, principal: Principal, inter
             logger.warning("could not re-check a websocket's credential", exc_info=True)
 
 
-def watch_credential(websocket: WebSocket, db: Database, principal: Principal, interval_s: float) -> None:
+def watch_credential(websocket: WebSocket, db: Database, principal: Principal, interval_s: float) -> asyncio.Task[None]:
+    """The watch's task; the connection cancels it when it closes."""
     task = asyncio.create_task(_watch(websocket, db, principal, interval_s), name="phasewise-credential-watch")
     _watchers.add(task)
     task.add_done_callback(_watchers.discard)
+    return task

@@ -10,7 +10,7 @@ from strawberry.types import Info as StrawberryInfo
 
 from app.auth import Principal, Role
 from app.database import Database
-from app.errors import Unauthenticated
+from app.errors import PhasewiseError, Unauthenticated
 from app.live.bus import Bus
 from app.settings import Settings
 from resolvers.loaders import Loaders
@@ -23,7 +23,7 @@ class Context:
     principal: Principal | None
     bus: Bus | None = None
     loaders: Loaders = field(init=False)
-    credential_error: Unauthenticated | None = None
+    credential_error: PhasewiseError | None = None
     connection_params: dict[str, Any] | None = None
     websocket: Any = None
     request_id: str = field(default_factory=lambda: uuid.uuid4().hex)

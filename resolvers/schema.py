@@ -5,9 +5,11 @@ from datetime import datetime
 from strawberry.schema.config import StrawberryConfig
 
 import resolvers.types.enums  # noqa: F401  (registers the domain enums)
+from resolvers.availability import DatabaseOutage
 from resolvers.errors import masking_extension
 from resolvers.mutation import Mutation
 from resolvers.mutations.measurement_points import MEASUREMENT_POINTS, MeasurementPoints
+from resolvers.observation import RequestObservation
 from resolvers.query import Query
 from resolvers.query_limits import QueryLimiter
 from resolvers.request_errors import InputChecks, QuietSchema
@@ -21,5 +23,11 @@ schema = QuietSchema(
     subscription=Subscription,
     types=[ChargingPole, ForecastedSeries, Battery],
     config=StrawberryConfig(scalar_map={MeasurementPoints: MEASUREMENT_POINTS, datetime: DATETIME}),
-    extensions=[masking_extension, QueryLimiter, InputChecks],
+    extensions=[
+        masking_extension,
+        QueryLimiter,
+        InputChecks,
+        DatabaseOutage,  # after the masking: it sees the errors first
+        RequestObservation,  # last: sees the errors as raised
+    ],
 )

@@ -18,6 +18,7 @@ from app.auth import revalidate
 from app.errors import NotFound
 from app.events import Event, EventKind
 from app.live.runs import stored_run
+from app.metrics import LIMIT_PUBLICATIONS
 from app.optimization.stored_run import StoredRun
 from resolvers.context import Info
 from resolvers.mutations.base import pk
@@ -114,6 +115,7 @@ class Subscription:
     async def enforced_limits(self, info: Info, site_id: relay.GlobalID) -> AsyncGenerator[list[EnforcedLimits], None]:
         async for run in _runs(info, await _site(info, site_id)):
             if still_valid(run, datetime.now(UTC)):
+                LIMIT_PUBLICATIONS.inc()
                 yield limits_of_run(run)
 
     @strawberry.subscription(description="The site's latest plan at once, then every new one.")

@@ -4,7 +4,11 @@ template database, and a fresh copy of it for every test that asks for one, so t
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import fcntl
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -17,6 +21,21 @@ from app.database import asyncpg_url, start_embedded_postgres
 from app.migrate import migrate
 
 TEMPLATE = "phasewise_template"
+_OWN_BASETEMP = pytest.StashKey[str]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """A temporary folder of this session's own. pytest's default (/tmp/pytest-of-USER/pytest-N) keeps only
+    the three newest sessions', so concurrent sessions on one machine delete each other's folders, the
+    embedded PostgreSQL's data with them, and tests fail with connections cut mid-query."""
+    if config.option.basetemp is None and not hasattr(config, "workerinput"):
+        config.option.basetemp = tempfile.mkdtemp(prefix="phasewise-tests-")
+        config.stash[_OWN_BASETEMP] = config.option.basetemp
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if own := config.stash.get(_OWN_BASETEMP, None):
+        shutil.rmtree(own, ignore_errors=True)
 
 
 def _with_database(url: str, database: str) -> str:
@@ -50,14 +69,33 @@ async def _build_template(url: str) -> None:
         await engine.dispose()
 
 
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 @pytest.fixture(scope="session")
 def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The server (any database on it); the template is built once per session."""
-    if os.environ.get("DATABASE_URL"):
-        url = asyncpg_url(os.environ["DATABASE_URL"])
-    else:
-        url = start_embedded_postgres(Path(tmp_path_factory.mktemp("pg")), database="postgres")
-    asyncio.run(_build_template(url))
+    """The server (any database on it) and its migrated template, once per run: with pytest-xdist
+    (`-n 2`) the workers share them (the first one starts and builds, the others join; embedded-postgres
+    stops the server when the last one exits)."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent
+    with _locked(root / "postgres.lock"):
+        if os.environ.get("DATABASE_URL"):
+            url = asyncpg_url(os.environ["DATABASE_URL"])
+        else:
+            url = start_embedded_postgres(root / "pg", database="postgres")
+        built = root / "template.built"
+        if not built.exists():
+            asyncio.run(_build_template(url))
+            built.write_text(url)
     yield url
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable
@@ -15,7 +16,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
+from app.availability import is_unavailable, outage
 from app.events import CHANNEL, Event, EventKind
+from app.metrics import EVENT_LAG, EVENTS, OPEN_SUBSCRIPTIONS
 
 log = logging.getLogger(__name__)
 Handler = Callable[[Event], None]
@@ -42,9 +45,11 @@ class Bus:
     async def subscribe(self, site_id: uuid.UUID) -> AsyncIterator[asyncio.Queue[Event]]:
         queue: asyncio.Queue[Event] = asyncio.Queue(maxsize=1000)
         self._queues[site_id].add(queue)
+        OPEN_SUBSCRIPTIONS.inc()
         try:
             yield queue
         finally:
+            OPEN_SUBSCRIPTIONS.dec()
             self._queues[site_id].discard(queue)
             if not self._queues[site_id]:
                 del self._queues[site_id]
@@ -74,9 +79,14 @@ class Bus:
 
     def _on_notify(self, _connection: object, _pid: int, _channel: str, payload: str) -> None:
         try:
-            self.publish_locally(Event.decode(payload))
+            event = Event.decode(payload)
         except (ValueError, KeyError):
             log.warning("ignoring a malformed event: %r", payload)
+            return
+        EVENTS.labels(event.kind.value).inc()
+        if event.sent_at is not None:
+            EVENT_LAG.observe(max(time.time() - event.sent_at, 0.0))
+        self.publish_locally(event)
 
     async def _run(self) -> None:
         delay = 0.1
@@ -88,6 +98,7 @@ class Bus:
                 connection.add_termination_listener(lambda _c, lost=lost: lost.set())
                 await connection.add_listener(CHANNEL, self._on_notify)
                 self.healthy, delay = True, 0.1
+                outage.reached()
                 self._connected.set()
                 if not first:
                     self.publish_locally(Event(EventKind.RESYNC, None))
@@ -106,6 +117,9 @@ class Bus:
                 raise
             except Exception as exc:  # the database is gone: keep trying, publish nothing meanwhile
                 self.healthy = False
-                log.warning("event listener lost the database (%s); retrying in %.1f s", exc, delay)
+                if is_unavailable(exc):
+                    outage.failed(exc, "the event listener")
+                else:
+                    log.warning("event listener failed (%s); retrying in %.1f s", exc, delay)
             await asyncio.sleep(delay)
             delay = min(delay * 2, 5.0)

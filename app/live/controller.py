@@ -27,6 +27,7 @@ from typing import Any
 import asyncpg
 from sqlalchemy import text
 
+from app.availability import is_unavailable, outage
 from app.database import Database
 from app.events import REPLAN, Event, EventKind
 from app.live.bus import Bus, plain_dsn
@@ -145,8 +146,11 @@ class Controller:
                         return
                     try:
                         await run_site(self._db, self._settings, site, trigger)
-                    except Exception:
-                        log.exception("planning site %s failed", site_id)
+                    except Exception as exc:
+                        if is_unavailable(exc):
+                            outage.failed(exc, "the control loop")
+                        else:
+                            log.exception("planning site %s failed", site_id)
                         return
                     if site_id not in self._again:
                         return
@@ -170,8 +174,11 @@ class Controller:
         try:
             if site_id not in self._running and await overloaded(self._db, site_id, datetime.now(UTC)):
                 await self.plan(site_id, "measured_load")
-        except Exception:
-            log.exception("checking measured load of site %s failed", site_id)
+        except Exception as exc:
+            if is_unavailable(exc):
+                outage.failed(exc, "the overload check")
+            else:
+                log.exception("checking measured load of site %s failed", site_id)
 
     async def _tick_forever(self) -> None:
         while True:
@@ -191,6 +198,9 @@ class Controller:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # the database is gone: plan nothing, publish nothing
-                log.warning("controller tick failed: %s", exc)
+                if is_unavailable(exc):
+                    outage.failed(exc, "the control loop")
+                else:
+                    log.warning("controller tick failed: %s", exc)
                 self._leases.clear()
                 self._lease_connection = None

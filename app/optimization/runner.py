@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import os
+import time
 import uuid
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -19,6 +21,7 @@ from app.auth import Principal, Role
 from app.database import Database
 from app.errors import ErrorCode, ValidationFailed
 from app.events import EventKind, notify
+from app.metrics import FALLBACK_RUNS, OPTIMIZER_FAILURES, OPTIMIZER_RUNS, OPTIMIZER_SECONDS
 from app.models import OptimizationRun, Site
 from app.optimization.documents import enforced_document, result_document, timings_document
 from app.optimization.snapshot import take_snapshot
@@ -42,17 +45,29 @@ def solver_pool() -> ProcessPoolExecutor:
     global _pool
     if _pool is None:
         _pool = ProcessPoolExecutor(
-            max_workers=_pool_size, mp_context=multiprocessing.get_context("spawn"), initializer=warm_up
+            max_workers=_pool_size,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=warm_up,
+            initargs=(os.getpid(),),
         )
     return _pool
 
 
 def shutdown_pool(wait: bool = True) -> None:
-    """Stop the solver processes (the app's shutdown; a broken pool is replaced at the next run)."""
+    """Stop the solver processes now (the app's shutdown; a broken pool is replaced at the next run). A solve
+    in flight is abandoned rather than awaited: its run could not be stored any more, and a stop signal must
+    not wait for a large site's solve."""
     global _pool
-    if _pool is not None:
-        _pool.shutdown(wait=wait, cancel_futures=True)
-    _pool = None
+    pool, _pool = _pool, None
+    if pool is None:
+        return
+    processes = list(pool._processes.values())  # the executor's own table of its worker processes
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.terminate()
+    if wait:
+        for process in processes:
+            process.join(timeout=10)
 
 
 def site_lock_key(site_id: uuid.UUID) -> int:
@@ -77,6 +92,20 @@ async def optimize_site(
 
 
 async def run_site(db: Database, settings: Settings, site: Site, trigger: str) -> StoredRun:
+    clock = time.perf_counter()
+    try:
+        run = await _run_site(db, settings, site, trigger)
+    except Exception:
+        OPTIMIZER_FAILURES.inc()
+        raise
+    OPTIMIZER_RUNS.labels(run.status, trigger).inc()
+    OPTIMIZER_SECONDS.labels(run.status).observe(time.perf_counter() - clock)
+    if run.used_fallback:
+        FALLBACK_RUNS.inc()
+    return run
+
+
+async def _run_site(db: Database, settings: Settings, site: Site, trigger: str) -> StoredRun:
     async with db.engine.connect() as lock:
         await lock.execute(select(func.pg_advisory_lock(site_lock_key(site.id))))
         try:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import OrderedDict
 
 import solver
+from app.lifeline import die_with_parent
 
 MAX_MODELS = 64
 _models: OrderedDict[str, solver.CompiledModel] = OrderedDict()
@@ -22,6 +23,8 @@ def solve_site(site_key: str, problem: solver.Problem, fallback: bool = False) -
     return model.solve(problem, force_fallback=fallback)
 
 
-def warm_up() -> None:
-    """Imported and run once per worker so the first real solve does not pay for cvxpy's import."""
+def warm_up(parent: int) -> None:
+    """Run once per solver process: it ends with the server process (even one killed outright), and the first
+    real solve does not pay for cvxpy's import."""
+    die_with_parent(parent)
     import cvxpy  # noqa: F401

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry import relay
 
 from app.auth import Principal
+from app.metrics import INGESTED_POINTS
 from app.services import constraints, measurements
 from resolvers.context import Info
 from resolvers.errors import UserError
@@ -45,7 +46,9 @@ class MeasurementMutations:
         async def work(session: AsyncSession, caller: Principal) -> dict[str, Any]:
             return {"accepted": await measurements.ingest(session, caller, parse_points(points))}
 
-        return await mutate(info, IngestPayload, work)
+        payload = await mutate(info, IngestPayload, work)
+        INGESTED_POINTS.inc(payload.accepted)  # after the commit: stored points only
+        return payload
 
     @strawberry.mutation(
         description=(

@@ -21,6 +21,22 @@ from phasewise.asgi import create_app
 from tests.api.conftest import Api, Tenant, make_tenant
 
 SECRET = "live-test-secret-of-at-least-thirty-two-bytes"
+# Bounds on waits for events (a message, a closed connection): generous, so a busy machine only makes the
+# tests slower, never failing; a healthy run sees each event far sooner.
+EVENT_BOUND_S = 120.0
+
+
+async def open_subscriptions(address: str) -> float:
+    """The server's own count of subscriptions listening for events (its `/metrics`)."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    async with httpx.AsyncClient(base_url=f"http://{address}", timeout=EVENT_BOUND_S) as client:
+        text = (await client.get("/metrics")).text
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == "phasewise_open_subscriptions":
+                return sample.value
+    raise AssertionError("no phasewise_open_subscriptions in /metrics")
 
 
 def free_port() -> int:
@@ -73,6 +89,7 @@ class Listener:
 
     def __init__(self, address: str, token: str | None, query: str, variables: dict[str, Any]) -> None:
         payload = {"Authorization": f"Bearer {token}"} if token else {}
+        self.address = address
         self.transport = WebsocketsTransport(
             url=f"ws://{address}/graphql",
             init_payload=payload,
@@ -93,14 +110,20 @@ class Listener:
             self.error = exc
 
     async def start(self) -> Listener:
+        """Returns once the server listens for this subscription's events, or once it refused it."""
+        before = await open_subscriptions(self.address)
         self.task = asyncio.create_task(self._run())
-        await asyncio.sleep(0.3)  # connection_init, ack, subscribe
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + EVENT_BOUND_S
+        while not self.task.done() and await open_subscriptions(self.address) <= before:
+            assert loop.time() < deadline, "the subscription never started"
+            await asyncio.sleep(0.02)
         return self
 
-    async def next(self, timeout: float = 5.0) -> dict[str, Any]:
+    async def next(self, timeout: float = EVENT_BOUND_S) -> dict[str, Any]:
         return await asyncio.wait_for(self.messages.get(), timeout)
 
-    async def until(self, predicate: Any, timeout: float = 10.0) -> dict[str, Any]:
+    async def until(self, predicate: Any, timeout: float = EVENT_BOUND_S) -> dict[str, Any]:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while True:

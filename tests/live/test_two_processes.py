@@ -1,6 +1,7 @@
 """Two server processes on one PostgreSQL: events cross processes, and each site has one planner."""
 
 import asyncio
+import contextlib
 import os
 import subprocess
 import sys
@@ -16,13 +17,16 @@ from app.bootstrap import ensure_user, top_account
 from app.database import Database
 from tests.api.conftest import PASSWORD, Api
 from tests.api.helpers import demo_devices
-from tests.live.conftest import SECRET, Listener, free_port
+from tests.live.conftest import EVENT_BOUND_S, SECRET, Listener, free_port
 from tests.live.test_live_limits import LIMITS, START
 
 SET = """mutation($d: ID!, $at: DateTime!, $max: Float) {
   setConstraint(deviceId: $d, priority: 5, invalidAt: $at, maxActivePower: $max) { constraint { id } errors { message } } }"""
 RUNS = """query($s: ID!) { node(id: $s) { ... on Site { optimizationRuns(first: 500) { totalCount
   nodes { trigger createdAt finishedAt } } } } }"""
+
+
+QUIET_S = 0.3
 
 
 @pytest.fixture
@@ -32,7 +36,7 @@ async def two_servers(database_url: str, tmp_path: Path) -> AsyncIterator[list[s
         "DATABASE_URL": database_url,
         "PHASEWISE_JWT_SECRET": SECRET,
         "PHASEWISE_DATA_DIR": str(tmp_path),
-        "PHASEWISE_REPLAN_QUIET_S": "0.3",
+        "PHASEWISE_REPLAN_QUIET_S": str(QUIET_S),
         "PHASEWISE_CONTROLLER_TICK_S": "0.2",
         # The test counts the runs of its event bursts: no heartbeat renewal in between (they come every 20 s
         # with the default 60 s validity and would turn a burst that straddles one into two runs).
@@ -58,20 +62,21 @@ async def two_servers(database_url: str, tmp_path: Path) -> AsyncIterator[list[s
     ]
     addresses = [f"127.0.0.1:{p}" for p in ports]
     try:
-        async with httpx.AsyncClient() as client:
+        async with httpx.AsyncClient(timeout=EVENT_BOUND_S) as client:
             for address in addresses:
-                for _ in range(300):
-                    try:
-                        if (await client.get(f"http://{address}/health")).status_code == 200:
+                deadline = asyncio.get_running_loop().time() + EVENT_BOUND_S
+                while True:  # ready: migrated, and its event listener connected
+                    with contextlib.suppress(httpx.TransportError):
+                        if (await client.get(f"http://{address}/ready")).status_code == 200:
                             break
-                    except httpx.TransportError:
-                        await asyncio.sleep(0.1)
+                    assert asyncio.get_running_loop().time() < deadline, f"{address} never became ready"
+                    await asyncio.sleep(0.1)
         yield addresses
     finally:
         for process in processes:
             process.terminate()
         for process in processes:
-            process.wait(timeout=20)
+            process.wait(timeout=EVENT_BOUND_S)
 
 
 async def test_events_cross_processes_and_each_burst_is_planned_once(two_servers, database_url):
@@ -117,7 +122,9 @@ async def test_events_cross_processes_and_each_burst_is_planned_once(two_servers
             before = seen
         until = (datetime.now(UTC) + timedelta(hours=2)).isoformat()
         poles = [devices[n] for n in ("pole_entrance", "pole_garage_1", "pole_garage_2", "pole_carport")]
+        spread_bursts = 0  # bursts whose writes took longer than the quiet window may be planned twice
         for burst in range(20):
+            sent = asyncio.get_running_loop().time()
             await asyncio.gather(
                 *(
                     (api_a if k % 2 else api_b).ok(
@@ -126,16 +133,19 @@ async def test_events_cross_processes_and_each_burst_is_planned_once(two_servers
                     for k, pole in enumerate(poles)
                 )
             )
-            for _ in range(100):  # this burst's run is stored
+            spread_bursts += asyncio.get_running_loop().time() - sent > QUIET_S
+            deadline = asyncio.get_running_loop().time() + EVENT_BOUND_S
+            while True:  # this burst's run is stored
                 nodes = (await api_a.ok(RUNS, {"s": site_id}, viewer))["node"]["optimizationRuns"]["nodes"]
                 if len([n for n in nodes if n["createdAt"] not in before and n["trigger"] != "timer"]) >= burst + 1:
                     break
+                assert asyncio.get_running_loop().time() < deadline, f"burst {burst} was never planned"
                 await asyncio.sleep(0.05)
             await asyncio.sleep(0.3)
 
         nodes = (await api_a.ok(RUNS, {"s": site_id}, viewer))["node"]["optimizationRuns"]["nodes"]
         new = [n for n in nodes if n["createdAt"] not in before and n["trigger"] != "timer"]
-        assert len(new) == 20, sorted((n["createdAt"], n["trigger"]) for n in new)
+        assert 20 <= len(new) <= 20 + spread_bursts, sorted((n["createdAt"], n["trigger"]) for n in new)
         ordered = sorted(nodes, key=lambda n: n["createdAt"])
         for earlier, later in zip(ordered, ordered[1:], strict=False):
             assert datetime.fromisoformat(earlier["finishedAt"]) <= datetime.fromisoformat(later["createdAt"])

@@ -1,0 +1,127 @@
+"""`phasewise demo` / `phasewise serve` as a real child process, with the pids of everything it runs."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import psutil
+
+STARTUP_BOUND_S = 600  # a cold embedded PostgreSQL and a first solve on a very busy machine
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(predicate: Callable[[], object], bound: float, what: str | Callable[[], str]) -> float:
+    """Poll an event (a process gone, a line printed) with a generous bound; return the seconds it took."""
+    start = time.monotonic()
+    while not predicate():
+        if time.monotonic() - start > bound:
+            raise AssertionError(f"not within {bound} s: {what() if callable(what) else what}")
+        time.sleep(0.05)
+    return time.monotonic() - start
+
+
+def alive(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
+
+
+class Served:
+    """One server process; its output is read in the background so it never blocks on a full pipe."""
+
+    def __init__(
+        self, data_dir: Path, command: str = "demo", env: dict[str, str] | None = None, args: tuple[str, ...] = ()
+    ) -> None:
+        self.data_dir = data_dir
+        self.port = free_port()
+        self.lines: list[str] = []
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "phasewise.cli", command, "--port", str(self.port), *args],
+            env={**os.environ, "PHASEWISE_DATA_DIR": str(data_dir), **(env or {})},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        threading.Thread(target=self._read, daemon=True).start()
+        wait_for(lambda: self.accepting or self.process.poll() is not None, STARTUP_BOUND_S, "server accepting")
+        assert self.accepting, self.output
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.append(line)
+
+    @property
+    def output(self) -> str:
+        return "".join(self.lines)
+
+    @property
+    def accepting(self) -> bool:
+        return "GraphiQL at http://" in self.output
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def token(self) -> str:
+        return self.output.split('"Authorization": "Bearer ')[1].split('"')[0]
+
+    @property
+    def pgdata(self) -> Path:
+        return self.data_dir / "pgdata"
+
+    def postmaster_pid(self) -> int:
+        return int((self.pgdata / "postmaster.pid").read_text().splitlines()[0])
+
+    def handle_pids(self) -> list[int]:
+        return json.loads((self.pgdata / ".handle_pids.json").read_text())
+
+    def children(self) -> list[psutil.Process]:
+        try:
+            return psutil.Process(self.process.pid).children(recursive=True)
+        except psutil.Error:
+            return []
+
+    def solver_processes(self) -> list[psutil.Process]:
+        """The spawned solver pool and multiprocessing's resource tracker."""
+        found = []
+        for child in self.children():
+            try:
+                cmdline = " ".join(child.cmdline())
+            except psutil.Error:
+                continue
+            if "multiprocessing" in cmdline:
+                found.append(child)
+        return found
+
+    def wait_for_solvers(self) -> list[int]:
+        """The demo site has a battery, so the control loop plans it at once and the pool starts."""
+        wait_for(lambda: len(self.solver_processes()) >= 2, STARTUP_BOUND_S, "solver processes started")
+        return [p.pid for p in self.solver_processes()]
+
+    def signal(self, sig: signal.Signals) -> None:
+        self.process.send_signal(sig)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
