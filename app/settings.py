@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     controller_tick_s: float = Field(default=1.0, gt=0, description="How often the timers are checked.")
     db_pool_size: int = Field(default=10, gt=0)
     db_max_overflow: int = Field(default=10, ge=0)
+    # OCPP stations (app/ocpp)
+    ocpp_heartbeat_interval_s: int = Field(default=60, gt=0, description="Heartbeat interval told to stations.")
+    ocpp_call_timeout_s: float = Field(default=15.0, gt=0, description="Unanswered this long: offline.")
 
     def resolved_jwt_secret(self) -> str:
         """The configured secret, or one generated once and kept in the data folder so tokens survive restarts."""

@@ -25,6 +25,8 @@ from app.errors import Unauthenticated
 from app.live.bus import Bus
 from app.live.controller import Controller
 from app.migrate import migrate
+from app.ocpp.endpoint import ocpp_route
+from app.ocpp.registry import StationRegistry
 from app.optimization.runner import configure_pool, shutdown_pool
 from app.settings import Settings, get_settings
 from resolvers.context import Context
@@ -101,6 +103,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
     bus = Bus(db.url)
     controller = Controller(db, bus, settings) if settings.control_loop else None
     graphql = PhasewiseGraphQL(db, settings, bus)
+    stations = StationRegistry(db, bus)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
@@ -109,6 +112,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
         if controller is not None:
             await controller.start()
         yield
+        await stations.stop()
         if controller is not None:
             await controller.stop()
         await bus.stop()
@@ -125,6 +129,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             Route("/health", health),
+            ocpp_route(db, settings, stations),
         ],
         lifespan=lifespan,
     )

@@ -30,6 +30,7 @@ from app.models import (
     ForecastPoint,
     Gateway,
     Measurement,
+    OcppStation,
     OptimizationConfiguration,
     OptimizationRun,
     PricePoint,
@@ -106,6 +107,10 @@ class Loaders(LoaderKinds):
     @cached_property
     def gateway_by_system(self) -> Any:
         return self._one_by(Gateway, Gateway.system_id)
+
+    @cached_property
+    def ocpp_station_by_device(self) -> Any:
+        return self._one_by(OcppStation, OcppStation.device_id)
 
     @cached_property
     def main_collector_by_site(self) -> Any:

@@ -29,6 +29,7 @@ from app.models import (
     PricePoint,
     Site,
 )
+from app.ocpp.planning import station_bounds
 from app.optimization.series import sample
 from app.vocabulary import DeviceType, SessionState
 
@@ -193,6 +194,12 @@ async def take_snapshot(session: AsyncSession, site: Site, now: datetime, lead: 
         if pole is None or pole.collector_id is None:
             continue
         sessions.append(_session(row, pole, collector_of[pole.collector_id], delivered.get(row.id, 0.0), now, end))
+    volts = {p.id: phase_voltage_of(collector_of[uuid.UUID(p.collector_id)]) or 230.0 for p in poles}
+    fallback, station_warnings = await station_bounds(
+        session, sessions, volts, {p.id: p.line_current for p in poles}, now
+    )
+    bounds.extend(fallback)
+    warnings.extend(station_warnings)
 
     problem = solver.Problem(
         start=start,
