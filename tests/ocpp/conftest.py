@@ -4,6 +4,7 @@ snippets the OCPP tests share."""
 from __future__ import annotations
 
 import asyncio
+import random
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from starlette.applications import Starlette
 
 from phasewise.asgi import create_app
 from tests.api.conftest import Api, Tenant, make_tenant
-from tests.api.helpers import demo_devices
+from tests.api.helpers import ean, site_with_topology
 from tests.live.conftest import free_port, live_settings
 
 CALL_TIMEOUT_S = 2.0
@@ -69,8 +70,14 @@ async def bravo(server: tuple[Starlette, str], http: Api) -> Tenant:
 async def station_on_pole(
     http: Api, tenant: Tenant, station_id: str, pole: str = "pole_entrance", **extra: Any
 ) -> tuple[str, dict[str, str]]:
-    """A demo site of `tenant` whose `pole` is driven by station `station_id`: (site id, device ids)."""
-    _, site_id, devices = await demo_devices(http, tenant)
+    """A demo site of `tenant` (its own grid identifier) whose `pole` is driven by station `station_id`:
+    (site id, device ids)."""
+    _, site_id = await site_with_topology(
+        http, tenant.operator, tenant.account_id, identifier=ean(f"5414{random.randrange(10**13):013d}")
+    )
+    query = "query($id: ID!) { node(id: $id) { ... on Site { devices { nodes { id name } } } } }"
+    nodes = (await http.ok(query, {"id": site_id}, tenant.viewer))["node"]["devices"]["nodes"]
+    devices = {n["name"]: n["id"] for n in nodes}
     await http.ok(SET_STATION, {"d": devices[pole], "s": station_id, "p": PASSWORD, **extra}, tenant.operator)
     return site_id, devices
 
