@@ -131,8 +131,10 @@ async def main(stations: int, seconds: float, every: float) -> None:
             address = str(client.base_url).removeprefix("http://").rstrip("/")
             async with contextlib.AsyncExitStack() as stack:
                 connections = []
-                for station_id in ids:
-                    connections.append(await stack.enter_async_context(connected(address, station_id, PASSWORD)))
+                for batch in range(0, len(ids), 20):  # 20 handshakes at a time (each checks an argon2 hash)
+                    connections += await asyncio.gather(
+                        *(stack.enter_async_context(connected(address, i, PASSWORD)) for i in ids[batch : batch + 20])
+                    )
                 stop = asyncio.Event()
                 drivers = [asyncio.create_task(drive(s, i, stop)) for i, s in enumerate(connections)]
                 await asyncio.sleep(METER_EVERY_S + 5)  # every station charging, its first profiles in
