@@ -95,7 +95,7 @@ class OcppEndpoint:
             station.station_id, connection, response_timeout=self.settings.ocpp_call_timeout_s
         )
         served.heartbeat_interval = self.settings.ocpp_heartbeat_interval_s  # type: ignore[attr-defined]
-        served.init_served(link, close)
+        served.init_served(link, close, self.registry.accepted)
         await link.connected()
         if station.site_id is not None:
             self.registry.attach(station.site_id, served)

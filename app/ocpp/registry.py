@@ -8,18 +8,27 @@ import asyncio
 import logging
 import uuid
 from collections import defaultdict
+from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from app.database import Database
 from app.live.bus import Bus
 from app.live.events import Event, EventKind
 from app.live.runs import stored_run
 from app.models import OptimizationRun
+from app.ocpp.link import StationLink
 from app.ocpp.profiles import run_limits
 from app.ocpp.served import Served
 
 log = logging.getLogger(__name__)
+ACCEPTED_BATCH_S = 0.5
+WRITE_ACCEPTED = text(
+    """
+    UPDATE ocpp_station SET last_profile_at = u.t, last_seen_at = greatest(last_seen_at, u.t)
+    FROM unnest(CAST(:d AS uuid[]), CAST(:t AS timestamptz[])) AS u(d, t) WHERE device_id = u.d
+    """
+)
 
 
 class StationRegistry:
@@ -27,6 +36,7 @@ class StationRegistry:
         self._db = db
         self._stations: dict[uuid.UUID, dict[uuid.UUID, Served]] = defaultdict(dict)
         self._tasks: set[asyncio.Task[None]] = set()
+        self._accepted: dict[uuid.UUID, datetime] = {}
         bus.add_handler(self.on_event)
 
     def attach(self, site_id: uuid.UUID, station: Served) -> None:
@@ -40,6 +50,21 @@ class StationRegistry:
             del poles[station.link.device_id]
         if not poles:
             self._stations.pop(site_id, None)
+
+    def accepted(self, link: StationLink, at: datetime) -> None:
+        """A run reaches every station of a site at once: their stamps are written in one statement."""
+        if not self._accepted:
+            self._spawn(self._write_accepted())
+        self._accepted[link.device_id] = at
+
+    async def _write_accepted(self) -> None:
+        await asyncio.sleep(ACCEPTED_BATCH_S)
+        accepted, self._accepted = self._accepted, {}
+        try:
+            async with self._db.transaction() as session:
+                await session.execute(WRITE_ACCEPTED, {"d": list(accepted), "t": list(accepted.values())})
+        except Exception:
+            log.exception("noting %d accepted profiles failed", len(accepted))
 
     def connected(self) -> int:
         return sum(len(poles) for poles in self._stations.values())

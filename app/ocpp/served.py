@@ -50,8 +50,14 @@ class Served:
     link: StationLink
     close: Callable[[str], Awaitable[None]]
 
-    def init_served(self, link: StationLink, close: Callable[[str], Awaitable[None]]) -> None:
-        self.link, self.close = link, close
+    def init_served(
+        self,
+        link: StationLink,
+        close: Callable[[str], Awaitable[None]],
+        accepted: Callable[[StationLink, datetime], None],
+    ) -> None:
+        """`close` ends the connection; `accepted` notes a profile the station took (written in batches)."""
+        self.link, self.close, self._accepted = link, close, accepted
         self._latest: PoleLimits | None = None
         self._wake = asyncio.Event()
 
@@ -85,7 +91,7 @@ class Served:
                 accepted, message = False, f"SetChargingProfile failed: {exc}"
             if accepted:
                 await self.link.control(CONTROL_OK, None)
-                await self.link.report(last_profile_at=now)
+                self._accepted(self.link, now)
             else:
                 await self.link.control(CONTROL_REFUSED, message or "the station rejected the charging profile")
 
