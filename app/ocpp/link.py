@@ -31,7 +31,7 @@ class StationLink:
     protocol: str
     transaction_id: str | None = None
     control_status: str | None = None
-    _reported: dict[str, Any] = field(default_factory=dict)
+    _session_shape: dict[str, Any] = field(default_factory=dict)  # phases and suspension last applied
 
     @property
     def device_id(self) -> uuid.UUID:
@@ -95,7 +95,10 @@ class StationLink:
                         ac_min_current_a=min(6.0, self.station.line_current),
                         max_phase_count=None,
                     )
-                elif phases is not None or suspended is not None or self.transaction_id != transaction_id:
+                    self._session_shape = {}
+                    self._changes_shape(phases, suspended)
+                elif self._changes_shape(phases, suspended) or self.transaction_id != transaction_id:
+                    # Periodic Updated events repeat the state: only a change re-plans the site.
                     changes = {"used_pins": self.used_pins(phases)} if phases is not None else {}
                     await steering.update_session(
                         session, caller, open_id, changes=changes, target={}, suspended=suspended
@@ -108,6 +111,12 @@ class StationLink:
             self.transaction_id = transaction_id
             await self.report(transaction_id=transaction_id)
 
+    def _changes_shape(self, phases: int | None, suspended: bool | None) -> bool:
+        given = {k: v for k, v in (("phases", phases), ("suspended", suspended)) if v is not None}
+        changed = any(self._session_shape.get(k) != v for k, v in given.items())
+        self._session_shape.update(given)
+        return changed
+
     async def end_transaction(self, meter_values: list[dict[str, Any]] | None = None) -> None:
         caller = self.station.principal
         try:
@@ -119,7 +128,7 @@ class StationLink:
                     await steering.stop_session(session, caller, open_id)
         except (ValidationFailed, NotFound) as exc:
             log.warning("station %s: end of transaction not applied: %s", self.station.station_id, exc)
-        self.transaction_id = None
+        self.transaction_id, self._session_shape = None, {}
         await self.report(transaction_id=None)
 
     async def meter(self, meter_values: list[dict[str, Any]]) -> None:

@@ -53,9 +53,15 @@ class Recording:
     def init_recording(self) -> None:
         self.profiles: asyncio.Queue[Received] = asyncio.Queue()
         self.all_profiles: list[Received] = []
+        self._arrived = time.time()
+
+    async def route_message(self, raw_msg: str) -> None:
+        """Stamps each frame as the station picks it up, before the library validates and routes it."""
+        self._arrived = time.time()
+        await super().route_message(raw_msg)  # type: ignore[misc]
 
     async def _record(self, target: int, profile: dict[str, Any]) -> str:
-        received = Received(time.time(), target, profile)
+        received = Received(self._arrived, target, profile)
         self.all_profiles.append(received)
         self.profiles.put_nowait(received)
         if self.mode == HANG:
