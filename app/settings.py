@@ -79,6 +79,10 @@ class Settings(BaseSettings):
     def _comma_separated(cls, value: object) -> object:
         return [o.strip() for o in value.split(",") if o.strip()] if isinstance(value, str) else value
 
+    # OCPP stations (app/ocpp)
+    ocpp_heartbeat_interval_s: int = Field(default=60, gt=0, description="Heartbeat interval told to stations.")
+    ocpp_call_timeout_s: float = Field(default=15.0, gt=0, description="Unanswered this long: offline.")
+
     def resolved_jwt_secret(self) -> str:
         """The configured secret, or one generated once and kept in the data folder so tokens survive restarts."""
         if self.jwt_secret:

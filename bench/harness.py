@@ -67,6 +67,15 @@ def free_port() -> int:
 async def server(bench: Bench, workers: int = 1, **settings: str) -> AsyncIterator[httpx.AsyncClient]:
     """uvicorn with `workers` processes on a free loopback port, and a client for it; `settings` become
     PHASEWISE_* environment variables of the server."""
+    async with server_process(bench, workers, **settings) as (client, _):
+        yield client
+
+
+@asynccontextmanager
+async def server_process(
+    bench: Bench, workers: int = 1, **settings: str
+) -> AsyncIterator[tuple[httpx.AsyncClient, subprocess.Popen[bytes]]]:
+    """`server`, also giving the server's process (its CPU time, its address via the client's base URL)."""
     port = free_port()
     env = {
         **os.environ,
@@ -100,7 +109,7 @@ async def server(bench: Bench, workers: int = 1, **settings: str) -> AsyncIterat
                 except httpx.TransportError:
                     pass
                 await asyncio.sleep(0.1)
-            yield client
+            yield client, process
     finally:
         process.terminate()
         process.wait()

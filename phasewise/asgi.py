@@ -27,6 +27,8 @@ from app.lifeline import die_with_parent
 from app.live.bus import Bus
 from app.live.controller import Controller
 from app.migrate import migrate
+from app.ocpp.endpoint import ocpp_route
+from app.ocpp.registry import StationRegistry
 from app.optimization.runner import configure_pool, shutdown_pool
 from app.settings import Settings, get_settings
 from phasewise.body_limit import BodySizeLimit
@@ -132,6 +134,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
     bus = Bus(db.url)
     controller = Controller(db, bus, settings) if settings.control_loop else None
     graphql = PhasewiseGraphQL(db, settings, bus)
+    stations = StationRegistry(db, bus)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
@@ -140,6 +143,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
         if controller is not None:
             await controller.start()
         yield
+        await stations.stop()
         if controller is not None:
             await controller.stop()
         await bus.stop()
@@ -158,6 +162,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
             Route("/metrics", metrics),
             graphiql_assets(),
             *dashboard_routes(),
+            ocpp_route(db, settings, stations),
         ],
         lifespan=lifespan,
         middleware=[

@@ -30,6 +30,7 @@ from app.models import (
     ForecastPoint,
     Gateway,
     Measurement,
+    OcppStation,
     OptimizationConfiguration,
     OptimizationRun,
     PricePoint,
@@ -109,6 +110,10 @@ class Loaders(LoaderKinds):
     @cached_property
     def gateway_by_system(self) -> DataLoader[uuid.UUID, RowT | None]:
         return self._one_by(Gateway, col(Gateway.system_id))
+
+    @cached_property
+    def ocpp_station_by_device(self) -> DataLoader[uuid.UUID, RowT | None]:
+        return self._one_by(OcppStation, col(OcppStation.device_id))
 
     @cached_property
     def main_collector_by_site(self) -> DataLoader[uuid.UUID, RowT | None]:

@@ -4,6 +4,7 @@ import strawberry
 
 from resolvers.mutations.accounts import AccountMutations
 from resolvers.mutations.measurements import MeasurementMutations
+from resolvers.mutations.ocpp import OcppMutations
 from resolvers.mutations.optimization import OptimizationMutations
 from resolvers.mutations.sites import SiteMutations
 from resolvers.mutations.steering import SteeringMutations
@@ -20,5 +21,6 @@ class Mutation(
     MeasurementMutations,
     SteeringMutations,
     OptimizationMutations,
+    OcppMutations,
 ):
     pass

@@ -4,6 +4,7 @@ from app.models.accounts import Account, ApiKey, User
 from app.models.constraints import DeviceConstraint
 from app.models.inventory import Cluster, ClusterDevice, Gateway, System, SystemPool, SystemPoolMember
 from app.models.measurements import Measurement, MeasurementSlot
+from app.models.ocpp import OcppStation
 from app.models.optimization import (
     ChargingSession,
     ExternalLimit,
@@ -33,6 +34,7 @@ __all__ = [
     "Gateway",
     "Measurement",
     "MeasurementSlot",
+    "OcppStation",
     "Site",
     "SupplyPoint",
     "System",

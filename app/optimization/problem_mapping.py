@@ -6,6 +6,8 @@ without a database.
 - A session needs its target minus what its pole already delivered (never below zero); without a target,
   what the pole can give on its used pins until it leaves (or the horizon ends).
 - Live constraints become flexibility bounds (the same rule as `Device.flexibility`).
+- A pole whose OCPP station is not under control is planned at the station's fallback current
+  (`uncontrolled.station_bounds`).
 - A series without a forecast holds its fresh measurement (persistence), else zero; a battery without a
   measured state of charge starts at 50 %. Each such gap is a warning of the run.
 """
@@ -32,6 +34,7 @@ from app.optimization.site_inputs import (
     SessionRecord,
     SiteInputs,
 )
+from app.optimization.uncontrolled import station_bounds
 from app.phases import PHASES, measured_currents, nominal_voltage_of
 from app.vocabulary import DeviceType
 
@@ -60,6 +63,9 @@ def snapshot_of(inputs: SiteInputs, valid_for: timedelta = timedelta(seconds=60)
     window, configuration = inputs.window, inputs.configuration
     warnings: list[str] = []
     devices = _devices(inputs, warnings)
+    sessions = _sessions(inputs)
+    uncontrolled, station_warnings = station_bounds(inputs, sessions)
+    warnings.extend(station_warnings)
 
     def priced(direction: str) -> list[float]:
         points = [(p.ts, p.value) for p in inputs.prices if p.direction == direction]
@@ -79,8 +85,8 @@ def snapshot_of(inputs: SiteInputs, valid_for: timedelta = timedelta(seconds=60)
         poles=tuple(devices.poles),
         forecasts=tuple(devices.series),
         batteries=tuple(devices.batteries),
-        sessions=_sessions(inputs),
-        flexibility=tuple(devices.bounds),
+        sessions=sessions,
+        flexibility=(*devices.bounds, *uncontrolled),
         measurements=tuple(devices.loads),
         external_limits=solver.ExternalLimits(
             import_power_W=limited("import", "total_power_w"),

@@ -135,6 +135,18 @@ class SessionRecord(Record):
     delivered_wh: float = 0.0
 
 
+class StationRecord(Record):
+    """The OCPP station driving a pole, as far as the plan cares: is the pole under control, and if not, what
+    does it draw (its `fallback_current_a`, else the pole's line current)."""
+
+    device_id: UUID
+    station_id: str
+    online: bool = False
+    control_status: str = "ok"
+    fallback_current_a: float | None = None
+    phase_rotation_issue: str | None = None
+
+
 class PlanningWindow(Record):
     """The plan's time grid: `steps` steps of `step` from `start`; `now` is when the run started."""
 
@@ -170,3 +182,4 @@ class SiteInputs(Record):
     forecasts: list[ForecastRecord]
     constraints: list[ConstraintRecord]
     sessions: list[SessionRecord]
+    stations: list[StationRecord] = []

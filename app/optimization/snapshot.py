@@ -21,6 +21,7 @@ from app.models import (
     ForecastPoint,
     Measurement,
     MeasurementSlot,
+    OcppStation,
     OptimizationConfiguration,
     PricePoint,
     Site,
@@ -37,6 +38,7 @@ from app.optimization.site_inputs import (
     PriceRecord,
     SessionRecord,
     SiteInputs,
+    StationRecord,
     planning_window,
 )
 from app.vocabulary import SessionState
@@ -106,6 +108,7 @@ async def read_site_inputs(session: AsyncSession, site: Site, now: datetime, lea
         ),
     )
     delivered = await _delivered(session, open_sessions)
+    stations = await _rows(session, select(OcppStation).where(col(OcppStation.device_id).in_(device_ids)))
     return SiteInputs(
         window=window,
         configuration=configuration,
@@ -120,6 +123,7 @@ async def read_site_inputs(session: AsyncSession, site: Site, now: datetime, lea
             SessionRecord.model_validate(row).model_copy(update={"delivered_wh": delivered.get(row.id, 0.0)})
             for row in open_sessions
         ],
+        stations=[StationRecord.model_validate(row) for row in stations],
     )
 
 

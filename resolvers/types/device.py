@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from resolvers.types.collector import Collector
     from resolvers.types.constraint import Constraint
     from resolvers.types.flexibility import Flexibility
+    from resolvers.types.ocpp import OcppStation
     from resolvers.types.run import DeviceSchedule, EnforcedLimits
     from resolvers.types.site import Site
     from resolvers.types.steering import ChargingSession, ForecastValue
@@ -154,6 +155,13 @@ class ChargingPole(Device):
         from resolvers.types.steering import ChargingSession
 
         return await related(info.context.loaders.open_session_by_device, uuid.UUID(self.id), ChargingSession.from_row)
+
+    @strawberry.field(description="The OCPP station that drives this pole (setChargingPoleStation), if any.")
+    async def ocpp_station(self, info: Info) -> Annotated[OcppStation, strawberry.lazy("resolvers.types.ocpp")] | None:
+        from resolvers.types.ocpp import OcppStation
+
+        row = await info.context.loaders.ocpp_station_by_device.load(uuid.UUID(self.id))
+        return None if row is None else OcppStation.from_row(row, info.context.settings)
 
     @classmethod
     def from_row(cls, row: Any) -> ChargingPole:

@@ -11,6 +11,7 @@ import strawberry
 from app.domain.flexibility import Bound, flexibility_bounds
 from resolvers.context import Info
 from resolvers.types.constraint import Constraint, constraint_view
+from resolvers.types.ocpp import control_warning
 
 
 @strawberry.type(description="A device's operating boundary now; read only. Powers in W, consumption positive.")
@@ -25,6 +26,9 @@ class Flexibility:
     min_active_power_decided_by: Constraint | None = strawberry.field(description="Null: the physical limit.")
     max_active_power_decided_by: Constraint | None = strawberry.field(description="Null: the physical limit.")
     set_point_decided_by: Constraint | None
+    control_warning: str | None = strawberry.field(
+        default=None, description="Why the device does not follow its limits (its OCPP station refuses or is offline)."
+    )
 
 
 @strawberry.type(description="The sum of the flexibilities of a system's (or pool's) devices, W.")
@@ -38,10 +42,11 @@ class AggregateFlexibility:
 
 async def device_flexibility(info: Info, device: Any) -> Flexibility:
     loaders = info.context.loaders
-    collector, constraint_rows, latest = await asyncio.gather(
+    collector, constraint_rows, latest, station = await asyncio.gather(
         loaders.collector.load(device.collector_id) if device.collector_id else asyncio.sleep(0, None),
         loaders.live_constraints_by_device.load(device.id),
         loaders.latest_measurement_by_device.load(device.id),
+        loaders.ocpp_station_by_device.load(device.id),
     )
     resolved = flexibility_bounds(device, collector, [constraint_view(c) for c in constraint_rows], datetime.now(UTC))
     emitters = {c.id: c.emitter for c in constraint_rows}
@@ -63,6 +68,7 @@ async def device_flexibility(info: Info, device: Any) -> Flexibility:
         min_active_power_decided_by=decider(resolved.minimum),
         max_active_power_decided_by=decider(resolved.maximum),
         set_point_decided_by=decider(resolved.set_point),
+        control_warning=control_warning(station, info.context.settings),
     )
 
 

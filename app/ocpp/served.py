@@ -1,0 +1,108 @@
+"""What both protocol versions share on the server side: limits out, one call at a time, newest first,
+and the phase-rotation check."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+
+from app.ocpp.link import StationLink
+from app.ocpp.profiles import PoleLimits
+from app.ocpp.stations import CONTROL_OK, CONTROL_REFUSED, CONTROL_UNRESPONSIVE
+
+log = logging.getLogger(__name__)
+_LETTER = {"L1": "R", "L2": "S", "L3": "T"}
+PINS = ("pin1", "pin2", "pin3")
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
+
+
+def expected_rotation(pin_list: tuple[str, ...], phase_list: tuple[str, ...]) -> str:
+    """The pole's pin-to-phase mapping in OCPP's PhaseRotation letters (R, S, T = L1, L2, L3; X: none)."""
+    mapping = dict(zip(pin_list, phase_list, strict=False))
+    return "".join(_LETTER.get(mapping.get(pin, ""), "X") for pin in PINS)
+
+
+def rotation_issue(reported: str, expected: str) -> str | None:
+    """Where the station's rotation and the pole's mapping disagree on a pin both connect, or one only."""
+    reported = reported.strip().upper()
+    if len(reported) != 3 or set(reported) - set("RSTX"):
+        return f"the station reports PhaseRotation {reported!r}, not three of R, S, T, X"
+    wrong = [
+        f"pin{i + 1}: station {r}, pole {e}" for i, (r, e) in enumerate(zip(reported, expected, strict=True)) if r != e
+    ]
+    return (
+        None
+        if not wrong
+        else f"PhaseRotation {reported} disagrees with the pin-to-phase mapping {expected}: " + ("; ".join(wrong))
+    )
+
+
+class Served:
+    """Mixed into the version's ChargePoint; `set_profile` sends one SetChargingProfile and says whether the
+    station accepted it (and why not)."""
+
+    link: StationLink
+    close: Callable[[str], Awaitable[None]]
+
+    def init_served(
+        self,
+        link: StationLink,
+        close: Callable[[str], Awaitable[None]],
+        accepted: Callable[[StationLink, datetime], None],
+    ) -> None:
+        """`close` ends the connection; `accepted` notes a profile the station took (written in batches)."""
+        self.link, self.close, self._accepted = link, close, accepted
+        self._latest: PoleLimits | None = None
+        self._wake = asyncio.Event()
+
+    async def set_profile(self, limits: PoleLimits, now: datetime) -> tuple[bool, str | None]:
+        raise NotImplementedError
+
+    async def read_rotation(self) -> str | None:
+        """The station's own PhaseRotation of the pole's connector, if it tells."""
+        return None
+
+    def offer(self, limits: PoleLimits) -> None:
+        """Newer limits replace older ones not yet sent; the sender wakes up."""
+        if self._latest is None or limits.issued_at >= self._latest.issued_at:
+            self._latest = limits
+            self._wake.set()
+
+    async def send_forever(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            limits, now = self._latest, datetime.now(UTC)
+            if limits is None or limits.valid_until <= now:
+                continue
+            try:
+                accepted, message = await self.set_profile(limits, now)
+            except TimeoutError:
+                await self.link.control(CONTROL_UNRESPONSIVE, "the station did not answer SetChargingProfile")
+                await self.close("did not answer SetChargingProfile")
+                return
+            except Exception as exc:  # a CallError: the station cannot take it
+                accepted, message = False, f"SetChargingProfile failed: {exc}"
+            if accepted:
+                await self.link.control(CONTROL_OK, None)
+                self._accepted(self.link, now)
+            else:
+                await self.link.control(CONTROL_REFUSED, message or "the station rejected the charging profile")
+
+    async def check_rotation(self) -> None:
+        with contextlib.suppress(TimeoutError):
+            try:
+                reported = await self.read_rotation()
+            except Exception as exc:  # not every station implements the request
+                log.info("station %s: no phase rotation (%s)", self.link.station.station_id, exc)
+                return
+            if reported:
+                station = self.link.station
+                issue = rotation_issue(reported, expected_rotation(station.pin_list, station.phase_list))
+                await self.link.report(replan=True, phase_rotation=reported, phase_rotation_issue=issue)
