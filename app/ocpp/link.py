@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from app.database import Database
 from app.errors import NotFound, ValidationFailed
@@ -66,8 +67,9 @@ class StationLink:
     async def _open_session(self, session: Any) -> uuid.UUID | None:
         return (
             await session.execute(
-                select(ChargingSession.id).where(
-                    ChargingSession.device_id == self.device_id, ChargingSession.state != SessionState.ENDED.value
+                select(col(ChargingSession.id)).where(
+                    col(ChargingSession.device_id) == self.device_id,
+                    col(ChargingSession.state) != SessionState.ENDED.value,
                 )
             )
         ).scalar()

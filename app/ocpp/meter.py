@@ -60,6 +60,13 @@ def meter_points(device_id: uuid.UUID, meter_values: list[dict[str, Any]]) -> li
         if "power_w" not in fields and any(r.power is not None for r in readings):
             fields["power_w"] = sum(r.power or 0.0 for r in readings)
         points.append(
-            IngestPoint(timestamp=timestamp(meter_value["timestamp"]), device_id=device_id, pins=readings, **fields)
+            IngestPoint(
+                timestamp=timestamp(meter_value["timestamp"]),
+                device_id=device_id,
+                power_w=fields.get("power_w"),
+                energy_wh=fields.get("energy_wh"),
+                soc=fields.get("soc"),
+                pins=readings,
+            )
         )
     return points

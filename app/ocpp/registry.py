@@ -8,7 +8,9 @@ import asyncio
 import logging
 import uuid
 from collections import defaultdict
+from collections.abc import Coroutine
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select, text
 from sqlmodel import col
@@ -79,8 +81,8 @@ class StationRegistry:
                 for station in list(poles.values()):
                     self._spawn(self._deliver_latest(site_id, station))
 
-    def _spawn(self, coroutine: object) -> None:
-        task = asyncio.get_running_loop().create_task(coroutine)  # type: ignore[arg-type]
+    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(coroutine)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 

@@ -86,7 +86,7 @@ class StationV201(Served, ChargePoint):
         result = await self.call(
             call.SetChargingProfile(
                 evse_id=self.link.station.evse_id,
-                charging_profile=profile_v201(limits, self.link.transaction_id, now),  # type: ignore[arg-type]
+                charging_profile=profile_v201(limits, self.link.transaction_id, now),
             ),
             suppress=False,
             skip_schema_validation=True,  # built here, from typed limits; the hot path of every run
@@ -104,7 +104,7 @@ class StationV201(Served, ChargePoint):
                         "component": {"name": "EVSE", "evse": {"id": self.link.station.evse_id}},
                         "variable": {"name": "PhaseRotation"},
                     }
-                ]  # type: ignore[list-item]
+                ]
             ),
             suppress=False,
         )

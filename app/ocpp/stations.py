@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.auth import Principal, Role, hash_password, verify_password
 from app.database import Database
@@ -72,8 +73,8 @@ async def configure_station(
     raise_if(_config_issues(config, pole, creating=row is None))
     taken = (
         await session.execute(
-            select(OcppStation.device_id).where(
-                OcppStation.station_id == config.station_id, OcppStation.device_id != pole.id
+            select(col(OcppStation.device_id)).where(
+                col(OcppStation.station_id) == config.station_id, col(OcppStation.device_id) != pole.id
             )
         )
     ).first()
@@ -111,10 +112,10 @@ async def login(db: Database, station_id: str, password: str) -> StationLogin | 
     async with db.session() as session:
         row = (
             await session.execute(
-                select(OcppStation, Device, Account.path)
-                .join(Device, Device.id == OcppStation.device_id)
-                .join(Account, Account.id == OcppStation.account_id)
-                .where(OcppStation.station_id == station_id)
+                select(OcppStation, Device, col(Account.path))
+                .join(Device, col(Device.id) == col(OcppStation.device_id))
+                .join(Account, col(Account.id) == col(OcppStation.account_id))
+                .where(col(OcppStation.station_id) == station_id)
             )
         ).first()
     if row is None or not await asyncio.to_thread(verify_password, row.OcppStation.password_hash, password):
@@ -141,6 +142,8 @@ async def record(db: Database, station: StationLogin, replan: bool = False, **fi
     if "control_status" in fields:
         values["control_changed_at"] = now
     async with db.transaction() as session:
-        await session.execute(update(OcppStation).where(OcppStation.device_id == station.device_id).values(**values))
+        await session.execute(
+            update(OcppStation).where(col(OcppStation.device_id) == station.device_id).values(**values)
+        )
         if replan:
             await notify(session, EventKind.SITE_CHANGED, station.site_id, device=station.device_id)
