@@ -86,7 +86,7 @@ async def pole_state(http: Api, tenant: Tenant, pole_id: str) -> dict[str, Any]:
     return (await http.ok(POLE, {"id": pole_id}, tenant.viewer))["node"]
 
 
-async def until(probe: Any, predicate: Any, timeout: float = 20.0) -> Any:
+async def until(probe: Any, predicate: Any, timeout: float = 90.0) -> Any:
     """Poll `probe()` until `predicate` holds of its value (a generous bound, not a fixed wait)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout

@@ -59,7 +59,7 @@ async def test_boot_transaction_meter_values_and_profiles(server, http, alpha):
             lambda: pole_state(http, alpha, pole),
             lambda s: (
                 s["enforcedLimits"]
-                and station.all_profiles[-1].limit == s["enforcedLimits"]["limitsRootSide"]["acMaxCurrentA"]
+                and station.all_profiles[-1].limit == s["enforcedLimits"]["limitsRootSide"]["acMaxCurrentA"] == 32.0
             ),
         )
         latest = station.all_profiles[-1]

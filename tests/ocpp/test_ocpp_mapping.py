@@ -9,20 +9,26 @@ from hypothesis import strategies as st
 from app.ocpp.meter import meter_points
 from app.ocpp.profiles import MAX_PERIODS, PoleLimits, profile_v16, profile_v201
 from app.ocpp.served import expected_rotation, rotation_issue
+from app.optimization.documents import EnforcedLimitsDocument
 
 NOW = datetime(2026, 12, 1, 12, 0, 7, tzinfo=UTC)
 DEVICE = uuid.uuid4()
 
 
-def entry(current: float, plan: list[float], phases: int | None = 3, step_s: int = 900) -> dict:
-    return {
-        "uuid": str(DEVICE),
-        "valid_until": (NOW + timedelta(seconds=53)).isoformat(),
-        "limits_root_side": {"ac_max_current_A": current, "total_power_W": None, "ac_max_phase_count": phases},
-        "schedule_start": datetime(2026, 12, 1, 12, 0, tzinfo=UTC).isoformat(),
-        "schedule_step_s": step_s,
-        "schedule_current_A": plan,
-    }
+def entry(current: float, plan: list[float | None], phases: int = 3, step_s: int = 900) -> EnforcedLimitsDocument:
+    """A stored run's enforced-limits entry, as the run document parses it."""
+    return EnforcedLimitsDocument.model_validate(
+        {
+            "uuid": str(DEVICE),
+            "valid_until": (NOW + timedelta(seconds=53)).isoformat(),
+            "valid_for_s": 53.0,
+            "limits_root_side": {"ac_max_current_A": current, "total_power_W": 0.0, "ac_max_phase_count": phases},
+            "schedule_start": datetime(2026, 12, 1, 12, 0, tzinfo=UTC).isoformat(),
+            "schedule_step_s": step_s,
+            "schedule_current_A": plan,
+            "schedule_power_W": [None] * len(plan),
+        }
+    )
 
 
 def test_units_multipliers_phases_and_totals():
@@ -78,7 +84,7 @@ def test_a_tx_profile_carries_the_limit_the_phase_count_validity_and_the_later_p
     st.floats(0, 80),
     st.lists(st.one_of(st.none(), st.floats(0, 80)), max_size=100),
     st.sampled_from([60, 300, 900]),
-    st.one_of(st.none(), st.integers(1, 3)),
+    st.integers(1, 3),
 )
 def test_periods_start_at_now_increase_and_stay_bounded(current, plan, step_s, phases):
     limits = PoleLimits.from_entry(uuid.uuid4(), NOW, entry(current, plan, phases, step_s), NOW)
@@ -86,7 +92,7 @@ def test_periods_start_at_now_increase_and_stay_bounded(current, plan, step_s, p
     assert periods[0]["start_period"] == 0 and periods[0]["limit"] == round(current, 1)
     starts = [p["start_period"] for p in periods]
     assert starts == sorted(set(starts)) and len(periods) <= MAX_PERIODS
-    assert all(("number_phases" in p) == (phases is not None) for p in periods)
+    assert all(p["number_phases"] == phases for p in periods)
 
 
 def test_phase_rotation_against_the_pin_to_phase_mapping():
