@@ -23,10 +23,16 @@ class RequestObservation(SchemaExtension):
 
     def on_operation(self) -> Iterator[None]:
         started = time.perf_counter()
-        yield
+        try:
+            yield
+        except GraphQLError as error:  # refused by a hook before any result (a document that does not parse)
+            self._observe(started, [error])
+            raise
+        self._observe(started, list(getattr(self.execution_context.result, "errors", None) or []))
+
+    def _observe(self, started: float, errors: list[GraphQLError]) -> None:
         took = time.perf_counter() - started
         context = self.execution_context
-        errors: list[GraphQLError] = list(getattr(context.result, "errors", None) or [])
         outcome = _outcome(errors, getattr(context.result, "data", None))
         operation = operation_label(context.operation_name)
         kind = _operation_type(context)
@@ -46,7 +52,7 @@ class RequestObservation(SchemaExtension):
 
     def get_results(self) -> dict[str, Any]:
         request_id = getattr(self.execution_context.context, "request_id", None)
-        return {"request_id": request_id} if request_id else {}
+        return {"requestId": request_id} if request_id else {}
 
 
 def _operation_type(context: Any) -> str:

@@ -83,7 +83,7 @@ async def test_one_line_per_request_with_the_request_id_the_answer_shows(
         json={"query": VIEWER},
         headers={"Authorization": f"Bearer {tenant.viewer}", "X-Request-Id": "from-the-gateway-42"},
     )
-    assert answer.json()["extensions"] == {"request_id": "from-the-gateway-42"}
+    assert answer.json()["extensions"] == {"requestId": "from-the-gateway-42"}
     assert answer.headers["x-request-id"] == "from-the-gateway-42"
     (line,) = [r for r in caplog.records if r.name == "phasewise.request"]
     fields = line.fields  # type: ignore[attr-defined]
@@ -98,7 +98,7 @@ async def test_one_line_per_request_with_the_request_id_the_answer_shows(
     caplog.clear()
     for mistake in (VIEWER, "{ viewer { nonsense } }", "{ not graphql"):
         answer = await http.post("/graphql", json={"query": mistake})
-        generated = answer.json()["extensions"]["request_id"]
+        generated = answer.json()["extensions"]["requestId"]
         assert len(generated) == 32 and answer.headers["x-request-id"] == generated
     lines = [r for r in caplog.records if r.name == "phasewise.request"]
     assert [r.fields["outcome"] for r in lines] == ["client_error"] * 3  # type: ignore[attr-defined]
