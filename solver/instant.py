@@ -6,12 +6,14 @@ decision is a greedy pass that is exact by construction (every step keeps every 
 
 1. Candidates are the cars the plan charges now. Their planned power is the budget: the plan's price
    decisions hold, and the amps of a car that cannot reach its minimum go to another one.
-2. A car's undeferrable current is the part of its plan now that no later step could make up, even at
-   the car's own maximum in every step left (all of it in the car's last step). Such a car comes first
-   and is switched on at that current (at least its minimum, whatever the budget) where it fits: rounding
-   it down, or letting a car with time to spare squeeze it, would lose energy its plan delivers for good.
-   A plan that leaves a car's charging to its last steps therefore gets it, and a car it plans at or above
-   its minimum keeps its planned amps (those come next).
+2. A car's undeferrable current is the part of its plan now that no later step could make up: later
+   steps have room only up to the car's own maximum and what the plan leaves on the rows above it (all of
+   it in the car's last step, or where the plan fills the fuse until the car leaves). Cars whose
+   undeferrable current is at least their minimum come first and share the room towards it; no car
+   switched on after them squeezes them. Those whose undeferrable current is below their minimum come
+   next and are rounded up to it (whatever the budget) where it fits: rounding them down would lose what
+   the plan gives them for good. A plan that leaves a car's charging to its last steps therefore gets it.
+   Then a car the plan charges at or above its minimum keeps its planned amps.
 3. Then, in order of who is furthest behind (energy still needed against the energy it could take before
    it leaves, then the energy already received), a car is switched on at its minimum when that minimum
    fits every limit above it and the budget, rounded to the nearest car. So when the share is below the
@@ -36,7 +38,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import linprog
 
-from solver.assemble import Plan
+from solver.assemble import Plan, row_currents
 from solver.layout import Layout
 from solver.numbers import Numbers
 
@@ -282,11 +284,27 @@ class _Cars:
     """Current now that no later step could make up (step 2 of the module docstring)."""
 
 
-def _undeferrable(layout: Layout, numbers: Numbers, plan: Plan) -> np.ndarray:
-    """Per session: the planned current now that no later step could make up at the car's own maximum (A).
+def _headroom_later(layout: Layout, numbers: Numbers, plan: Plan) -> np.ndarray:
+    """Per car-step: how many more amps than planned the car could take then, within its own limit and the
+    room the plan leaves on every row above it (each car counts a row's whole room: an upper estimate)."""
+    room = np.maximum(numbers.row_limit_import - row_currents(layout, numbers, plan), 0.0)
+    flows = layout.car_injection.tocsc()
+    tightest = np.full((len(layout.sessions), layout.steps), np.inf)
+    filled = np.flatnonzero(np.diff(flows.indptr) > 0)
+    if filled.size:
+        positive = np.maximum(flows.data, 1e-12)[:, None]
+        per_row = room[flows.indices] / positive
+        tightest[filled] = np.minimum.reduceat(per_row, flows.indptr[filled], axis=0)
+    own = numbers.car_upper - plan.car_current
+    return np.maximum(np.minimum(own, tightest[layout.car_of_step, layout.step_of_car_step]), 0.0)
 
-    The plan's energy over the stay less what the car could take after this step; 0 where the later steps
-    have room for all of it.
+
+def _undeferrable(layout: Layout, numbers: Numbers, plan: Plan) -> np.ndarray:
+    """Per session: the planned current now that no later step could make up (A).
+
+    A later step makes up at most the car's headroom then (its own limit and the room the plan leaves on the
+    rows above it), so what the plan gives it now beyond the sum of those is lost for good if it is not
+    delivered now.
     """
     n_cars = len(layout.sessions)
     energy = layout.energy_per_ampere()
@@ -294,16 +312,23 @@ def _undeferrable(layout: Layout, numbers: Numbers, plan: Plan) -> np.ndarray:
     plugged = layout.offsets[1:] > layout.offsets[:-1]
     first = layout.offsets[:-1][plugged]
     later[first] = False
-    planned_Wh = np.bincount(layout.car_of_step, weights=plan.car_current * energy, minlength=n_cars)
-    room_later_Wh = np.bincount(layout.car_of_step, weights=numbers.car_upper * energy * later, minlength=n_cars)
+    headroom_Wh = np.bincount(
+        layout.car_of_step, weights=_headroom_later(layout, numbers, plan) * energy * later, minlength=n_cars
+    )
     undeferrable = np.zeros(n_cars)
-    now_per_ampere = energy[first]
     undeferrable[plugged] = np.clip(
-        (planned_Wh[plugged] - room_later_Wh[plugged]) / np.maximum(now_per_ampere, 1e-12),
-        0.0,
-        plan.car_current[first],
+        plan.car_current[first] - headroom_Wh[plugged] / np.maximum(energy[first], 1e-12), 0.0, None
     )
     return undeferrable
+
+
+def _switch_on(rows: _Rows, flow: np.ndarray, k: int, amps: float) -> bool:
+    """Add car k at `amps` to `flow` where that fits every row above it."""
+    if not _fits(rows, flow, k, amps):
+        return False
+    index, value = rows.column(k)
+    flow[index] += value * amps
+    return True
 
 
 def _allocate(
@@ -316,29 +341,34 @@ def _allocate(
     budget = float((wanted[candidates] * wpa[candidates]).sum())
     desired = np.minimum(np.maximum(wanted, minimum), maximum)
     urgent = cars.undeferrable > UNDEFERRABLE_A
-    floor = np.where(urgent, np.minimum(np.maximum(cars.undeferrable, minimum), desired), minimum)
+    held = urgent & (cars.undeferrable >= minimum - 1e-9)
     on = np.zeros(planned.size, dtype=bool)
     waiting = np.zeros(planned.size, dtype=bool)
     flow = base.copy()
     order = _behind_order(layout, numbers, candidates, planned)
-    # Undeferrable cars first, at that current; then the cars planned at or above their minimum, with their own
-    # planned amps; the others share what the plan gave them all, each switched on while its minimum is within
-    # half of what is left.
+    # Cars with an undeferrable current of at least their minimum first: on at their minimum, then sharing the
+    # room among themselves towards their undeferrable current, which no car switched on after them takes away.
+    for k in order[held[order]]:
+        on[k] = _switch_on(rows, flow, k, minimum[k])
+        waiting[k] = not on[k]
+    floor = minimum.copy()
+    if on.any():
+        undeferrable = np.minimum(cars.undeferrable, desired)
+        floor = np.where(on, _scaled(rows, base, minimum, undeferrable, on), minimum)
+        flow = base + rows.flows @ np.where(on, floor, 0.0)
+    # Then the cars whose undeferrable current is below their minimum, rounded up where it fits above those;
+    # then the cars planned at or above their minimum, with their own planned amps; the others share what the
+    # plan gave them all, each switched on while its minimum is within half of what is left.
     whole = (wanted >= minimum - 1e-9) | (forced > 1e-9) | urgent
     free = budget - float((desired[candidates] * wpa[candidates] * whole[candidates]).sum())
     spent = 0.0
-    for k in np.concatenate([order[urgent[order]], order[whole[order] & ~urgent[order]], order[~whole[order]]]):
+    rest = order[~held[order]]
+    for k in np.concatenate([rest[urgent[rest]], rest[whole[rest] & ~urgent[rest]], rest[~whole[rest]]]):
         if not whole[k] and spent + minimum[k] * wpa[k] > free + minimum[k] * wpa[k] / 2 + 1e-9:
             continue
-        if floor[k] > minimum[k] and not _fits(rows, flow, k, floor[k]):
-            floor[k] = minimum[k]
-        if _fits(rows, flow, k, floor[k]):
-            index, value = rows.column(k)
-            flow[index] += value * floor[k]
-            on[k] = True
-            spent += 0.0 if whole[k] else minimum[k] * wpa[k]
-        else:
-            waiting[k] = True
+        on[k] = _switch_on(rows, flow, k, minimum[k])
+        waiting[k] = not on[k]
+        spent += minimum[k] * wpa[k] if on[k] and not whole[k] else 0.0
     cap = _catch_up_cap(layout, maximum, minimum, on, waiting)
     desired = np.maximum(np.minimum(desired, cap), floor)
     current = _scaled(rows, base, floor, desired, on)
