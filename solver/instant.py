@@ -38,9 +38,10 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import linprog
 
-from solver.assemble import Plan, row_currents
+from solver.assemble import Plan
 from solver.layout import Layout
 from solver.numbers import Numbers
+from solver.undeferrable import undeferrable_current
 
 MARGIN_A = 0.0101
 """Room kept under every current limit (A; the enforced step must stay at least 0.01 A under)."""
@@ -284,44 +285,6 @@ class _Cars:
     """Current now that no later step could make up (step 2 of the module docstring)."""
 
 
-def _headroom_later(layout: Layout, numbers: Numbers, plan: Plan) -> np.ndarray:
-    """Per car-step: how many more amps than planned the car could take then, within its own limit and the
-    room the plan leaves on every row above it (each car counts a row's whole room: an upper estimate)."""
-    room = np.maximum(numbers.row_limit_import - row_currents(layout, numbers, plan), 0.0)
-    flows = layout.car_injection.tocsc()
-    tightest = np.full((len(layout.sessions), layout.steps), np.inf)
-    filled = np.flatnonzero(np.diff(flows.indptr) > 0)
-    if filled.size:
-        positive = np.maximum(flows.data, 1e-12)[:, None]
-        per_row = room[flows.indices] / positive
-        tightest[filled] = np.minimum.reduceat(per_row, flows.indptr[filled], axis=0)
-    own = numbers.car_upper - plan.car_current
-    return np.maximum(np.minimum(own, tightest[layout.car_of_step, layout.step_of_car_step]), 0.0)
-
-
-def _undeferrable(layout: Layout, numbers: Numbers, plan: Plan) -> np.ndarray:
-    """Per session: the planned current now that no later step could make up (A).
-
-    A later step makes up at most the car's headroom then (its own limit and the room the plan leaves on the
-    rows above it), so what the plan gives it now beyond the sum of those is lost for good if it is not
-    delivered now.
-    """
-    n_cars = len(layout.sessions)
-    energy = layout.energy_per_ampere()
-    later = np.ones(layout.car_steps, dtype=bool)
-    plugged = layout.offsets[1:] > layout.offsets[:-1]
-    first = layout.offsets[:-1][plugged]
-    later[first] = False
-    headroom_Wh = np.bincount(
-        layout.car_of_step, weights=_headroom_later(layout, numbers, plan) * energy * later, minlength=n_cars
-    )
-    undeferrable = np.zeros(n_cars)
-    undeferrable[plugged] = np.clip(
-        plan.car_current[first] - headroom_Wh[plugged] / np.maximum(energy[first], 1e-12), 0.0, None
-    )
-    return undeferrable
-
-
 def _switch_on(rows: _Rows, flow: np.ndarray, k: int, amps: float) -> bool:
     """Add car k at `amps` to `flow` where that fits every row above it."""
     if not _fits(rows, flow, k, amps):
@@ -397,7 +360,7 @@ def decide_instant(layout: Layout, numbers: Numbers, plan: Plan) -> InstantDecis
         maximum=maximum,
         wpa=np.array([s.watts_per_ampere for s in sessions]),
         eligible=plugged & (maximum >= minimum) & (maximum > 0),
-        undeferrable=_undeferrable(layout, numbers, plan),
+        undeferrable=undeferrable_current(layout, numbers, plan),
     )
     autonomous = np.array([s.session.full_autonomy for s in sessions], dtype=bool)
 
