@@ -6,16 +6,24 @@ decision is a greedy pass that is exact by construction (every step keeps every 
 
 1. Candidates are the cars the plan charges now. Their planned power is the budget: the plan's price
    decisions hold, and the amps of a car that cannot reach its minimum go to another one.
-2. In order of who is furthest behind (energy still needed against the energy it could take before it
-   leaves, then the energy already received), a car is switched on at its minimum when that minimum fits
-   every limit above it and the budget, rounded to the nearest car (a car in its last step whatever the
-   budget: rounding it down would leave its remainder unmet). So when the share is below the
+2. A car's undeferrable current is the part of its plan now that no later step could make up: later
+   steps have room only up to the car's own maximum and what the plan leaves on the rows above it (all of
+   it in the car's last step, or where the plan fills the fuse until the car leaves). Cars whose
+   undeferrable current is at least their minimum come first and share the room towards it; no car
+   switched on after them squeezes them. Those whose undeferrable current is below their minimum come
+   next and are rounded up to it (whatever the budget) where it fits: rounding them down would lose what
+   the plan gives them for good. A plan that leaves a car's charging to its last steps therefore gets it.
+   Then a car the plan charges at or above its minimum keeps its planned amps.
+3. Then, in order of who is furthest behind (energy still needed against the energy it could take before
+   it leaves, then the energy already received), a car is switched on at its minimum when that minimum
+   fits every limit above it and the budget, rounded to the nearest car. So when the share is below the
    minimum, cars take turns, the one behind first, and a waiting car is only left out when its minimum
    does not fit.
-3. The cars that are on get their planned current (at least the minimum), scaled towards the minimum
-   where the measured load leaves less room; the budget of the cars left out is then shared equally
-   (water filling) among those on, each capped so that it ends at most one step at its minimum ahead of
-   a comparable car that waits. Comparable cars therefore end their stay within one such step.
+4. The cars that are on get their planned current (at least the minimum), scaled towards the current they
+   were switched on at where the measured load leaves less room; the budget of the cars left out is then
+   shared equally (water filling) among those on, each capped so that it ends at most one step at its
+   minimum ahead of a comparable car that waits. Comparable cars therefore end their stay within one such
+   step.
 
 Full-autonomy cars come last: they may take only what the site would otherwise export, with every other
 device at its decided value, so their charging never causes grid import. Batteries keep their planned
@@ -33,11 +41,14 @@ from scipy.optimize import linprog
 from solver.assemble import Plan
 from solver.layout import Layout
 from solver.numbers import Numbers
+from solver.undeferrable import undeferrable_current
 
 MARGIN_A = 0.0101
 """Room kept under every current limit (A; the enforced step must stay at least 0.01 A under)."""
 MARGIN_W = 5.0
 """Room kept under the grid power limits and the autonomy surplus (W)."""
+UNDEFERRABLE_A = 0.01
+"""Undeferrable current below which a car's plan now may still be rounded down to 0 (A; under 1 Wh a step)."""
 BISECTION_ROUNDS = 40
 FILLING_ROUNDS = 6
 
@@ -270,41 +281,60 @@ class _Cars:
     maximum: np.ndarray
     wpa: np.ndarray
     eligible: np.ndarray
-    leaving: np.ndarray
-    """Cars in their last step: a plan below the minimum is rounded up where it fits, or the car leaves short."""
+    undeferrable: np.ndarray
+    """Current now that no later step could make up (step 2 of the module docstring)."""
+
+
+def _switch_on(rows: _Rows, flow: np.ndarray, k: int, amps: float) -> bool:
+    """Add car k at `amps` to `flow` where that fits every row above it."""
+    if not _fits(rows, flow, k, amps):
+        return False
+    index, value = rows.column(k)
+    flow[index] += value * amps
+    return True
 
 
 def _allocate(
     layout: Layout, numbers: Numbers, rows: _Rows, base: np.ndarray, cars: _Cars, group: np.ndarray
 ) -> np.ndarray:
-    """Currents of the cars in `group` (the others at 0) over `base`: steps 1-3 of the module docstring."""
+    """Currents of the cars in `group` (the others at 0) over `base`: steps 1-4 of the module docstring."""
     planned, forced, minimum, maximum, wpa = cars.planned, cars.forced, cars.minimum, cars.maximum, cars.wpa
     wanted = np.maximum(planned, forced)
     candidates = np.flatnonzero(group & cars.eligible & (wanted > 1e-9))
     budget = float((wanted[candidates] * wpa[candidates]).sum())
     desired = np.minimum(np.maximum(wanted, minimum), maximum)
+    urgent = cars.undeferrable > UNDEFERRABLE_A
+    held = urgent & (cars.undeferrable >= minimum - 1e-9)
     on = np.zeros(planned.size, dtype=bool)
     waiting = np.zeros(planned.size, dtype=bool)
     flow = base.copy()
     order = _behind_order(layout, numbers, candidates, planned)
-    # Cars planned at or above their minimum keep their own planned amps (and come first); the others share
-    # what the plan gave them all, each switched on while its minimum is within half of what is left.
-    whole = (wanted >= minimum - 1e-9) | (forced > 1e-9) | cars.leaving
+    # Cars with an undeferrable current of at least their minimum first: on at their minimum, then sharing the
+    # room among themselves towards their undeferrable current, which no car switched on after them takes away.
+    for k in order[held[order]]:
+        on[k] = _switch_on(rows, flow, k, minimum[k])
+        waiting[k] = not on[k]
+    floor = minimum.copy()
+    if on.any():
+        undeferrable = np.minimum(cars.undeferrable, desired)
+        floor = np.where(on, _scaled(rows, base, minimum, undeferrable, on), minimum)
+        flow = base + rows.flows @ np.where(on, floor, 0.0)
+    # Then the cars whose undeferrable current is below their minimum, rounded up where it fits above those;
+    # then the cars planned at or above their minimum, with their own planned amps; the others share what the
+    # plan gave them all, each switched on while its minimum is within half of what is left.
+    whole = (wanted >= minimum - 1e-9) | (forced > 1e-9) | urgent
     free = budget - float((desired[candidates] * wpa[candidates] * whole[candidates]).sum())
     spent = 0.0
-    for k in np.concatenate([order[whole[order]], order[~whole[order]]]):
+    rest = order[~held[order]]
+    for k in np.concatenate([rest[urgent[rest]], rest[whole[rest] & ~urgent[rest]], rest[~whole[rest]]]):
         if not whole[k] and spent + minimum[k] * wpa[k] > free + minimum[k] * wpa[k] / 2 + 1e-9:
             continue
-        if _fits(rows, flow, k, minimum[k]):
-            index, value = rows.column(k)
-            flow[index] += value * minimum[k]
-            on[k] = True
-            spent += 0.0 if whole[k] else minimum[k] * wpa[k]
-        else:
-            waiting[k] = True
+        on[k] = _switch_on(rows, flow, k, minimum[k])
+        waiting[k] = not on[k]
+        spent += minimum[k] * wpa[k] if on[k] and not whole[k] else 0.0
     cap = _catch_up_cap(layout, maximum, minimum, on, waiting)
-    desired = np.maximum(np.minimum(desired, cap), minimum)
-    current = _scaled(rows, base, minimum, desired, on)
+    desired = np.maximum(np.minimum(desired, cap), floor)
+    current = _scaled(rows, base, floor, desired, on)
     return _water_filled(rows, base, current, cap, on, budget - float((current * wpa).sum()), wpa)
 
 
@@ -330,7 +360,7 @@ def decide_instant(layout: Layout, numbers: Numbers, plan: Plan) -> InstantDecis
         maximum=maximum,
         wpa=np.array([s.watts_per_ampere for s in sessions]),
         eligible=plugged & (maximum >= minimum) & (maximum > 0),
-        leaving=np.array([s.steps == 1 for s in sessions], dtype=bool),
+        undeferrable=undeferrable_current(layout, numbers, plan),
     )
     autonomous = np.array([s.session.full_autonomy for s in sessions], dtype=bool)
 
