@@ -25,7 +25,8 @@ def _headroom_later(layout: Layout, numbers: Numbers, plan: Plan) -> np.ndarray:
         per_row = room[flows.indices] / positive
         tightest[filled] = np.minimum.reduceat(per_row, flows.indptr[filled], axis=0)
     own = numbers.car_upper - plan.car_current
-    return np.maximum(np.minimum(own, tightest[layout.car_of_step, layout.step_of_car_step]), 0.0)
+    headroom: np.ndarray = np.maximum(np.minimum(own, tightest[layout.car_of_step, layout.step_of_car_step]), 0.0)
+    return headroom
 
 
 def undeferrable_current(layout: Layout, numbers: Numbers, plan: Plan) -> np.ndarray:
