@@ -2,7 +2,6 @@
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -10,15 +9,11 @@ from pathlib import Path
 
 import httpx
 
+from tests.serving import free_port
+
 DEMO_SITE = """{ sites { nodes { name status validation { validForOptimization }
   mainCollector { name lineCurrent phaseVoltage children { nodes { name phaseType phase lineCurrent } } }
   devices { totalCount nodes { __typename name ... on ChargingPole { pinToPhaseMapping { pinList phaseList } } } } } } }"""
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_demo_serves_graphiql_and_the_demo_site(tmp_path: Path):

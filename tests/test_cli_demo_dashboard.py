@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.test_cli_demo import free_port
+from tests.serving import free_port
 
 LATEST = """{ sites { nodes { devices { nodes { name latestMeasurement { timestamp } } } } } }"""
 

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from gql import Client, gql
 from gql.transport.websockets import WebsocketsTransport
 from starlette.applications import Starlette
@@ -19,6 +17,7 @@ from starlette.applications import Starlette
 from app.settings import Settings
 from phasewise.asgi import create_app
 from tests.api.conftest import Api, Tenant, make_tenant
+from tests.serving import serving
 
 SECRET = "live-test-secret-of-at-least-thirty-two-bytes"
 # Bounds on waits for events (a message, a closed connection): generous, so a busy machine only makes the
@@ -39,12 +38,6 @@ async def open_subscriptions(address: str) -> float:
     raise AssertionError("no phasewise_open_subscriptions in /metrics")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def live_settings(tmp_path: Path) -> Settings:
     return Settings(
         jwt_secret=SECRET,
@@ -58,14 +51,8 @@ def live_settings(tmp_path: Path) -> Settings:
 @pytest.fixture
 async def server(database_url: str, tmp_path: Path) -> AsyncIterator[tuple[Starlette, str]]:
     app = create_app(live_settings(tmp_path), database_url)
-    port = free_port()
-    runner = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
-    task = asyncio.create_task(runner.serve())
-    while not runner.started:
-        await asyncio.sleep(0.02)
-    yield app, f"127.0.0.1:{port}"
-    runner.should_exit = True
-    await task
+    async with serving(app) as address:
+        yield app, address
 
 
 @pytest.fixture

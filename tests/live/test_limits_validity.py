@@ -9,12 +9,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 
 from phasewise.asgi import create_app
 from tests.api.helpers import demo_devices
-from tests.live.conftest import Listener, free_port, live_settings
+from tests.live.conftest import Listener, live_settings
+from tests.serving import serving
 
 LIMITS = """subscription($s: ID!) { enforcedLimits(siteId: $s) {
   uuid validUntil validFor issuedAt fallback limitsRootSide { acMaxCurrentA } device { name } } }"""
@@ -38,15 +38,9 @@ async def served(database_url: str, tmp_path: Path, request: pytest.FixtureReque
     """A live server with the settings a test gives as its indirect parameter (the live defaults otherwise)."""
     settings = live_settings(tmp_path).model_copy(update=getattr(request, "param", {}))
     app: Starlette = create_app(settings, database_url)
-    port = free_port()
-    runner = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
-    task = asyncio.create_task(runner.serve())
-    while not runner.started:
-        await asyncio.sleep(0.02)
     request.node.app = app
-    yield f"127.0.0.1:{port}"
-    runner.should_exit = True
-    await task
+    async with serving(app) as address:
+        yield address
 
 
 @pytest.fixture

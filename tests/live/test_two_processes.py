@@ -17,8 +17,9 @@ from app.bootstrap import ensure_user, top_account
 from app.database import Database
 from tests.api.conftest import PASSWORD, Api
 from tests.api.helpers import demo_devices
-from tests.live.conftest import EVENT_BOUND_S, SECRET, Listener, free_port
+from tests.live.conftest import EVENT_BOUND_S, SECRET, Listener
 from tests.live.test_live_limits import LIMITS, START
+from tests.serving import free_port
 
 SET = """mutation($d: ID!, $at: DateTime!, $max: Float) {
   setConstraint(deviceId: $d, priority: 5, invalidAt: $at, maxActivePower: $max) { constraint { id } errors { message } } }"""

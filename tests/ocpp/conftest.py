@@ -9,15 +9,15 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 
 from phasewise.asgi import create_app
-from tests.api.conftest import Api, Tenant, make_tenant
+from tests.api.conftest import Api, Tenant
 from tests.api.helpers import ean, site_with_topology
-from tests.live.conftest import free_port, live_settings
+from tests.live import conftest as live
+from tests.live.conftest import live_settings
+from tests.serving import serving
 
 CALL_TIMEOUT_S = 2.0
 PASSWORD = "station-secret-0123456789"
@@ -37,34 +37,16 @@ RUNS = """query($s: ID!) { node(id: $s) { ... on Site { optimizationRuns(first: 
   chargingSessions(first: 10) { nodes { state usedChargingPins } } } } }"""
 
 
+# The live tests' client and tenants, on this server.
+http, alpha, bravo = live.http, live.alpha, live.bravo
+
+
 @pytest.fixture
 async def server(database_url: str, tmp_path: Path) -> AsyncIterator[tuple[Starlette, str]]:
     settings = live_settings(tmp_path).model_copy(update={"ocpp_call_timeout_s": CALL_TIMEOUT_S})
     app = create_app(settings, database_url)
-    port = free_port()
-    runner = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
-    task = asyncio.create_task(runner.serve())
-    while not runner.started:
-        await asyncio.sleep(0.02)
-    yield app, f"127.0.0.1:{port}"
-    runner.should_exit = True
-    await task
-
-
-@pytest.fixture
-async def http(server: tuple[Starlette, str]) -> AsyncIterator[Api]:
-    async with httpx.AsyncClient(base_url=f"http://{server[1]}", timeout=30) as client:
-        yield Api(client)
-
-
-@pytest.fixture
-async def alpha(server: tuple[Starlette, str], http: Api) -> Tenant:
-    return await make_tenant(server[0], http, "alpha")
-
-
-@pytest.fixture
-async def bravo(server: tuple[Starlette, str], http: Api) -> Tenant:
-    return await make_tenant(server[0], http, "bravo")
+    async with serving(app) as address:
+        yield app, address
 
 
 async def station_on_pole(

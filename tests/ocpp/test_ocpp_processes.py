@@ -19,10 +19,11 @@ from app.database import Database
 from tests.api.conftest import PASSWORD as USER_PASSWORD
 from tests.api.conftest import Api
 from tests.api.helpers import demo_devices
-from tests.live.conftest import SECRET, free_port
+from tests.live.conftest import SECRET
 from tests.live.test_two_processes import SET
 from tests.ocpp.conftest import PASSWORD, SET_STATION
 from tests.ocpp.sim import connected
+from tests.serving import free_port
 
 
 @pytest.fixture

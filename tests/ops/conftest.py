@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import socket
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import uvicorn
-from starlette.applications import Starlette
 
 from app.database import start_embedded_postgres
 from app.settings import Settings
@@ -19,31 +14,8 @@ from app.settings import Settings
 SECRET = "ops-test-secret-of-at-least-thirty-two-bytes"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def ops_settings(tmp_path: Path, **overrides: object) -> Settings:
     return Settings(jwt_secret=SECRET, data_dir=tmp_path, control_loop=False, **overrides)  # type: ignore[arg-type]
-
-
-@contextlib.asynccontextmanager
-async def serving(app: Starlette) -> AsyncIterator[str]:
-    """The app on a real port (HTTP keep-alive and websockets as a client sees them); yields host:port."""
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.02)
-    try:
-        yield f"127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
 
 
 @dataclass

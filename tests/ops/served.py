@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -15,13 +14,9 @@ from pathlib import Path
 
 import psutil
 
+from tests.serving import free_port
+
 STARTUP_BOUND_S = 600  # a cold embedded PostgreSQL and a first solve on a very busy machine
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_for(predicate: Callable[[], object], bound: float, what: str | Callable[[], str]) -> float:

@@ -13,7 +13,8 @@ from websockets.exceptions import InvalidStatus
 
 from phasewise.asgi import create_app
 from tests.api.conftest import Api, make_tenant
-from tests.ops.conftest import ops_settings, serving
+from tests.ops.conftest import ops_settings
+from tests.serving import serving
 
 ALLOWED = "https://app.example"
 PREFLIGHT = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization,content-type"}

@@ -13,7 +13,8 @@ import httpx
 import pytest
 
 from phasewise.asgi import create_app
-from tests.ops.conftest import ops_settings, serving
+from tests.ops.conftest import ops_settings
+from tests.serving import serving
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 

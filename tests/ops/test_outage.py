@@ -16,7 +16,8 @@ import websockets
 
 from phasewise.asgi import create_app
 from tests.api.conftest import Api, make_tenant
-from tests.ops.conftest import StoppablePostgres, ops_settings, serving
+from tests.ops.conftest import StoppablePostgres, ops_settings
+from tests.serving import serving
 
 VIEWER = "{ viewer { account { id } } }"
 LOGIN = 'mutation { login(email: "admin@alpha.test", password: "whatever it is") { token errors { code } } }'

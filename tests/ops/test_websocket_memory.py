@@ -12,7 +12,8 @@ import websockets
 
 from phasewise.asgi import create_app
 from tests.api.conftest import Api, make_tenant
-from tests.ops.conftest import ops_settings, serving
+from tests.ops.conftest import ops_settings
+from tests.serving import serving
 
 CYCLES = 1000
 ALLOWED_GROWTH_MB = 5
