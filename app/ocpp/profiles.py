@@ -4,12 +4,11 @@ limits' `valid_until`, the limit of now as the first period and the plan's later
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from app.optimization.documents import EnforcedLimitsDocument
-from app.optimization.stored_run import StoredRun
 
 # Stations accept a bounded number of periods per schedule (2.0.1 `PeriodsPerSchedule`; 24 is common).
 MAX_PERIODS = 24
@@ -21,6 +20,7 @@ class PoleLimits:
     """One pole's entry of a run's enforced limits, read from the stored run."""
 
     run_id: uuid.UUID
+    planned_at: datetime  # the run's snapshot (its `created_at`): what a newer plan is newer by
     issued_at: datetime
     device_id: uuid.UUID
     valid_until: datetime
@@ -30,7 +30,7 @@ class PoleLimits:
 
     @classmethod
     def from_entry(
-        cls, run_id: uuid.UUID, issued_at: datetime, entry: EnforcedLimitsDocument, now: datetime
+        cls, run_id: uuid.UUID, planned_at: datetime, issued_at: datetime, entry: EnforcedLimitsDocument, now: datetime
     ) -> PoleLimits:
         step = timedelta(seconds=entry.schedule_step_s)
         later = tuple(
@@ -40,6 +40,7 @@ class PoleLimits:
         )
         return cls(
             run_id=run_id,
+            planned_at=planned_at,
             issued_at=issued_at,
             device_id=entry.uuid,
             valid_until=entry.valid_until,
@@ -48,16 +49,10 @@ class PoleLimits:
             later=later,
         )
 
-
-def run_limits(run: StoredRun, now: datetime | None = None) -> dict[uuid.UUID, PoleLimits]:
-    """The run's limits per device that are still valid (limits past `valid_until` are never sent)."""
-    now = now or datetime.now(UTC)
-    limits = {}
-    for entry in run.enforced_limits:
-        pole = PoleLimits.from_entry(run.id, run.finished_at or run.created_at, entry, now)
-        if pole.valid_until > now:
-            limits[pole.device_id] = pole
-    return limits
+    def capped(self, ceiling_a: float, until: datetime | None) -> PoleLimits:
+        """These limits held under `ceiling_a` (a lowered bound, in force until `until`; None: for good)."""
+        later = tuple((m, min(a, ceiling_a) if until is None or m < until else a) for m, a in self.later)
+        return replace(self, current_a=min(self.current_a, ceiling_a), later=later)
 
 
 def _iso(moment: datetime) -> str:

@@ -1,6 +1,10 @@
 """The stations connected to this process, by site, and the limits pusher: every stored run of a site with a
 connected station (whichever process computed it, heard through the event bus) goes out as charging
-profiles, and a station that connects gets the latest valid limits at once."""
+profiles, a station that connects gets the latest valid limits at once, and a constraint that lowers a
+connected pole holds its station under the new bound at once (`app.ocpp.ceiling`), before the re-plan.
+
+Each push reads only the enforced limits of the poles connected here (`app.ocpp.reads`), one statement per
+run, and every station's call goes out concurrently (one sender task per station)."""
 
 from __future__ import annotations
 
@@ -9,21 +13,18 @@ import logging
 import uuid
 from collections import defaultdict
 from collections.abc import Coroutine
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, text
-from sqlmodel import col
+from sqlalchemy import text
 
 from app.database import Database
 from app.events import Event, EventKind
 from app.live.bus import Bus
-from app.live.runs import stored_run
-from app.models import OptimizationRun
+from app.ocpp.ceiling import pole_ceiling
 from app.ocpp.link import StationLink
-from app.ocpp.profiles import run_limits
+from app.ocpp.reads import latest_limits_of, run_limits_of
 from app.ocpp.served import Served
-from app.optimization.stored_run import parse_run
 
 log = logging.getLogger(__name__)
 ACCEPTED_BATCH_S = 0.5
@@ -46,7 +47,7 @@ class StationRegistry:
     def attach(self, site_id: uuid.UUID, station: Served) -> None:
         """A newer connection of the same pole replaces the older one."""
         self._stations[site_id][station.link.device_id] = station
-        self._spawn(self._deliver_latest(site_id, station))
+        self._spawn(self._deliver_latest(site_id, [station]))
 
     def detach(self, site_id: uuid.UUID, station: Served) -> None:
         poles = self._stations.get(site_id, {})
@@ -74,12 +75,17 @@ class StationRegistry:
         return sum(len(poles) for poles in self._stations.values())
 
     def on_event(self, event: Event) -> None:
-        if event.kind is EventKind.RUN_STORED and event.site_id in self._stations and "run" in event.ids:
+        if event.site_id is None or event.site_id not in self._stations:
+            if event.kind is EventKind.RESYNC:
+                for site_id, poles in list(self._stations.items()):
+                    self._spawn(self._deliver_latest(site_id, list(poles.values())))
+            return
+        if event.kind is EventKind.RUN_STORED and "run" in event.ids:
             self._spawn(self._deliver(event.site_id, uuid.UUID(event.ids["run"])))
-        elif event.kind is EventKind.RESYNC:
-            for site_id, poles in list(self._stations.items()):
-                for station in list(poles.values()):
-                    self._spawn(self._deliver_latest(site_id, station))
+        elif event.kind is EventKind.FLEXIBILITY_CHANGED and "device" in event.ids:
+            station = self._stations[event.site_id].get(uuid.UUID(event.ids["device"]))
+            if station is not None:
+                self._spawn(self._hold(station))
 
     def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
         task = asyncio.get_running_loop().create_task(coroutine)
@@ -87,36 +93,36 @@ class StationRegistry:
         task.add_done_callback(self._tasks.discard)
 
     async def _deliver(self, site_id: uuid.UUID, run_id: uuid.UUID) -> None:
+        poles = dict(self._stations.get(site_id, {}))
         try:
-            run = await stored_run(self._db, run_id)
+            limits = await run_limits_of(self._db, run_id, poles)
         except Exception:
             log.exception("reading run %s for its stations failed", run_id)
             return
-        if run is None:
-            return
-        limits = run_limits(run)
-        for device_id, station in list(self._stations.get(site_id, {}).items()):
-            if device_id in limits:
-                station.offer(limits[device_id])
+        for device_id, pole_limits in limits.items():
+            station = poles.get(device_id)
+            if station is not None:
+                station.offer(pole_limits)
 
-    async def _deliver_latest(self, site_id: uuid.UUID, station: Served) -> None:
+    async def _deliver_latest(self, site_id: uuid.UUID, stations: list[Served]) -> None:
         try:
-            async with self._db.session() as session:
-                row = (
-                    await session.execute(
-                        select(OptimizationRun)
-                        .where(col(OptimizationRun.site_id) == site_id)
-                        .order_by(col(OptimizationRun.created_at).desc())
-                        .limit(1)
-                    )
-                ).scalar()
-            run = parse_run(row) if row is not None else None
+            limits = await latest_limits_of(self._db, site_id, [s.link.device_id for s in stations])
         except Exception:
             log.exception("reading the latest run of site %s failed", site_id)
             return
-        limits = run_limits(run) if run is not None else {}
-        if station.link.device_id in limits:
-            station.offer(limits[station.link.device_id])
+        for station in stations:
+            if station.link.device_id in limits:
+                station.offer(limits[station.link.device_id])
+
+    async def _hold(self, station: Served) -> None:
+        """A constraint changed the pole's flexibility: its station is held under the new bound at once."""
+        try:
+            ceiling = await pole_ceiling(self._db, station.link.device_id, datetime.now(UTC))
+        except Exception:
+            log.exception("reading the bound of pole %s failed", station.link.device_id)
+            return
+        if ceiling is not None:
+            station.hold(ceiling)
 
     async def stop(self) -> None:
         for task in list(self._tasks):

@@ -9,6 +9,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
+from app.ocpp.ceiling import Ceiling
 from app.ocpp.link import StationLink
 from app.ocpp.profiles import PoleLimits
 from app.ocpp.stations import CONTROL_OK, CONTROL_REFUSED, CONTROL_UNRESPONSIVE
@@ -58,7 +59,9 @@ class Served:
     ) -> None:
         """`close` ends the connection; `accepted` notes a profile the station took (written in batches)."""
         self.link, self.close, self._accepted = link, close, accepted
-        self._latest: PoleLimits | None = None
+        self._latest: PoleLimits | None = None  # the newest plan's limits, as planned
+        self._ceiling: Ceiling | None = None
+        self._sent: PoleLimits | None = None
         self._wake = asyncio.Event()
 
     async def set_profile(self, limits: PoleLimits, now: datetime) -> tuple[bool, str | None]:
@@ -69,17 +72,37 @@ class Served:
         return None
 
     def offer(self, limits: PoleLimits) -> None:
-        """Newer limits replace older ones not yet sent; the sender wakes up."""
-        if self._latest is None or limits.issued_at >= self._latest.issued_at:
+        """Newer limits replace older ones not yet sent (a plan made earlier never replaces a later one); the
+        sender wakes up."""
+        if self._latest is None or limits.planned_at >= self._latest.planned_at:
             self._latest = limits
             self._wake.set()
+
+    def hold(self, ceiling: Ceiling) -> None:
+        """A lowered bound: what the station was sent is cut at once where it lies above it."""
+        self._ceiling = ceiling
+        now = datetime.now(UTC)
+        if self._latest is not None and self._sent is not None and self._due(now) != self._sent:
+            self._wake.set()
+
+    def _due(self, now: datetime) -> PoleLimits | None:
+        """The newest limits, held under the ceiling while it lasts for plans made before it."""
+        limits, ceiling = self._latest, self._ceiling
+        if limits is None or ceiling is None:
+            return limits
+        if not ceiling.holds(limits.planned_at, now):
+            if limits.planned_at >= ceiling.since:
+                self._ceiling = None  # a plan made after the constraint knows it
+            return limits
+        return limits.capped(ceiling.amps(limits.phase_count), ceiling.until)
 
     async def send_forever(self) -> None:
         while True:
             await self._wake.wait()
             self._wake.clear()
-            limits, now = self._latest, datetime.now(UTC)
-            if limits is None or limits.valid_until <= now:
+            now = datetime.now(UTC)
+            limits = self._due(now)
+            if limits is None or limits.valid_until <= now or limits == self._sent:
                 continue
             try:
                 accepted, message = await self.set_profile(limits, now)
@@ -90,6 +113,7 @@ class Served:
             except Exception as exc:  # a CallError: the station cannot take it
                 accepted, message = False, f"SetChargingProfile failed: {exc}"
             if accepted:
+                self._sent = limits
                 await self.link.control(CONTROL_OK, None)
                 self._accepted(self.link, now)
             else:

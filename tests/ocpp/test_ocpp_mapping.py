@@ -64,7 +64,7 @@ def test_per_phase_power_adds_up_when_no_total_is_given():
 
 
 def test_a_tx_profile_carries_the_limit_the_phase_count_validity_and_the_later_plan():
-    limits = PoleLimits.from_entry(uuid.uuid4(), NOW, entry(16.0, [16.0, 10.0, 0.0, 32.0]), NOW)
+    limits = PoleLimits.from_entry(uuid.uuid4(), NOW, NOW, entry(16.0, [16.0, 10.0, 0.0, 32.0]), NOW)
     profile = profile_v201(limits, "tx-9", NOW)
     assert profile["charging_profile_purpose"] == "TxProfile" and profile["transaction_id"] == "tx-9"
     assert profile["valid_to"] == "2026-12-01T12:01:00Z"
@@ -87,7 +87,7 @@ def test_a_tx_profile_carries_the_limit_the_phase_count_validity_and_the_later_p
     st.integers(1, 3),
 )
 def test_periods_start_at_now_increase_and_stay_bounded(current, plan, step_s, phases):
-    limits = PoleLimits.from_entry(uuid.uuid4(), NOW, entry(current, plan, phases, step_s), NOW)
+    limits = PoleLimits.from_entry(uuid.uuid4(), NOW, NOW, entry(current, plan, phases, step_s), NOW)
     periods = profile_v201(limits, None, NOW)["charging_schedule"][0]["charging_schedule_period"]
     assert periods[0]["start_period"] == 0 and periods[0]["limit"] == round(current, 1)
     starts = [p["start_period"] for p in periods]
