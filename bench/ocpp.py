@@ -2,8 +2,9 @@
 server process, each charging and sending meter values every 10 s, while the grid connection's limit
 moves every few seconds and the optimizer replans. Prints
 
-- the time from a run's new enforced limits (its `finishedAt`, stamped before the run is even written, so
-  the figure includes the write, the NOTIFY and the fan-out) to each station's SetChargingProfile (p50, p99);
+- the time from a run's new enforced limits to each station's SetChargingProfile (p50, p99): from their
+  publication (the run's commit, when its NOTIFY reaches a listener: the bench listens too), and from the
+  run's `finishedAt` (stamped before the run is even written, so that figure also counts the write);
 - the time from a `setConstraint` mutation that lowers one pole (sent over HTTP) to that station's
   SetChargingProfile at or under the new bound (p50, p99 over repeated trials, the grid limit held still);
 - the server's CPU per station, the solver's, the stations' own, and the machine's load.
@@ -231,6 +232,33 @@ async def replan_forever(bench: Bench, site_pk: Any, stations: int, every: float
     return changes
 
 
+class Published:
+    """When each run's NOTIFY reaches a listener of its own (the moment its limits are public)."""
+
+    def __init__(self) -> None:
+        self.at: list[float] = []
+
+    def heard(self, _connection: object, _pid: int, _channel: str, payload: str) -> None:
+        from app.events import Event, EventKind
+
+        if Event.decode(payload).kind is EventKind.RUN_STORED:
+            self.at.append(time.time())
+
+    @contextlib.asynccontextmanager
+    async def listening(self, url: str) -> Any:
+        import asyncpg
+
+        from app.events import CHANNEL
+        from app.live.bus import plain_dsn
+
+        connection = await asyncpg.connect(plain_dsn(url))
+        await connection.add_listener(CHANNEL, self.heard)
+        try:
+            yield self
+        finally:
+            await connection.close()
+
+
 async def constraint_trials(
     client: Any, token: str, ids: list[str], poles: list[Any], arrivals: Arrivals, trials: int
 ) -> tuple[list[float], int]:
@@ -286,7 +314,11 @@ async def main(stations: int, seconds: float, every: float, trials: int) -> None
     context = multiprocessing.get_context("spawn")
     async with bench_database() as bench:
         seeded, ids, poles = await register(bench, stations)
-        async with server_process(bench, control_loop="true") as (client, process):
+        published = Published()
+        async with (
+            published.listening(bench.url),
+            server_process(bench, control_loop="true") as (client, process),
+        ):
             address = str(client.base_url).removeprefix("http://").rstrip("/")
             out, stop_flag = context.Queue(), context.Event()
             simulated = context.Process(target=stations_main, args=(address, ids, out, stop_flag), daemon=True)
@@ -294,6 +326,9 @@ async def main(stations: int, seconds: float, every: float, trials: int) -> None
             arrivals = Arrivals(out)
             pumping = asyncio.create_task(arrivals.pump())
             await asyncio.wait_for(arrivals.ready.wait(), 600)
+            print(
+                f"{len(ids)} stations connected; the grid limit moves for {seconds:.0f} s", file=sys.stderr, flush=True
+            )
             await asyncio.sleep(METER_EVERY_S + 5)  # every station charging, its first profiles in
             started = time.time()
             solver_pids = children(process.pid)
@@ -312,6 +347,7 @@ async def main(stations: int, seconds: float, every: float, trials: int) -> None
             stations_cpu = cpu_seconds(simulated.pid) - stations_before
             load_replans = load()
             await asyncio.sleep(3)  # the last run's profiles in before the trials start
+            print(f"{trials} setConstraint trials", file=sys.stderr, flush=True)
             trial_latencies, lost = await constraint_trials(client, seeded.token, ids, poles, arrivals, trials)
             load_trials = load()
             stop_flag.set()

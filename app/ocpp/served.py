@@ -5,9 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
+import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from ocpp.messages import MessageType
 
 from app.ocpp.ceiling import Ceiling
 from app.ocpp.link import StationLink
@@ -44,12 +50,32 @@ def rotation_issue(reported: str, expected: str) -> str | None:
     )
 
 
+@functools.cache
+def _camel_key(key: str) -> str:
+    head, *rest = key.split("_")
+    return head + "".join(word[:1].upper() + word[1:] for word in rest)
+
+
+def camel_case(data: Any) -> Any:
+    """OCPP's camelCase keys for the snake_case documents built here (their keys are plain snake_case)."""
+    if isinstance(data, dict):
+        return {_camel_key(k): camel_case(v) for k, v in data.items() if v is not None}
+    if isinstance(data, list):
+        return [camel_case(v) for v in data]
+    return data
+
+
 class Served:
     """Mixed into the version's ChargePoint; `set_profile` sends one SetChargingProfile and says whether the
     station accepted it (and why not)."""
 
     link: StationLink
     close: Callable[[str], Awaitable[None]]
+    # The ocpp library's ChargePoint (the class this is mixed into) provides these.
+    _call_lock: asyncio.Lock
+    _response_timeout: float
+    _send: Callable[[str], Awaitable[None]]
+    _get_specific_response: Callable[[str, float], Awaitable[Any]]
 
     def init_served(
         self,
@@ -66,6 +92,21 @@ class Served:
 
     async def set_profile(self, limits: PoleLimits, now: datetime) -> tuple[bool, str | None]:
         raise NotImplementedError
+
+    async def send_call(self, action: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """One CALL of a document built here, without the library's generic per-call work (dataclass copies,
+        key rewriting, schema validation in a thread): the hot path of every run, for every station. The wire
+        rules are the library's own: one call at a time, the answer matched by its id within the response
+        timeout (TimeoutError otherwise), a CALLERROR raised as its OCPPError. Returns the answer's payload."""
+        unique_id = str(uuid.uuid4())
+        frame = orjson.dumps([int(MessageType.Call), unique_id, action, camel_case(payload)]).decode()
+        async with self._call_lock:
+            await self._send(frame)
+            response = await self._get_specific_response(unique_id, self._response_timeout)
+        if response.message_type_id == MessageType.CallError:
+            raise response.to_exception()
+        answer: dict[str, Any] = response.payload
+        return answer
 
     async def read_rotation(self) -> str | None:
         """The station's own PhaseRotation of the pole's connector, if it tells."""

@@ -64,16 +64,15 @@ class StationV16(Served, ChargePoint):
         return call_result.MeterValues()
 
     async def set_profile(self, limits: PoleLimits, now: datetime) -> tuple[bool, str | None]:
-        result = await self.call(
-            call.SetChargingProfile(
-                connector_id=self.link.station.connector_id,
-                cs_charging_profiles=profile_v16(limits, self.link.transaction_id, now),
-            ),
-            suppress=False,
-            skip_schema_validation=True,  # built here, from typed limits; the hot path of every run
+        answer = await self.send_call(
+            "SetChargingProfile",
+            {
+                "connector_id": self.link.station.connector_id,
+                "cs_charging_profiles": profile_v16(limits, self.link.transaction_id, now),
+            },
         )
-        accepted = result.status == "Accepted"
-        return accepted, None if accepted else f"the station answered {result.status}"
+        accepted = answer.get("status") == "Accepted"
+        return accepted, None if accepted else f"the station answered {answer.get('status')}"
 
     async def read_rotation(self) -> str | None:
         """1.6's ConnectorPhaseRotation: "RST" for all, or per connector "1.RST,2.RTS"."""

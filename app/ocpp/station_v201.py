@@ -83,18 +83,16 @@ class StationV201(Served, ChargePoint):
         return call_result.NotifyEVChargingNeeds(status="Accepted" if accepted else "Rejected")
 
     async def set_profile(self, limits: PoleLimits, now: datetime) -> tuple[bool, str | None]:
-        result = await self.call(
-            call.SetChargingProfile(
-                evse_id=self.link.station.evse_id,
-                charging_profile=profile_v201(limits, self.link.transaction_id, now),
-            ),
-            suppress=False,
-            skip_schema_validation=True,  # built here, from typed limits; the hot path of every run
+        answer = await self.send_call(
+            "SetChargingProfile",
+            {
+                "evse_id": self.link.station.evse_id,
+                "charging_profile": profile_v201(limits, self.link.transaction_id, now),
+            },
         )
-        info = result.status_info or {}
-        return result.status == "Accepted", info.get("reason_code") or (
-            None if result.status == "Accepted" else f"the station answered {result.status}"
-        )
+        status = answer.get("status")
+        reason = (answer.get("statusInfo") or {}).get("reasonCode")
+        return status == "Accepted", reason or (None if status == "Accepted" else f"the station answered {status}")
 
     async def read_rotation(self) -> str | None:
         result = await self.call(
