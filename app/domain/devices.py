@@ -17,6 +17,7 @@ from pydantic import BeforeValidator, Field, ValidationInfo, field_validator
 
 from app.domain.battery_policies import SchedulePolicy
 from app.domain.common import Current, DomainModel, Energy, Flag, Fraction, Name, Phase, Power, Priority
+from app.domain.ocpp_station import OcppStationMapping
 from app.domain.pydantic_issues import domain_error
 from app.errors import ErrorCode
 
@@ -70,11 +71,13 @@ class _DeviceBase(DomainModel):
 
 
 class ChargingPole(_DeviceBase):
-    """An AC charging pole; one mapped pin makes it a single-phase pole."""
+    """An AC charging pole; one mapped pin makes it a single-phase pole. `ocpp_station`: the OCPP station that
+    drives it (optional; see `app.domain.ocpp_station`)."""
 
     type: Literal["charging_pole_3phase"] = "charging_pole_3phase"
     line_current: Current
     pin_to_phase_mapping: PinToPhaseMapping
+    ocpp_station: OcppStationMapping | None = None
 
 
 def _ucl_means_load(value: object) -> object:

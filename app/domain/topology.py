@@ -35,7 +35,37 @@ def validate_topology(config: SiteConfiguration) -> list[Issue]:
         + _cycle_issues(collectors, parents)
         + _phase_issues(collectors, parents)
         + _device_issues(devices, collectors, first_index)
+        + _station_issues(devices)
     )
+
+
+def _station_issues(devices: Sequence[Device]) -> list[Issue]:
+    """One pole per OCPP station id; a station's fallback current lies within its pole's line current."""
+    issues: list[Issue] = []
+    first_index: dict[str, int] = {}
+    for index, device in enumerate(devices):
+        if not isinstance(device, ChargingPole) or device.ocpp_station is None:
+            continue
+        station = device.ocpp_station
+        at = f"device_list[{index}].ocpp_station"
+        if station.station_id in first_index:
+            issues.append(
+                Issue(
+                    ErrorCode.DUPLICATE,
+                    f"{at}.station_id",
+                    f"{station.station_id!r} already drives device_list[{first_index[station.station_id]}]",
+                )
+            )
+        first_index.setdefault(station.station_id, index)
+        if station.fallback_current is not None and station.fallback_current > device.line_current:
+            issues.append(
+                Issue(
+                    ErrorCode.OUT_OF_RANGE,
+                    f"{at}.fallback_current",
+                    f"must lie in [0, {device.line_current:g}] A, the pole's line current",
+                )
+            )
+    return issues
 
 
 def _first_index_by_name(collectors: Sequence[Collector]) -> dict[str, int]:

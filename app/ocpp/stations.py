@@ -7,89 +7,30 @@ station then does runs as a principal of the pole's account, held to that accoun
 from __future__ import annotations
 
 import asyncio
-import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.auth import Principal, Role, hash_password, verify_password
+from app.auth import Principal, Role, verify_password
 from app.database import Database
-from app.errors import ErrorCode, Issue, ValidationFailed
 from app.events import EventKind, notify
 from app.models import Account, Device, OcppStation
-from app.services.common import get_owned, raise_if
-from app.vocabulary import DeviceType
+from app.services.stations import StationConfig, configure_station
 
-# OCPP 2.0.1 part 2 (security): identities are at most 48 printable characters and, with Basic
-# authentication, carry no ':'; passwords (BasicAuthPassword) are 16 to 40 characters.
-STATION_ID = re.compile(r"^[A-Za-z0-9*\-_=+|@.]{1,48}$")
-PASSWORD_LENGTH = (16, 40)
 CONTROL_OK, CONTROL_REFUSED, CONTROL_UNRESPONSIVE = "ok", "refused", "unresponsive"
-
-
-@dataclass(frozen=True)
-class StationConfig:
-    station_id: str
-    evse_id: int = 1
-    connector_id: int = 1
-    password: str | None = None
-    fallback_current_a: float | None = None
-
-
-def _config_issues(config: StationConfig, pole: Device, creating: bool) -> list[Issue | None]:
-    issues: list[Issue | None] = []
-    if not STATION_ID.match(config.station_id):
-        issues.append(Issue(ErrorCode.INVALID_FORMAT, "stationId", "1 to 48 characters: letters, digits and *-_=+|@."))
-    if not 1 <= config.evse_id <= 2**31 - 1:
-        issues.append(Issue(ErrorCode.OUT_OF_RANGE, "evseId", "must be a positive integer"))
-    if not 1 <= config.connector_id <= 2**31 - 1:
-        issues.append(Issue(ErrorCode.OUT_OF_RANGE, "connectorId", "must be a positive integer"))
-    if config.password is None and creating:
-        issues.append(Issue(ErrorCode.REQUIRED, "password", "a new station needs its Basic-auth password"))
-    elif config.password is not None and not PASSWORD_LENGTH[0] <= len(config.password) <= PASSWORD_LENGTH[1]:
-        issues.append(Issue(ErrorCode.OUT_OF_RANGE, "password", "must be 16 to 40 characters (OCPP BasicAuthPassword)"))
-    fallback = config.fallback_current_a
-    if fallback is not None and not 0 <= fallback <= (pole.line_current or 0):
-        issues.append(
-            Issue(ErrorCode.OUT_OF_RANGE, "fallbackCurrentA", f"must lie in [0, {pole.line_current:g}] A, the pole's")
-        )
-    return issues
-
-
-async def configure_station(
-    session: AsyncSession, caller: Principal, device_id: uuid.UUID, config: StationConfig
-) -> OcppStation:
-    """Registers (or changes) the station that drives a charging pole; the station id is unique everywhere."""
-    caller.require(Role.OPERATOR)
-    pole = await get_owned(session, caller, Device, device_id, lock=True)
-    if pole.type != DeviceType.CHARGING_POLE.value:
-        raise ValidationFailed.one(ErrorCode.INVALID, "deviceId", "OCPP stations drive charging poles")
-    row = await session.get(OcppStation, pole.id, with_for_update=True)
-    raise_if(_config_issues(config, pole, creating=row is None))
-    taken = (
-        await session.execute(
-            select(col(OcppStation.device_id)).where(
-                col(OcppStation.station_id) == config.station_id, col(OcppStation.device_id) != pole.id
-            )
-        )
-    ).first()
-    if taken:
-        raise ValidationFailed.one(ErrorCode.DUPLICATE, "stationId", "another pole already uses this station id")
-    if row is None:
-        row = OcppStation(device_id=pole.id, account_id=pole.account_id, station_id=config.station_id, password_hash="")
-    row.station_id, row.evse_id, row.connector_id = config.station_id, config.evse_id, config.connector_id
-    row.fallback_current_a = config.fallback_current_a
-    if config.password is not None:
-        row.password_hash = await asyncio.to_thread(hash_password, config.password)
-    session.add(row)
-    await session.flush()
-    await notify(session, EventKind.SITE_CHANGED, pole.site_id, device=pole.id)
-    return row
+# Registering a station (the mutation's and the site document's door) is a service: app.services.stations.
+__all__ = [
+    "CONTROL_OK",
+    "CONTROL_REFUSED",
+    "CONTROL_UNRESPONSIVE",
+    "StationConfig",
+    "StationLogin",
+    "configure_station",
+]
 
 
 @dataclass(frozen=True)

@@ -17,12 +17,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.auth import Principal, Role
+from app.domain.devices import ChargingPole
+from app.domain.ocpp_station import OcppStationMapping
 from app.domain.site_configuration import SiteConfiguration, parse_site_configuration
 from app.errors import ErrorCode, Issue, NotFound, ValidationFailed
 from app.events import EventKind, notify
 from app.models import Collector, Device, Site
 from app.services.common import get_owned
 from app.services.sites import refresh_site_status
+from app.services.stations import apply_document_stations
 
 Document = dict[str, Any]
 DEVICE_FIELDS = (
@@ -146,6 +149,7 @@ async def _write(
     if old_collectors:
         await session.execute(delete(Collector).where(col(Collector.id).in_([c.id for c in old_collectors.values()])))
 
+    stations: list[tuple[int, Device, OcppStationMapping]] = []
     for position, device_spec in enumerate(config.device_list):
         device = old_devices.pop(device_spec.name, None) or Device(
             account_id=site.account_id,
@@ -157,9 +161,12 @@ async def _write(
         device.name = device_spec.name
         _fill_device(device, device_spec.model_dump(mode="json"), collectors[device_spec.collector].id, position)
         session.add(device)
+        if isinstance(device_spec, ChargingPole) and device_spec.ocpp_station is not None:
+            stations.append((position, device, device_spec.ocpp_station))
     if old_devices:
         await session.execute(delete(Device).where(col(Device.id).in_([d.id for d in old_devices.values()])))
     await session.flush()
+    await apply_document_stations(session, stations)
     await refresh_site_status(session, site)
     await notify(session, EventKind.SITE_CHANGED, site.id)
 
