@@ -265,6 +265,7 @@ async def constraint_trials(
     """Each trial lowers one more pole (a constraint of its own) to 6 A on its three phases, or to 0 where it
     already gets no more, and waits for that station's profile at or under the bound."""
     latencies, lost = [], 0
+    answered: list[float] = []
     headers = {"Authorization": f"Bearer {token}"}
     order = random.sample(range(len(ids)), min(trials, len(ids)))
     for index in order:
@@ -275,12 +276,14 @@ async def constraint_trials(
         sent = time.time()
         waiting = arrivals.wait_for(station, sent, bound + 1e-6)
         answer = (await client.post("/graphql", json={"query": SET, "variables": variables}, headers=headers)).json()
+        answered.append(time.time() - sent)
         assert not answer.get("errors") and not answer["data"]["setConstraint"]["errors"], answer
         try:
             latencies.append(await asyncio.wait_for(waiting, 30) - sent)
         except TimeoutError:
             lost += 1
         await asyncio.sleep(1.5)  # the full replan of the site follows; the next trial starts after it
+    print(f"  setConstraint's own HTTP answer: {figures(answered)}", file=sys.stderr, flush=True)
     return latencies, lost
 
 

@@ -24,6 +24,15 @@ FRESH = timedelta(seconds=90)
 
 async def overloaded(db: Database, site_id: uuid.UUID, now: datetime) -> bool:
     async with db.session() as session:
+        rows = (
+            await session.execute(
+                select(Device, Collector)
+                .join(Collector, col(Collector.id) == col(Device.collector_id))
+                .where(col(Device.site_id) == site_id, col(Device.type) == DeviceType.FORECASTED_SERIES.value)
+            )
+        ).all()
+        if not rows:  # nothing uncontrolled to exceed its plan: the run (a large document) is not even read
+            return False
         run_id = await session.scalar(
             select(col(OptimizationRun.id))
             .where(col(OptimizationRun.site_id) == site_id)
@@ -32,13 +41,6 @@ async def overloaded(db: Database, site_id: uuid.UUID, now: datetime) -> bool:
         )
         if run_id is None:
             return False
-        rows = (
-            await session.execute(
-                select(Device, Collector)
-                .join(Collector, col(Collector.id) == col(Device.collector_id))
-                .where(col(Device.site_id) == site_id, col(Device.type) == DeviceType.FORECASTED_SERIES.value)
-            )
-        ).all()
         points = {
             m.device_id: m
             for m in (
