@@ -92,6 +92,8 @@ class SessionOutcome:
     delivered_Wh: float
     unmet_Wh: float
     untakeable_Wh: float = 0.0
+    car_energy_Wh: np.ndarray | None = None
+    """A car that may discharge: the energy in its battery at the T+1 step boundaries (index 0 = now)."""
 
 
 ViolationKind = Literal[
