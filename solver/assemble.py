@@ -6,9 +6,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from solver import bidirectional, phase_switching
+from solver.bidirectional import session_energy
 from solver.layout import Layout
 from solver.numbers import Numbers
+from solver.phase_switching import row_injection, switching
 from solver.result import BatteryState, CostBreakdown, DeviceSchedule, GridSchedule, SessionOutcome
 
 
@@ -44,7 +45,7 @@ def row_currents(layout: Layout, numbers: Numbers, plan: Plan) -> np.ndarray:
     """Net current of every collector phase at every step, (rows, steps)."""
     cars = layout.car_injection @ plan.car_matrix(layout)
     batteries = layout.battery_injection @ plan.battery_power
-    return np.asarray(cars + batteries + numbers.fixed_rows + phase_switching.row_injection(layout, plan))
+    return np.asarray(cars + batteries + numbers.fixed_rows + row_injection(layout, plan))
 
 
 def _device_schedules(layout: Layout, plan: Plan) -> dict[str, DeviceSchedule]:
@@ -100,7 +101,7 @@ def _single_phase_matrix(layout: Layout, plan: Plan) -> dict[int, tuple[str, np.
     """Per switchable session: its one-phase pin's phase and the plan's one-phase current per step."""
     if plan.single_current.size == 0:
         return {}
-    switch = phase_switching.switching(layout)
+    switch = switching(layout)
     found: dict[int, tuple[str, np.ndarray]] = {}
     for k in np.unique(switch.session):
         chosen = switch.session == k
@@ -136,9 +137,9 @@ def assemble(layout: Layout, numbers: Numbers, plan: Plan) -> Assembled:
     peak_cost = 0.0
     if config.peak_minimization:
         peak_cost = config.peak_price_per_kW * max(peak_import, config.peak_already_reached_W) / 1000
-    delivered, stored = bidirectional.session_energy(layout, plan)
+    delivered, stored = session_energy(layout, plan)
     if plan.single_current.size:
-        switch = phase_switching.switching(layout)
+        switch = switching(layout)
         delivered += np.bincount(
             switch.session, weights=plan.single_current * switch.kwh_per_ampere * 1000, minlength=len(layout.sessions)
         )

@@ -11,7 +11,8 @@ import cvxpy as cp
 import numpy as np
 import scipy.sparse as sp
 
-from solver import bidirectional, phase_switching
+import solver.bidirectional as bidirectional
+import solver.phase_switching as phase_switching
 from solver.layout import Layout
 from solver.numbers import Numbers
 

@@ -58,6 +58,7 @@ class SessionDocument(Document):
     delivered_Wh: float
     unmet_Wh: float
     untakeable_Wh: float = 0.0  # runs stored before the untakeable part was reported
+    car_energy_Wh: Series | None = None  # a car that may discharge: Wh in its battery per step boundary
 
 
 class ViolationDocument(Document):
@@ -184,7 +185,11 @@ def result_document(result: solver.Result, warnings: tuple[str, ...]) -> RunDocu
         },
         sessions={
             UUID(device_id): SessionDocument(
-                target_Wh=o.target_Wh, delivered_Wh=o.delivered_Wh, unmet_Wh=o.unmet_Wh, untakeable_Wh=o.untakeable_Wh
+                target_Wh=o.target_Wh,
+                delivered_Wh=o.delivered_Wh,
+                unmet_Wh=o.unmet_Wh,
+                untakeable_Wh=o.untakeable_Wh,
+                car_energy_Wh=None if o.car_energy_Wh is None else _floats(o.car_energy_Wh),
             )
             for device_id, o in result.sessions.items()
         },

@@ -165,6 +165,9 @@ class SessionOutcome:
     untakeable: float = strawberry.field(
         description="The part of the target the car cannot physically take before it leaves, whatever the site does."
     )
+    car_energy: list[float | None] | None = strawberry.field(
+        description="A car that may discharge: Wh in its battery at each step boundary until it leaves (0 = now)."
+    )
     device_pk: Private[UUID]
 
     @strawberry.field
@@ -288,6 +291,7 @@ class OptimizationRun(LoadedNode):
                     delivered=v.delivered_Wh,
                     unmet=v.unmet_Wh,
                     untakeable=v.untakeable_Wh,
+                    car_energy=v.car_energy_Wh,
                     device_pk=d,
                 )
                 for d, v in doc.sessions.items()

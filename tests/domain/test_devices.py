@@ -21,7 +21,7 @@ def test_unknown_type_names_the_allowed_types() -> None:
         Issue(
             ErrorCode.UNSUPPORTED,
             "device_list[0].type",
-            "unsupported type 'heat_pump'; must be one of charging_pole_3phase, forecasted_series_3phase, "
+            "unsupported type 'heat_pump'; must be one of charging_pole_3phase, dc_charging_pole, forecasted_series_3phase, "
             "battery_energy_storage_system",
         )
     ]

@@ -245,6 +245,9 @@ def test_a_bidirectional_car_discharges_in_the_evening_within_its_floor_and_the_
     assert_enforced_min_rule(problem, result)
     assert_within_limits(problem, result)
     assert not result.violations
+    export = next(b for b in result.binding_limits if b.kind == "external_export_power")
+    assert export.held_back == ("v",) and 0 in export.steps
+    assert "held back v" in export.explanation
 
 
 def test_discharging_is_off_by_default() -> None:
