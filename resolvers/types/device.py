@@ -181,13 +181,13 @@ class ChargingPole(Device):
 
 @strawberry.type(
     description="A DC charging pole (Pleevi dc_charging_pole): power-limited, it draws balanced AC current on every "
-    "phase of its collector (car-side power / conversionEfficiency / (phases x V)), with no minimum current."
+    "phase of its collector (car-side power / conversionEfficiency / (phases x V)), with no minimum current; "
+    "`lineCurrent` (optional) caps that AC current."
 )
 class DcChargingPole(Device):
     device_type = DeviceType.DC_CHARGING_POLE
 
     maximum_power: float = strawberry.field(description="W delivered to the car at most.")
-    line_current: float | None = strawberry.field(description="A per phase on the AC side at most (optional).")
     conversion_efficiency: float = strawberry.field(description="Car-side energy per grid-side energy.")
     minimum_power: float | None = strawberry.field(description="W below which the pole does not charge (optional).")
     bidirectional: bool = strawberry.field(description="The pole can discharge a car whose session allows it.")
@@ -205,7 +205,6 @@ class DcChargingPole(Device):
         return cls(
             **cls.common(row),
             maximum_power=row.maximum_power or 0.0,
-            line_current=row.line_current,
             conversion_efficiency=row.conversion_efficiency or 1.0,
             minimum_power=row.minimum_power,
             bidirectional=bool(row.bidirectional),
