@@ -139,16 +139,18 @@ def discharge_now(
     """The enforced step's discharging: each car the plan discharges now gives back up to its planned current
     where every limited row (export side, with charging cars at 0) takes it; 0 or at least its minimum."""
     sessions = layout.sessions
+    discharging = [k for k, s in enumerate(sessions) if s.discharge_A > 0 and s.steps > 0]
+    if not discharging:
+        return current
     wanted = np.zeros(len(sessions))
-    for k, s in enumerate(sessions):
-        if s.discharge_A > 0 and s.steps > 0:
-            wanted[k] = max(-plan.car_current[layout.offsets[k]], 0.0)
+    for k in discharging:
+        wanted[k] = max(-plan.car_current[layout.offsets[k]], 0.0)
     if not (wanted > 1e-9).any():
         return current
     current = current.copy()
     flow = base.copy()
     energy = layout.energy_per_ampere()
-    for k in np.argsort(-wanted, kind="stable"):
+    for k in sorted(discharging, key=lambda k: -wanted[k]):
         s = sessions[k]
         minimum = s.session.ac_min_current_A
         car = s.session

@@ -225,7 +225,10 @@ def _session_layout(
     )
     if pole.is_dc:
         layout = dc_session(layout, topology.phases(pole.collector_id), topology.voltage(pole.collector_id))
-    return replace(layout, single_phase=single_phase_of(layout), discharge_A=discharge_current(layout))
+    single_phase, discharge = single_phase_of(layout), discharge_current(layout)
+    if single_phase is None and discharge == 0.0:
+        return layout
+    return replace(layout, single_phase=single_phase, discharge_A=discharge)
 
 
 def _policy_rows(problem: Problem) -> tuple[tuple[int, int, float, float, float], ...]:

@@ -315,6 +315,7 @@ class LinearModel:
         self.shortfall_offset.value = _shortfall_offsets(layout, numbers)
         self.end_floor.value = numbers.end_floor_Wh / 1000
         self.end_value.value = numbers.end_value_per_kWh / scale
+        self.features.layout = layout
         self.features.set_numbers(numbers)
 
     def solver(self) -> str | StartingBasisHighs:

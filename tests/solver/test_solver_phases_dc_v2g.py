@@ -21,6 +21,7 @@ from solver_helpers import (
 from solver import (
     ChargingPole,
     Collector,
+    CompiledModel,
     ExternalLimits,
     ForecastedSeries,
     OptimizationConfig,
@@ -267,3 +268,14 @@ def test_a_bidirectional_car_at_its_floor_does_not_discharge() -> None:
 def test_phase_switch_settings_are_validated_configuration() -> None:
     config = OptimizationConfig(phase_switch_min_interval=timedelta(minutes=5), phase_switch_hysteresis_W=300.0)
     assert config.phase_switch_min_interval == timedelta(minutes=5)
+
+
+def test_a_re_solve_of_the_compiled_model_reads_the_new_state_of_charge() -> None:
+    problem = _v2g_problem()
+    model = CompiledModel(problem)
+    assert model.solve(problem).devices["v"].power_W[0] < -4000
+    at_floor = replace(problem, sessions=(replace(problem.sessions[0], car_battery_soc_percent=20.0),))
+    again = model.solve(at_floor)
+    assert not again.timings.recompiled
+    assert again.devices["v"].power_W.min() >= -1e-6
+    assert again.sessions["v"].car_energy_Wh.min() >= 12_000 - 1e-3  # type: ignore[union-attr]
