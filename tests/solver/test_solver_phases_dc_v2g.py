@@ -279,3 +279,18 @@ def test_a_re_solve_of_the_compiled_model_reads_the_new_state_of_charge() -> Non
     assert not again.timings.recompiled
     assert again.devices["v"].power_W.min() >= -1e-6
     assert again.sessions["v"].car_energy_Wh.min() >= 12_000 - 1e-3  # type: ignore[union-attr]
+
+
+def test_in_closed_loop_a_rising_surplus_switches_once_after_the_minimum_time() -> None:
+    """Every 5 minutes a new plan; the surplus goes from 3 kW to 6 kW after 5 minutes. The phase count in force and
+    the time of the last switch are fed back as the app does: one phase first, three phases 10 minutes after that."""
+    counts, count, switched = [], None, None
+    for minute in range(0, 30, 5):
+        surplus = 3000.0 if minute < 5 else 6000.0
+        problem = _surplus_problem(surplus, active_phase_count=count, last_phase_switch=switched)
+        problem = replace(problem, issued_at=START + timedelta(minutes=minute))
+        limit = _limit(solve(problem), "p").limits_root_side  # type: ignore[attr-defined]
+        if limit.ac_max_phase_count != count:
+            count, switched = limit.ac_max_phase_count, START + timedelta(minutes=minute)
+        counts.append(count)
+    assert counts == [1, 1, 3, 3, 3, 3]
