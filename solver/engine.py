@@ -15,7 +15,7 @@ from solver.layout import Layout, build_layout
 from solver.matrices import build_matrices
 from solver.model import LinearModel, LpSolution
 from solver.numbers import Numbers, compute_numbers
-from solver.phase_switching import instant_view
+from solver.phase_switching import instant_view, scheduled
 from solver.problem import Problem
 from solver.refine import solve_with_autonomy, true_bill
 from solver.result import BindingLimit, Result, Timings
@@ -108,6 +108,7 @@ class CompiledModel:
         decision = decide_instant(instant_layout, numbers, instant_plan)
         warnings.extend(decision.warnings)
         limits = enforced_limits(instant_layout, instant_plan, decision, fallback=solution is None)
+        limits = scheduled(layout, plan, limits)
         assembled = assemble(layout, numbers, plan)
         missed = violations(layout, numbers, plan, assembled)
         enforce_s = time.perf_counter() - started + binding_s

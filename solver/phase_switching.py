@@ -26,6 +26,7 @@ import scipy.sparse as sp
 if TYPE_CHECKING:
     from solver.assemble import Plan
     from solver.layout import Layout, SessionLayout
+    from solver.result import EnforcedLimits
 
 SINGLE_PHASE_WEIGHT = 1e-5
 """Per kWh taken on one phase: among equal plans, three balanced phases."""
@@ -177,3 +178,39 @@ def instant_view(layout: Layout, plan: Plan) -> tuple[Layout, Plan]:
         layout, sessions=tuple(sessions), car_local=local, car_injection=sp.csc_array(topology.aggregation @ local)
     )
     return chosen, replace(plan, car_current=current, single_current=np.zeros(0))
+
+
+def scheduled(layout: Layout, plan: Plan, limits: tuple[EnforcedLimits, ...]) -> tuple[EnforcedLimits, ...]:
+    """The switchable cars' informative schedules per step on the phase count the plan's power there asks for (the
+    threshold, or one phase where the plan takes most of it on one); step 0 stays the enforced decision."""
+    switchable = {s.device_id: k for k, s in enumerate(layout.sessions) if s.single_phase is not None and s.steps > 0}
+    if not switchable:
+        return limits
+    power = planned_power(layout, plan)
+    single = np.zeros(layout.car_steps)
+    if plan.single_current.size:
+        switch = switching(layout)
+        single[switch.car_step] = plan.single_current * switch.kw_per_ampere * 1000.0
+    found = []
+    for limit in limits:
+        k = switchable.get(limit.uuid)
+        if k is None:
+            found.append(limit)
+            continue
+        s = layout.sessions[k]
+        voltage = layout.topology.voltage(s.pole.collector_id)
+        three = len(s.phases)
+        start, stop = layout.offsets[k], layout.offsets[k + 1]
+        steps = layout.step_of_car_step[start:stop]
+        watts = np.zeros(layout.steps)
+        watts[steps] = power[start:stop]
+        one = np.zeros(layout.steps, dtype=bool)
+        threshold = three * voltage * max(s.session.ac_min_current_A, 1e-9)
+        one[steps] = (single[start:stop] > power[start:stop] / 2 + 1e-6) | (power[start:stop] < threshold)
+        counts = np.where(one, 1, three)
+        counts[0] = limit.limits_root_side.ac_max_phase_count
+        current = watts / (counts * voltage)
+        current[0] = limit.schedule_current_A[0]
+        watts[0] = limit.schedule_power_W[0]
+        found.append(replace(limit, schedule_current_A=current, schedule_power_W=watts, schedule_phase_count=counts))
+    return tuple(found)

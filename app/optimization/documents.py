@@ -134,6 +134,7 @@ class EnforcedLimitsDocument(Document):
     schedule_step_s: float
     schedule_current_A: Series
     schedule_power_W: Series
+    schedule_phase_count: list[int] | None = None  # a car that may switch phases: the count of each step
 
 
 class TimingsDocument(Document):
@@ -241,6 +242,7 @@ def enforced_document(limits: tuple[solver.EnforcedLimits, ...], issued_at: date
             schedule_step_s=e.schedule_step.total_seconds(),
             schedule_current_A=_floats(e.schedule_current_A),
             schedule_power_W=_floats(e.schedule_power_W),
+            schedule_phase_count=None if e.schedule_phase_count is None else [int(c) for c in e.schedule_phase_count],
         )
         for e in limits
     ]

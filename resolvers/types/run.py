@@ -71,7 +71,8 @@ class EnforcedLimits:
     @strawberry.field(description="Informative: the planned limit per step (entry 0 is the enforced one).")
     def schedule(self) -> list[LimitsScheduleEntry]:
         doc = self.document
-        phases = doc.limits_root_side.ac_max_phase_count
+        now = doc.limits_root_side.ac_max_phase_count
+        counts = doc.schedule_phase_count or [now] * len(doc.schedule_current_A)
         start = doc.schedule_start
         step = timedelta(seconds=doc.schedule_step_s)
         return [
@@ -81,7 +82,7 @@ class EnforcedLimits:
                     ac_max_current_a=c or 0.0, total_power_w=p or 0.0, ac_max_phase_count=phases
                 ),
             )
-            for k, (c, p) in enumerate(zip(doc.schedule_current_A, doc.schedule_power_W, strict=True))
+            for k, (c, p, phases) in enumerate(zip(doc.schedule_current_A, doc.schedule_power_W, counts, strict=True))
         ]
 
     @strawberry.field

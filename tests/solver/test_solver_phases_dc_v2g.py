@@ -294,3 +294,13 @@ def test_in_closed_loop_a_rising_surplus_switches_once_after_the_minimum_time() 
             count, switched = limit.ac_max_phase_count, START + timedelta(minutes=minute)
         counts.append(count)
     assert counts == [1, 1, 3, 3, 3, 3]
+
+
+def test_the_informative_schedule_names_the_phase_count_of_each_step() -> None:
+    problem = _surplus_problem(3000.0)
+    rising = replace(problem, forecasts=(replace(problem.forecasts[0], total_W=[-3000.0, -3000.0, -8000.0, -8000.0]),))
+    limit = _limit(solve(rising), "p")
+    entries = limit.schedule  # type: ignore[attr-defined]
+    assert [e.limits_root_side.ac_max_phase_count for e in entries] == [1, 1, 3, 3]
+    assert entries[1].limits_root_side.ac_max_current_A == pytest.approx(3000.0 / 230.0, abs=0.01)
+    assert entries[2].limits_root_side.ac_max_current_A == pytest.approx(8000.0 / 690.0, abs=0.01)
