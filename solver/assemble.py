@@ -45,7 +45,8 @@ def row_currents(layout: Layout, numbers: Numbers, plan: Plan) -> np.ndarray:
     """Net current of every collector phase at every step, (rows, steps)."""
     cars = layout.car_injection @ plan.car_matrix(layout)
     batteries = layout.battery_injection @ plan.battery_power
-    return np.asarray(cars + batteries + numbers.fixed_rows + row_injection(layout, plan))
+    currents = np.asarray(cars + batteries + numbers.fixed_rows)
+    return currents + row_injection(layout, plan) if plan.single_current.size else currents
 
 
 def _device_schedules(layout: Layout, plan: Plan) -> dict[str, DeviceSchedule]:

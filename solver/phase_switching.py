@@ -65,7 +65,10 @@ def switching(layout: Layout) -> Switching:
     """The one-phase variables of the layout's switchable cars (none: size 0)."""
     topology = layout.topology
     switchable = np.array([s.single_phase is not None for s in layout.sessions], dtype=bool)
-    car_step = np.flatnonzero(switchable[layout.car_of_step]) if switchable.size else np.zeros(0, dtype=np.int64)
+    if not switchable.any():
+        empty = np.zeros(0, dtype=np.int64)
+        return Switching(empty, empty, empty, np.zeros(0), np.zeros(0))
+    car_step = np.flatnonzero(switchable[layout.car_of_step])
     session = layout.car_of_step[car_step]
     rows = np.array(
         [topology.row(s.pole.collector_id, s.single_phase or s.phases[0]) for s in layout.sessions], dtype=np.int64
