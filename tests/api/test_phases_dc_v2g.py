@@ -166,3 +166,48 @@ async def test_a_bidirectional_car_discharges_in_the_evening_peak_within_the_exp
     assert outcome["delivered"] >= 5_000 - 1.0 and outcome["unmet"] < 1.0
     export = [b for b in run["bindingLimits"] if b["kind"] == "external_export_power"]
     assert export and {"name": "v2g"} in export[0]["heldBack"]
+
+
+async def test_dc_poles_and_pole_flags_through_the_granular_mutations(api, tenant_a):
+    system_id = await create_system(api, tenant_a.operator, tenant_a.account_id)
+    site = await create_site(api, tenant_a.operator, system_id)
+    main = await api.ok(
+        'mutation($s: ID!) { createCollector(siteId: $s, input: {name: "main", lineCurrent: 100, phaseVoltage: 230}) '
+        "{ collector { id } } }",
+        {"s": site["id"]},
+        tenant_a.operator,
+    )
+    main_id = main["createCollector"]["collector"]["id"]
+    created = await api.ok(
+        """mutation($c: ID!) { createDcChargingPole(collectorId: $c, input: {name: "fast", maximumPower: 22000,
+             conversionEfficiency: 0.9, minimumPower: 3000}) {
+             device { id ... on DcChargingPole { maximumPower conversionEfficiency minimumPower bidirectional
+               flexibility { maxActivePower } } } errors { code field message } } }""",
+        {"c": main_id},
+        tenant_a.operator,
+    )
+    device = created["createDcChargingPole"]["device"]
+    assert (device["maximumPower"], device["conversionEfficiency"], device["minimumPower"]) == (22000.0, 0.9, 3000.0)
+    assert abs(device["flexibility"]["maxActivePower"] - 22000 / 0.9) < 1e-6
+    refused = await api.post(
+        """mutation($c: ID!) { createDcChargingPole(collectorId: $c, input: {name: "bad", maximumPower: 22000,
+             conversionEfficiency: 1.5}) { errors { code field } } }""",
+        {"c": main_id},
+        tenant_a.operator,
+    )
+    assert refused["data"]["createDcChargingPole"]["errors"] == [
+        {"code": "OUT_OF_RANGE", "field": "input.conversionEfficiency"}
+    ]
+    pole = await api.ok(
+        """mutation($c: ID!) { createChargingPole(collectorId: $c, input: {name: "ac", lineCurrent: 32,
+             pinToPhaseMapping: {pinList: [PIN1, PIN2, PIN3], phaseList: [L1, L2, L3]}}) { device { id } } }""",
+        {"c": main_id},
+        tenant_a.operator,
+    )
+    updated = await api.ok(
+        """mutation($d: ID!) { updateChargingPole(id: $d, input: {supportsPhaseSwitching: true, bidirectional: true}) {
+             device { ... on ChargingPole { supportsPhaseSwitching bidirectional } } errors { code } } }""",
+        {"d": pole["createChargingPole"]["device"]["id"]},
+        tenant_a.operator,
+    )
+    assert updated["updateChargingPole"]["device"] == {"supportsPhaseSwitching": True, "bidirectional": True}
