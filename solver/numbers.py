@@ -136,7 +136,7 @@ def _car_bounds(layout: Layout) -> tuple[np.ndarray, np.ndarray]:
         if bound.max_power_W is not None:
             upper[start:stop][covered] = np.minimum(upper[start:stop][covered], max(bound.max_power_W, 0) / wpa)
         if bound.min_power_W is not None:
-            lower[start:stop][covered] = np.maximum(lower[start:stop][covered], bound.min_power_W / wpa)
+            lower[start:stop][covered] = max(bound.min_power_W, 0) / wpa
         if bound.set_point_W is not None and stop > start:
             lower[start] = upper[start] = min(max(bound.set_point_W, 0) / wpa, session.max_current_A)
     return np.minimum(lower, upper), upper
