@@ -68,30 +68,30 @@ class FeatureModel:
             return []
         return [self.single_aggregate @ self.single]
 
-    def energy(self) -> cp.Expression | float:
-        total: cp.Expression | float = 0.0
+    def energy(self, delivered: cp.Expression) -> cp.Expression:
+        """`delivered` (kWh per session) with the one-phase energy added and the discharged energy taken off."""
         if self.single is not None and self.single_energy is not None:
-            total = total + self.single_energy @ self.single
+            delivered = delivered + self.single_energy @ self.single
         if self.discharged is not None and self.loss is not None:
-            total = total - self.loss @ self.discharged
-        return total
+            delivered = delivered - self.loss @ self.discharged
+        return delivered
 
-    def autonomy(self, autonomy_steps: np.ndarray) -> cp.Expression | float:
-        """The one-phase load of full-autonomy switchable cars per autonomy step (kW)."""
+    def autonomy(self, load: cp.Expression, autonomy_steps: np.ndarray) -> cp.Expression:
+        """`load` (kW per autonomy step) with the one-phase load of full-autonomy switchable cars added."""
         if self.single is None:
-            return 0.0
+            return load
         layout, switch = self.layout, self.switch
         autonomous = np.array([layout.sessions[k].session.full_autonomy for k in switch.session], dtype=bool)
         if not autonomous.any():
-            return 0.0
+            return load
         columns = np.flatnonzero(autonomous)
         steps = layout.step_of_car_step[switch.car_step[columns]]
         matrix = sp.csr_array(
             (switch.kw_per_ampere[columns], (np.searchsorted(autonomy_steps, steps), columns)),
             shape=(autonomy_steps.size, switch.size),
         )
-        load: cp.Expression = matrix @ self.single
-        return load
+        total: cp.Expression = load + matrix @ self.single
+        return total
 
     def constraints(self) -> dict[str, cp.Constraint]:
         found: dict[str, cp.Constraint] = {}

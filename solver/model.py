@@ -208,7 +208,7 @@ class LinearModel:
         c["peak_floor"] = self.peak >= self.peak_floor
         charging = self.charging
         if charging is not None and self.unmet is not None and self.excess is not None and self.served is not None:
-            c["energy"] = m.energy @ charging + self.features.energy() + self.unmet - self.excess == self.served
+            c["energy"] = self.features.energy(m.energy @ charging) + self.unmet - self.excess == self.served
             segments = SHORTFALL_SEGMENTS
             slopes = sp.kron(
                 sp.csr_array(1 + SHORTFALL_STEP * np.arange(segments)[:, None]), sp.eye_array(self.unmet.size)
@@ -216,8 +216,7 @@ class LinearModel:
             stack = sp.kron(sp.csr_array(np.ones((segments, 1))), sp.eye_array(self.unmet.size))
             c["shortfall"] = stack @ self.shortfall >= slopes @ self.unmet - self.shortfall_offset
             if m.autonomy_steps.size:
-                autonomous = m.autonomy @ charging + self.features.autonomy(m.autonomy_steps)
-                c["full_autonomy"] = autonomous <= self.surplus
+                c["full_autonomy"] = self.features.autonomy(m.autonomy @ charging, m.autonomy_steps) <= self.surplus
             c.update(self.features.constraints())
         if self.charge is not None and self.discharge is not None and self.soc is not None:
             c["soc_balance"] = (
