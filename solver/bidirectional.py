@@ -66,7 +66,10 @@ class Storage:
 def storage(layout: Layout) -> Storage:
     """The state variables' indexing and matrices (size 0 without a discharging car)."""
     discharging = np.array([s.discharge_A > 0 for s in layout.sessions], dtype=bool)
-    car_step = np.flatnonzero(discharging[layout.car_of_step]) if discharging.size else np.zeros(0, dtype=np.int64)
+    if not discharging.any():
+        empty = np.zeros(0, dtype=np.int64)
+        return Storage(empty, empty, np.zeros(0), np.zeros(0), sp.csr_array((0, 0)))
+    car_step = np.flatnonzero(discharging[layout.car_of_step])
     session = layout.car_of_step[car_step]
     energy = layout.energy_per_ampere()[car_step] / 1000.0
     efficiency = np.array([s.session.discharging_efficiency for s in layout.sessions])[session]

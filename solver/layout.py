@@ -223,12 +223,11 @@ def _session_layout(
         max_current_A=max(max_current, 0.0),
         watts_per_ampere=len(phases) * topology.voltage(pole.collector_id),
     )
-    if pole.is_dc:
+    if pole.dc_max_power_W is not None:
         layout = dc_session(layout, topology.phases(pole.collector_id), topology.voltage(pole.collector_id))
-    single_phase, discharge = single_phase_of(layout), discharge_current(layout)
-    if single_phase is None and discharge == 0.0:
+    if not (pole.supports_phase_switching or pole.bidirectional):
         return layout
-    return replace(layout, single_phase=single_phase, discharge_A=discharge)
+    return replace(layout, single_phase=single_phase_of(layout), discharge_A=discharge_current(layout))
 
 
 def _policy_rows(problem: Problem) -> tuple[tuple[int, int, float, float, float], ...]:
