@@ -109,6 +109,13 @@ class FeatureModel:
             )
         return found
 
+    def defined(self, constraints: dict[str, cp.Constraint]) -> tuple[tuple[cp.Variable, cp.Constraint], ...]:
+        """The stored energies are defined one by one by their balance rows (unit lower bidiagonal): HiGHS's cold
+        basis starts with them basic, as it does the aggregates, instead of pivoting each one in."""
+        if self.stored is None or "car_storage" not in constraints:
+            return ()
+        return ((self.stored, constraints["car_storage"]),)
+
     def objective(self, earliness_weight: float) -> list[cp.Expression]:
         terms: list[cp.Expression] = []
         layout = self.layout

@@ -180,7 +180,8 @@ class LinearModel:
         self._build_constraints()
         self.problem = cp.Problem(cp.Minimize(self._objective()), list(self.constraints.values()))
         self._highs = StartingBasisHighs(
-            () if self.aggregate is None else ((self.aggregate, self.constraints["aggregate"]),)
+            (() if self.aggregate is None else ((self.aggregate, self.constraints["aggregate"]),))
+            + self.features.defined(self.constraints)
         )
 
     def _flows(self, car_matrix: sp.csr_array, battery_matrix: sp.csr_array) -> cp.Expression | float:
