@@ -83,6 +83,14 @@ class Settings(BaseSettings):
     ocpp_heartbeat_interval_s: int = Field(default=60, gt=0, description="Heartbeat interval told to stations.")
     ocpp_call_timeout_s: float = Field(default=15.0, gt=0, description="Unanswered this long: offline.")
 
+    # Phase switching (issue 15)
+    phase_switch_min_interval_s: float = Field(
+        default=600.0, ge=0, description="A car switches between three phases and one at most this often."
+    )
+    phase_switch_hysteresis_w: float = Field(
+        default=200.0, ge=0, description="Back to one phase only this far below the three-phase threshold."
+    )
+
     def resolved_jwt_secret(self) -> str:
         """The configured secret, or one generated once and kept in the data folder so tokens survive restarts."""
         if self.jwt_secret:

@@ -55,8 +55,13 @@ class PhaseType(StrEnum):
 
 class DeviceType(StrEnum):
     CHARGING_POLE = "charging_pole_3phase"
+    DC_CHARGING_POLE = "dc_charging_pole"
     FORECASTED_SERIES = "forecasted_series_3phase"
     BATTERY = "battery_energy_storage_system"
+
+
+CHARGING_POLES = (DeviceType.CHARGING_POLE.value, DeviceType.DC_CHARGING_POLE.value)
+"""Device types a car charges on (AC and DC poles)."""
 
 
 class ForecastType(StrEnum):

@@ -21,6 +21,9 @@ most 70 % of what it could take at full power until it leaves. The sites differ 
   quoted raw times. The stress case.
 - `tight`: the adversarial site: 63 A sub-board fuses, every car at 32 A, departures 6-24 h, needs
   of 5-30 kWh whatever the car can take.
+- `features` (issue 15): the `sized` site (same fuses, cars and prices) where a fifth of the poles can switch between three phases and
+  one, a tenth are 50 kW DC poles (efficiency 0.95, no minimum current) and a tenth are bidirectional, their
+  cars (60 kWh, at 30-80 %) allowed to discharge down to 20 % in the evening peak.
 
 Every named site runs in turn (default: `sized` then `load-managed`). `--fuses=X` multiplies every
 fuse by X. `--raw` also times HiGHS alone on the bare charging LP of the same site (raw_lp.py), the
@@ -64,9 +67,14 @@ def prices(rng: np.random.Generator) -> np.ndarray:
     return np.round(daily + rng.normal(0, 0.02, STEPS), 4)
 
 
-SITES = ("sized", "load-managed", "tight")
-SUB_BOARD_FUSES_A = {"sized": (160.0, 200.0, 250.0), "load-managed": (80.0, 100.0, 125.0), "tight": (63.0,)}
-MAIN_FUSE_PER_SUB_BOARD_A = {"sized": 160.0, "load-managed": 80.0}
+SITES = ("sized", "load-managed", "tight", "features")
+SUB_BOARD_FUSES_A = {
+    "sized": (160.0, 200.0, 250.0),
+    "load-managed": (80.0, 100.0, 125.0),
+    "tight": (63.0,),
+    "features": (160.0, 200.0, 250.0),
+}
+MAIN_FUSE_PER_SUB_BOARD_A = {"sized": 160.0, "load-managed": 80.0, "features": 160.0}
 TARGETS_S = {200: (0.15, 0.1), 1000: (0.6, None), 5000: (4.0, None)}
 """The issue's targets on the `sized` site: N -> (total, re-solve after new prices)."""
 
@@ -92,9 +100,38 @@ def _session(rng: np.random.Generator, c: int, pins: tuple[str, ...], site: str)
     )
 
 
+def _featured(
+    rng: np.random.Generator, c: int, pole: ChargingPole, session: ChargingSession
+) -> tuple[ChargingPole, ChargingSession]:
+    """The `features` site's pole c: switchable (c % 5 == 1), DC (c % 10 == 3), bidirectional (c % 10 == 7)."""
+    if c % 5 == 1:
+        return replace(pole, supports_phase_switching=True), session
+    if c % 10 == 3:
+        dc = replace(
+            pole,
+            line_current=0.0,
+            pin_to_phase_mapping=PinToPhaseMapping(("pin1", "pin2", "pin3"), ("L1", "L2", "L3")),
+            dc_max_power_W=50_000.0,
+            conversion_efficiency=0.95,
+        )
+        pins = ("pin1", "pin2", "pin3")
+        return dc, replace(session, used_pins=pins, energy_needed_Wh=float(rng.uniform(20_000, 60_000)))
+    if c % 10 == 7:
+        car = replace(
+            session,
+            allow_discharge=True,
+            car_battery_capacity_Wh=60_000.0,
+            car_battery_soc_percent=float(rng.uniform(30, 80)),
+            min_soc_percent=20.0,
+        )
+        return replace(pole, bidirectional=True), car
+    return pole, session
+
+
 def generate_site(cars: int, seed: int = 1, site: str = "sized", fuses: float = 1.0) -> Problem:
     """The named site of the module docstring; `fuses` scales every fuse."""
     rng = np.random.default_rng(seed)
+    featured = np.random.default_rng(seed + 1)  # its own stream: the `features` site is the `sized` one plus them
     boards = max(cars // 10, 1)
     main_fuse = max(63.0, 10.0 * cars) if site == "tight" else MAIN_FUSE_PER_SUB_BOARD_A[site] * boards
     collectors = [Collector("main", line_current=main_fuse * fuses, phase_voltage=230.0)]
@@ -117,6 +154,8 @@ def generate_site(cars: int, seed: int = 1, site: str = "sized", fuses: float = 
         mapping = PinToPhaseMapping(pins, rotation[: len(pins)])
         poles.append(ChargingPole(f"pole{c}", board, 32.0, mapping))
         sessions.append(_session(rng, c, pins, site))
+        if site == "features":
+            poles[-1], sessions[-1] = _featured(featured, c, poles[-1], sessions[-1])
     hours = np.arange(STEPS) / 4
     pv = -np.clip(np.sin((hours - 6) / 14 * math.pi), 0, None) * 1500.0 * cars
     load = 300.0 * cars * (0.6 + 0.4 * np.sin((hours - 9) / 24 * 2 * math.pi) ** 2)

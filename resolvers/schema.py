@@ -15,13 +15,13 @@ from resolvers.query_limits import QueryLimiter
 from resolvers.request_errors import InputChecks, QuietSchema
 from resolvers.scalars import DATETIME
 from resolvers.subscriptions import Subscription
-from resolvers.types.device import Battery, ChargingPole, ForecastedSeries
+from resolvers.types.device import Battery, ChargingPole, DcChargingPole, ForecastedSeries
 
 schema = QuietSchema(
     query=Query,
     mutation=Mutation,
     subscription=Subscription,
-    types=[ChargingPole, ForecastedSeries, Battery],
+    types=[ChargingPole, DcChargingPole, ForecastedSeries, Battery],
     config=StrawberryConfig(scalar_map={MeasurementPoints: MEASUREMENT_POINTS, datetime: DATETIME}),
     extensions=[
         masking_extension,

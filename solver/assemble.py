@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
+from solver.bidirectional import session_energy
 from solver.layout import Layout
 from solver.numbers import Numbers
+from solver.phase_switching import row_injection, switching
 from solver.result import BatteryState, CostBreakdown, DeviceSchedule, GridSchedule, SessionOutcome
 
 
@@ -18,6 +20,9 @@ class Plan:
     car_current: np.ndarray
     battery_power: np.ndarray
     battery_soc_Wh: np.ndarray
+    single_current: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    """Per one-phase variable of the switchable cars (`phase_switching.switching`): A on the first pin; empty
+    when there is none (or the fallback planned)."""
 
     def car_matrix(self, layout: Layout) -> np.ndarray:
         """Car currents as (sessions, steps), zero outside each car's window."""
@@ -40,7 +45,8 @@ def row_currents(layout: Layout, numbers: Numbers, plan: Plan) -> np.ndarray:
     """Net current of every collector phase at every step, (rows, steps)."""
     cars = layout.car_injection @ plan.car_matrix(layout)
     batteries = layout.battery_injection @ plan.battery_power
-    return np.asarray(cars + batteries + numbers.fixed_rows)
+    currents = np.asarray(cars + batteries + numbers.fixed_rows)
+    return currents + row_injection(layout, plan) if plan.single_current.size else currents
 
 
 def _device_schedules(layout: Layout, plan: Plan) -> dict[str, DeviceSchedule]:
@@ -48,6 +54,7 @@ def _device_schedules(layout: Layout, plan: Plan) -> dict[str, DeviceSchedule]:
     steps = layout.steps
     cars = plan.car_matrix(layout)
     sessions = {s.device_id: k for k, s in enumerate(layout.sessions)}
+    single_phase = _single_phase_matrix(layout, plan)
     devices: dict[str, DeviceSchedule] = {}
     for pole in problem.poles:
         phases = topology.phases(pole.collector_id)
@@ -58,6 +65,10 @@ def _device_schedules(layout: Layout, plan: Plan) -> dict[str, DeviceSchedule]:
             for phase in layout.sessions[k].phases:
                 current[phase] = current[phase] + cars[k]
             power = cars[k] * layout.sessions[k].watts_per_ampere
+            single = single_phase.get(k)
+            if single is not None:
+                current[single[0]] = current[single[0]] + single[1]
+                power = power + single[1] * topology.voltage(pole.collector_id)
         devices[pole.id] = DeviceSchedule(pole.id, "charging_pole", pole.collector_id, power, current)
     for b, battery in enumerate(problem.batteries):
         phases = topology.phases(battery.collector_id)
@@ -87,6 +98,20 @@ def _device_schedules(layout: Layout, plan: Plan) -> dict[str, DeviceSchedule]:
     return devices
 
 
+def _single_phase_matrix(layout: Layout, plan: Plan) -> dict[int, tuple[str, np.ndarray]]:
+    """Per switchable session: its one-phase pin's phase and the plan's one-phase current per step."""
+    if plan.single_current.size == 0:
+        return {}
+    switch = switching(layout)
+    found: dict[int, tuple[str, np.ndarray]] = {}
+    for k in np.unique(switch.session):
+        chosen = switch.session == k
+        series = np.zeros(layout.steps)
+        series[layout.step_of_car_step[switch.car_step[chosen]]] = plan.single_current[chosen]
+        found[int(k)] = (layout.sessions[k].single_phase or layout.sessions[k].phases[0], series)
+    return found
+
+
 def assemble(layout: Layout, numbers: Numbers, plan: Plan) -> Assembled:
     """Schedules, grid flows, SoC, the schedule's own cost and session outcomes."""
     problem, topology = layout.problem, layout.topology
@@ -113,9 +138,12 @@ def assemble(layout: Layout, numbers: Numbers, plan: Plan) -> Assembled:
     peak_cost = 0.0
     if config.peak_minimization:
         peak_cost = config.peak_price_per_kW * max(peak_import, config.peak_already_reached_W) / 1000
-    delivered = np.bincount(
-        layout.car_of_step, weights=plan.car_current * layout.energy_per_ampere(), minlength=len(layout.sessions)
-    )
+    delivered, stored = session_energy(layout, plan)
+    if plan.single_current.size:
+        switch = switching(layout)
+        delivered += np.bincount(
+            switch.session, weights=plan.single_current * switch.kwh_per_ampere * 1000, minlength=len(layout.sessions)
+        )
     sessions = {
         s.device_id: SessionOutcome(
             device_id=s.device_id,
@@ -123,6 +151,7 @@ def assemble(layout: Layout, numbers: Numbers, plan: Plan) -> Assembled:
             delivered_Wh=float(delivered[k]),
             unmet_Wh=float(max(s.session.energy_needed_Wh - delivered[k], 0.0)),
             untakeable_Wh=float(max(s.session.energy_needed_Wh - numbers.takeable_Wh[k], 0.0)),
+            car_energy_Wh=stored.get(k),
         )
         for k, s in enumerate(layout.sessions)
     }

@@ -3,7 +3,8 @@
 A limit binds when its dual (for a collector phase: the reduced cost of its aggregate, whose bounds
 are the limit) is non-zero: loosening it by 1 A (or 1 W) would lower the objective.
 Each binding limit names the collector phase or external limit, the steps, and the devices below
-it that were short of their own maximum there (the ones it held back).
+it that were short of their own maximum there (the ones it held back): on the export side, batteries above
+their floor and cars that may discharge giving back less than they could.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from solver.assemble import Plan
+from solver.bidirectional import discharge_lower
 from solver.layout import Layout
 from solver.matrices import Matrices
 from solver.model import LinearModel, solved
@@ -43,6 +45,10 @@ class _Context:
         upper = np.zeros_like(self.cars)
         upper[layout.car_of_step, layout.step_of_car_step] = numbers.car_upper
         self.short = upper - self.cars > 1e-6
+        lowest = np.zeros_like(self.cars)
+        lowest[layout.car_of_step, layout.step_of_car_step] = discharge_lower(layout)
+        self.discharge_short = (self.cars - lowest > 1e-6) & (lowest < 0)
+        """A car that may discharge and gives back less than it could (export limits hold it back)."""
         self.battery_short = numbers.battery_upper - plan.battery_power > 1e-6
         self.battery_above_floor = plan.battery_power - numbers.battery_lower > 1e-6
         self.car_rows = sp.csr_array(layout.car_injection)
@@ -59,8 +65,9 @@ class _Context:
         )
         if cars_filter is not None:
             car_on_row &= cars_filter
-        cars = np.flatnonzero(car_on_row) if direction == "import" else np.zeros(0, dtype=np.int64)
-        cars = cars[self.short[np.ix_(cars, steps)].any(axis=1)]
+        cars = np.flatnonzero(car_on_row)
+        room = self.short if direction == "import" else self.discharge_short
+        cars = cars[room[np.ix_(cars, steps)].any(axis=1)]
         battery_on_row = (
             np.ones(len(layout.batteries), dtype=bool)
             if row is None

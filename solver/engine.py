@@ -15,6 +15,7 @@ from solver.layout import Layout, build_layout
 from solver.matrices import build_matrices
 from solver.model import LinearModel, LpSolution
 from solver.numbers import Numbers, compute_numbers
+from solver.phase_switching import instant_view, scheduled
 from solver.problem import Problem
 from solver.refine import solve_with_autonomy, true_bill
 from solver.result import BindingLimit, Result, Timings
@@ -103,9 +104,11 @@ class CompiledModel:
         solve_s = time.perf_counter() - started - binding_s
 
         started = time.perf_counter()
-        decision = decide_instant(layout, numbers, plan)
+        instant_layout, instant_plan = instant_view(layout, plan)
+        decision = decide_instant(instant_layout, numbers, instant_plan)
         warnings.extend(decision.warnings)
-        limits = enforced_limits(layout, plan, decision, fallback=solution is None)
+        limits = enforced_limits(instant_layout, instant_plan, decision, fallback=solution is None)
+        limits = scheduled(layout, plan, limits)
         assembled = assemble(layout, numbers, plan)
         missed = violations(layout, numbers, plan, assembled)
         enforce_s = time.perf_counter() - started + binding_s
@@ -139,6 +142,8 @@ class CompiledModel:
 def _plan(numbers: Numbers, solution: LpSolution) -> Plan:
     n_batteries = numbers.initial_soc_Wh.size
     soc = np.concatenate([numbers.initial_soc_Wh.reshape(n_batteries, 1), solution.battery_soc_Wh], axis=1)
+    if solution.single_current is not None:
+        return Plan(solution.car_current, solution.battery_power, soc, solution.single_current)
     return Plan(solution.car_current, solution.battery_power, soc)
 
 

@@ -39,6 +39,7 @@ import scipy.sparse as sp
 from scipy.optimize import linprog
 
 from solver.assemble import Plan
+from solver.bidirectional import discharge_now
 from solver.layout import Layout
 from solver.numbers import Numbers
 from solver.undeferrable import undeferrable_current
@@ -383,4 +384,5 @@ def decide_instant(layout: Layout, numbers: Numbers, plan: Plan) -> InstantDecis
         assert rows.room is not None
         rows.room[rows.autonomy_row] = max(exported - MARGIN_W, 0.0)
         current = current + _allocate(layout, numbers, rows, flow, cars, autonomous)
+    current = discharge_now(layout, numbers, plan, rows.flows, rows.lower, rows.margin, base, current)
     return InstantDecision(current, battery, tuple(warnings))

@@ -8,11 +8,14 @@ re-solved whenever the structure is unchanged.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import scipy.sparse as sp
 
+from solver.bidirectional import discharge_current
+from solver.dc import dc_session
+from solver.phase_switching import single_phase_of
 from solver.problem import Battery, ChargingPole, ChargingSession, ForecastedSeries, Problem
 from solver.topology import Topology, build_topology
 
@@ -28,6 +31,12 @@ class SessionLayout:
     last_step_fraction: float
     max_current_A: float
     watts_per_ampere: float
+    efficiency: float = 1.0
+    """Energy the car gets per Wh drawn from the collector (a DC pole's conversion efficiency)."""
+    single_phase: str | None = None
+    """A car that may switch to one phase: the phase its pole's first mapped pin draws from (phase_switching)."""
+    discharge_A: float = 0.0
+    """A car that may discharge: the most current it may give back per phase (bidirectional)."""
 
     @property
     def device_id(self) -> str:
@@ -74,7 +83,7 @@ class Layout:
 
     def energy_per_ampere(self) -> np.ndarray:
         """Wh delivered per A of each car-step (the last step counts only until the leave time)."""
-        wpa = np.array([s.watts_per_ampere for s in self.sessions])[self.car_of_step]
+        wpa = np.array([s.watts_per_ampere * s.efficiency for s in self.sessions])[self.car_of_step]
         weight = np.ones(self.car_steps)
         last = np.array([s.last_step_fraction for s in self.sessions])
         ends = self.offsets[1:] - 1
@@ -103,6 +112,9 @@ class Layout:
                     s.session.ac_min_current_A,
                     s.session.price_limit is not None,
                     s.session.full_autonomy,
+                    s.efficiency,
+                    s.single_phase,
+                    s.discharge_A > 0,
                 ),
                 len(keys),
             )
@@ -137,6 +149,9 @@ class Layout:
                 s.session.price_limit is not None,
                 s.session.ac_min_current_A,
                 s.pole.collector_id,
+                s.efficiency,
+                s.single_phase,
+                s.discharge_A > 0,
             )
             for s in self.sessions
         )
@@ -199,7 +214,7 @@ def _session_layout(
             fraction = position - (steps - 1)
     car_max = session.max_current_per_phase_A
     max_current = pole.line_current if car_max is None else min(pole.line_current, car_max)
-    return SessionLayout(
+    layout = SessionLayout(
         session=session,
         pole=pole,
         phases=phases,
@@ -208,6 +223,11 @@ def _session_layout(
         max_current_A=max(max_current, 0.0),
         watts_per_ampere=len(phases) * topology.voltage(pole.collector_id),
     )
+    if pole.dc_max_power_W is not None:
+        layout = dc_session(layout, topology.phases(pole.collector_id), topology.voltage(pole.collector_id))
+    if not (pole.supports_phase_switching or pole.bidirectional):
+        return layout
+    return replace(layout, single_phase=single_phase_of(layout), discharge_A=discharge_current(layout))
 
 
 def _policy_rows(problem: Problem) -> tuple[tuple[int, int, float, float, float], ...]:

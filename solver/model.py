@@ -25,6 +25,8 @@ import cvxpy as cp
 import numpy as np
 import scipy.sparse as sp
 
+from solver.bidirectional import discharge_lower
+from solver.features import FeatureModel
 from solver.highs_basis import StartingBasisHighs
 from solver.layout import Layout
 from solver.matrices import Matrices
@@ -63,6 +65,7 @@ class LpSolution:
     battery_power: np.ndarray
     battery_soc_Wh: np.ndarray
     objective: float
+    single_current: np.ndarray | None = None
 
 
 def _param(size: int, nonneg: bool = False) -> cp.Parameter:
@@ -170,12 +173,15 @@ class LinearModel:
             if self.current is None or self.bonus is None
             else self.current + m.price_limit_select.T @ self.bonus
         )
+        self.features = FeatureModel(layout, m.aggregate_index, self.charging)
+        self.charging = self.features.net(self.charging)
 
         self.constraints: dict[str, cp.Constraint] = {}
         self._build_constraints()
         self.problem = cp.Problem(cp.Minimize(self._objective()), list(self.constraints.values()))
         self._highs = StartingBasisHighs(
-            () if self.aggregate is None else ((self.aggregate, self.constraints["aggregate"]),)
+            (() if self.aggregate is None else ((self.aggregate, self.constraints["aggregate"]),))
+            + self.features.defined(self.constraints)
         )
 
     def _flows(self, car_matrix: sp.csr_array, battery_matrix: sp.csr_array) -> cp.Expression | float:
@@ -184,6 +190,8 @@ class LinearModel:
             terms.append(car_matrix @ self.charging)
         if self.charge is not None and self.discharge is not None:
             terms.append(battery_matrix @ (self.charge - self.discharge))
+        if car_matrix is self.matrices.aggregate_car:
+            terms.extend(self.features.aggregate_flows())
         return sum(terms[1:], terms[0]) if terms else 0.0
 
     def _build_constraints(self) -> None:
@@ -201,7 +209,7 @@ class LinearModel:
         c["peak_floor"] = self.peak >= self.peak_floor
         charging = self.charging
         if charging is not None and self.unmet is not None and self.excess is not None and self.served is not None:
-            c["energy"] = m.energy @ charging + self.unmet - self.excess == self.served
+            c["energy"] = self.features.energy(m.energy @ charging) + self.unmet - self.excess == self.served
             segments = SHORTFALL_SEGMENTS
             slopes = sp.kron(
                 sp.csr_array(1 + SHORTFALL_STEP * np.arange(segments)[:, None]), sp.eye_array(self.unmet.size)
@@ -209,7 +217,8 @@ class LinearModel:
             stack = sp.kron(sp.csr_array(np.ones((segments, 1))), sp.eye_array(self.unmet.size))
             c["shortfall"] = stack @ self.shortfall >= slopes @ self.unmet - self.shortfall_offset
             if m.autonomy_steps.size:
-                c["full_autonomy"] = m.autonomy @ charging <= self.surplus
+                c["full_autonomy"] = self.features.autonomy(m.autonomy @ charging, m.autonomy_steps) <= self.surplus
+            c.update(self.features.constraints())
         if self.charge is not None and self.discharge is not None and self.soc is not None:
             c["soc_balance"] = (
                 m.soc_balance @ self.soc + m.soc_charge @ self.charge + m.soc_discharge @ self.discharge == self.soc_rhs
@@ -243,6 +252,7 @@ class LinearModel:
             terms.append(self.unmet_weight * cp.sum(self.shortfall + self.excess))
             lateness = (layout.step_of_car_step + 1) / steps
             terms.append((EARLINESS_WEIGHT * lateness * layout.energy_per_ampere() / 1000) @ self.charging)
+        terms.extend(self.features.objective(EARLINESS_WEIGHT))
         if self.bonus is not None:
             kwh_per_ampere = layout.energy_per_ampere()[self.matrices.price_limit_steps] / 1000
             terms.append(-(PRICE_LIMIT_REWARD_PER_KWH * kwh_per_ampere) @ self.bonus)
@@ -305,6 +315,8 @@ class LinearModel:
         self.shortfall_offset.value = _shortfall_offsets(layout, numbers)
         self.end_floor.value = numbers.end_floor_Wh / 1000
         self.end_value.value = numbers.end_value_per_kWh / scale
+        self.features.layout = layout
+        self.features.set_numbers(numbers)
 
     def solver(self) -> str | StartingBasisHighs:
         """The configured solver; HiGHS starts from the aggregate basis or the last optimal one (highs_basis)."""
@@ -338,7 +350,8 @@ class LinearModel:
     def solution(self, numbers: Numbers, objective: float) -> LpSolution:
         """The variables' values after a solve (of the LP, or of a problem built on its variables)."""
         steps, n_batteries = self.layout.steps, len(self.layout.batteries)
-        current = np.zeros(0) if self.charging is None else np.clip(solved(self.charging), 0.0, None)
+        lowest = discharge_lower(self.layout)
+        current = np.zeros(0) if self.charging is None else np.maximum(solved(self.charging), lowest)
         if self.charge is not None and self.discharge is not None and self.soc is not None:
             power = (solved(self.charge) - solved(self.discharge)).reshape(n_batteries, steps) * 1000
             soc = solved(self.soc).reshape(n_batteries, steps) * 1000
@@ -350,6 +363,7 @@ class LinearModel:
             battery_power=power,
             battery_soc_Wh=soc,
             objective=objective * numbers.price_scale,
+            single_current=self.features.single_current(),
         )
 
     def iterations(self) -> int:

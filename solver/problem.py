@@ -79,12 +79,36 @@ class PinToPhaseMapping:
 
 @dataclass(frozen=True)
 class ChargingPole:
-    """An AC charging pole; one pin in the mapping makes it single-phase."""
+    """A charging pole; one pin in the mapping makes an AC pole single-phase.
+
+    `supports_phase_switching` (EVerest `ac_supports_changing_phases_during_charging`): the pole may switch a
+    car between three phases and one, the pin its mapping lists first. A DC pole (`dc_max_power_W` set) is
+    power-limited: its converter draws balanced AC current on every phase of its collector, P / efficiency /
+    (phases x V), with no minimum current (`dc_min_power_W`, car side, is optional); `line_current` caps that
+    AC current. `bidirectional`: the pole can discharge a car whose session allows it (V2G/V2H).
+    """
 
     id: str
     collector_id: str
     line_current: float
     pin_to_phase_mapping: PinToPhaseMapping
+    supports_phase_switching: bool = False
+    dc_max_power_W: float | None = None
+    conversion_efficiency: float = 1.0
+    dc_min_power_W: float = 0.0
+    bidirectional: bool = False
+
+    def __post_init__(self) -> None:
+        if not 0 < self.conversion_efficiency <= 1:
+            raise ValueError(f"pole {self.id!r}: conversion_efficiency must be in (0, 1]")
+        if self.dc_max_power_W is not None and self.dc_max_power_W < 0:
+            raise ValueError(f"pole {self.id!r}: dc_max_power_W must be >= 0")
+        if self.dc_min_power_W < 0:
+            raise ValueError(f"pole {self.id!r}: dc_min_power_W must be >= 0")
+
+    @property
+    def is_dc(self) -> bool:
+        return self.dc_max_power_W is not None
 
 
 @dataclass(frozen=True)
@@ -221,8 +245,26 @@ class ChargingSession:
     ac_min_current_A: float = 6.0
     max_phase_count: int | None = None
     max_current_per_phase_A: float | None = None
+    min_phase_count: int | None = None
+    active_phase_count: int | None = None
+    last_phase_switch: datetime | None = None
+    allow_discharge: bool = False
+    min_soc_percent: float = 0.0
+    max_discharge_power_W: float | None = None
+    discharging_efficiency: float = 0.95
+    """Phase switching (on a pole that supports it): `min_phase_count` 1 (or None) lets the car switch to one
+    phase; `active_phase_count` is the count in force now and `last_phase_switch` when it was set (the minimum
+    time between switches counts from there). Discharging (on a bidirectional pole, off by default): the car
+    gives energy back down to `min_soc_percent` of `car_battery_capacity_Wh` (both needed, with the state of
+    charge), at most `max_discharge_power_W` (default: the pole's limit), losing 1 / `discharging_efficiency`."""
 
     def __post_init__(self) -> None:
+        if not 0 < self.discharging_efficiency <= 1:
+            raise ValueError(f"session on {self.device_id!r}: discharging_efficiency must be in (0, 1]")
+        if not 0 <= self.min_soc_percent <= 100:
+            raise ValueError(f"session on {self.device_id!r}: min_soc_percent must be in 0..100")
+        if self.last_phase_switch is not None:
+            _require_aware(self.last_phase_switch, "last_phase_switch")
         if not self.used_pins:
             raise ValueError(f"session on {self.device_id!r}: used_pins is empty")
         if self.energy_needed_Wh < 0 or self.ac_min_current_A < 0 or self.energy_delivered_Wh < 0:
@@ -265,6 +307,11 @@ class OptimizationConfig:
     time_limit_s: float = 10.0
     enforced_valid_for: timedelta = timedelta(seconds=60)
     fair_share_horizon: timedelta = timedelta(hours=1)
+    phase_switch_min_interval: timedelta = timedelta(minutes=10)
+    phase_switch_hysteresis_W: float = 200.0
+    """Phase switching: at least this long between two switches of one car, and three phases from the power a car
+    takes at its minimum current on three phases (EVerest's 4140 W at 6 A), one phase below that less the
+    hysteresis."""
 
     def __post_init__(self) -> None:
         if self.step <= timedelta(0) or self.horizon < self.step:

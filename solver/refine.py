@@ -19,6 +19,7 @@ from dataclasses import replace
 import cvxpy as cp
 import numpy as np
 
+from solver.bidirectional import discharge_lower
 from solver.model import SOLVED, LinearModel, LpSolution, run
 from solver.numbers import Numbers
 
@@ -98,6 +99,11 @@ def _grid_bound_kW(model: LinearModel, numbers: Numbers) -> np.ndarray:
     cars = np.bincount(
         layout.step_of_car_step,
         weights=numbers.car_upper * np.array([s.watts_per_ampere for s in layout.sessions])[layout.car_of_step],
+        minlength=layout.steps,
+    )
+    cars = cars + np.bincount(
+        layout.step_of_car_step,
+        weights=-discharge_lower(layout) * np.array([s.watts_per_ampere for s in layout.sessions])[layout.car_of_step],
         minlength=layout.steps,
     )
     batteries = np.maximum(np.abs(numbers.battery_lower), np.abs(numbers.battery_upper)).sum(axis=0)

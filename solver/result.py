@@ -92,6 +92,8 @@ class SessionOutcome:
     delivered_Wh: float
     unmet_Wh: float
     untakeable_Wh: float = 0.0
+    car_energy_Wh: np.ndarray | None = None
+    """A car that may discharge: the energy in its battery at the T+1 step boundaries (index 0 = now)."""
 
 
 ViolationKind = Literal[
@@ -174,15 +176,22 @@ class EnforcedLimits:
     schedule_current_A: np.ndarray
     schedule_power_W: np.ndarray
     fallback: bool = False
+    schedule_phase_count: np.ndarray | None = None
+    """A car that may switch phases: the phase count of each step (None: the enforced one throughout)."""
 
     @property
     def schedule(self) -> tuple[ScheduleEntry, ...]:
-        phases = self.limits_root_side.ac_max_phase_count
+        now = self.limits_root_side.ac_max_phase_count
+        counts = (
+            [now] * self.schedule_current_A.size if self.schedule_phase_count is None else self.schedule_phase_count
+        )
         return tuple(
             ScheduleEntry(
-                self.schedule_start + t * self.schedule_step, LimitsRootSide(float(current), float(power), phases)
+                self.schedule_start + t * self.schedule_step, LimitsRootSide(float(current), float(power), int(phases))
             )
-            for t, (current, power) in enumerate(zip(self.schedule_current_A, self.schedule_power_W, strict=True))
+            for t, (current, power, phases) in enumerate(
+                zip(self.schedule_current_A, self.schedule_power_W, counts, strict=True)
+            )
         )
 
 

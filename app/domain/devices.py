@@ -78,6 +78,26 @@ class ChargingPole(_DeviceBase):
     line_current: Current
     pin_to_phase_mapping: PinToPhaseMapping
     ocpp_station: OcppStationMapping | None = None
+    supports_phase_switching: Flag = False
+    """EVerest `ac_supports_changing_phases_during_charging`: the pole may switch a car between three phases and
+    one (the pin its mapping lists first)."""
+    bidirectional: Flag = False
+    """The pole can discharge a car (V2G/V2H) whose session allows it."""
+
+
+class DcChargingPole(_DeviceBase):
+    """A DC charging pole: power-limited, its converter draws balanced current on every phase of its collector
+    (AC side = car-side power / `conversion_efficiency` / (phases x V)); no minimum current unless
+    `minimum_power` (W, car side) is given. `line_current` (optional) caps the AC-side current per phase."""
+
+    type: Literal["dc_charging_pole"] = "dc_charging_pole"
+    maximum_power: Power
+    """W delivered to the car at most (EVerest `total_power_W` on the leaves' side)."""
+    line_current: Current | None = None
+    conversion_efficiency: Fraction = 1.0
+    """EVerest's `conversion_efficiency` from the grid (root) side to the car (leaves) side; default 1."""
+    minimum_power: Power | None = None
+    bidirectional: Flag = False
 
 
 def _ucl_means_load(value: object) -> object:
@@ -107,4 +127,4 @@ class Battery(_DeviceBase):
     policies: list[SchedulePolicy] = Field(default_factory=list)
 
 
-Device = Annotated[ChargingPole | ForecastedSeries | Battery, Field(discriminator="type")]
+Device = Annotated[ChargingPole | DcChargingPole | ForecastedSeries | Battery, Field(discriminator="type")]

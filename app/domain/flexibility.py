@@ -80,6 +80,12 @@ class FlexibleDevice(Protocol):
     @property
     def maximum_discharging_power(self) -> float | None: ...
 
+    @property
+    def maximum_power(self) -> float | None: ...
+
+    @property
+    def conversion_efficiency(self) -> float | None: ...
+
 
 class PhaseCountedCollector(PhasedCollector, Protocol):
     @property
@@ -104,6 +110,8 @@ def flexibility_bounds(
         max_charging_power=device.maximum_charging_power,
         max_discharging_power=device.maximum_discharging_power,
     )
+    if device.type == DeviceType.DC_CHARGING_POLE.value:
+        physical = (0.0, (device.maximum_power or 0.0) / (device.conversion_efficiency or 1.0))
     return resolve(physical, constraints, now)
 
 

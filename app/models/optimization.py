@@ -36,6 +36,14 @@ class ChargingSession(SQLModel, table=True):
     full_autonomy: bool = False
     ac_min_current_a: float = 6.0
     max_phase_count: int | None = None
+    min_phase_count: int | None = None
+    allow_discharge: bool = False
+    car_battery_capacity_wh: float | None = None
+    min_soc_percent: float | None = None
+    max_discharge_power_w: float | None = None
+    active_phase_count: int | None = None
+    """The phase count of the limits in force (the latest run's), and since when (`phase_switched_at`)."""
+    phase_switched_at: datetime | None = timestamp_field()
     started_at: datetime = created_at_field()
     updated_at: datetime = created_at_field()
     ended_at: datetime | None = timestamp_field()

@@ -63,5 +63,10 @@ class Device(SQLModel, table=True):
     charging_priority: int | None = None
     discharging_priority: int | None = None
     policies: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSONB, nullable=True))
+    supports_phase_switching: bool | None = None
+    bidirectional: bool | None = None
+    maximum_power: float | None = None
+    conversion_efficiency: float | None = None
+    minimum_power: float | None = None
     position: int = 0
     created_at: datetime = created_at_field()

@@ -58,6 +58,7 @@ class SessionDocument(Document):
     delivered_Wh: float
     unmet_Wh: float
     untakeable_Wh: float = 0.0  # runs stored before the untakeable part was reported
+    car_energy_Wh: Series | None = None  # a car that may discharge: Wh in its battery per step boundary
 
 
 class ViolationDocument(Document):
@@ -133,6 +134,7 @@ class EnforcedLimitsDocument(Document):
     schedule_step_s: float
     schedule_current_A: Series
     schedule_power_W: Series
+    schedule_phase_count: list[int] | None = None  # a car that may switch phases: the count of each step
 
 
 class TimingsDocument(Document):
@@ -184,7 +186,11 @@ def result_document(result: solver.Result, warnings: tuple[str, ...]) -> RunDocu
         },
         sessions={
             UUID(device_id): SessionDocument(
-                target_Wh=o.target_Wh, delivered_Wh=o.delivered_Wh, unmet_Wh=o.unmet_Wh, untakeable_Wh=o.untakeable_Wh
+                target_Wh=o.target_Wh,
+                delivered_Wh=o.delivered_Wh,
+                unmet_Wh=o.unmet_Wh,
+                untakeable_Wh=o.untakeable_Wh,
+                car_energy_Wh=None if o.car_energy_Wh is None else _floats(o.car_energy_Wh),
             )
             for device_id, o in result.sessions.items()
         },
@@ -236,6 +242,7 @@ def enforced_document(limits: tuple[solver.EnforcedLimits, ...], issued_at: date
             schedule_step_s=e.schedule_step.total_seconds(),
             schedule_current_A=_floats(e.schedule_current_A),
             schedule_power_W=_floats(e.schedule_power_W),
+            schedule_phase_count=None if e.schedule_phase_count is None else [int(c) for c in e.schedule_phase_count],
         )
         for e in limits
     ]

@@ -35,8 +35,8 @@ from app.optimization.site_inputs import (
     SiteInputs,
 )
 from app.optimization.uncontrolled import station_bounds
-from app.phases import PHASES, measured_currents, nominal_voltage_of
-from app.vocabulary import DeviceType
+from app.phases import PHASES, measured_currents, nominal_voltage_of, phases_of
+from app.vocabulary import CHARGING_POLES, DeviceType
 
 DEFAULT_SOC_PERCENT = 50.0
 FRESH_MEASUREMENT = timedelta(minutes=15)
@@ -127,7 +127,7 @@ def _devices(inputs: SiteInputs, warnings: list[str]) -> _Devices:
             continue
         point = inputs.latest.get(device.id)
         fresh = point if point is not None and window.now - point.ts <= FRESH_MEASUREMENT else None
-        if device.type == DeviceType.CHARGING_POLE.value:
+        if device.type in CHARGING_POLES:
             found.poles.append(_pole(device, collector))
         elif device.type == DeviceType.FORECASTED_SERIES.value:
             found.series.append(_forecast(device, collector, forecasts[device.id], fresh, window, warnings))
@@ -169,11 +169,23 @@ def _collector(row: CollectorRecord) -> solver.Collector:
 
 
 def _pole(device: DeviceRecord, collector: CollectorRecord) -> solver.ChargingPole:
+    """An AC pole as configured; a DC pole on every phase of its collector, its maximum AC current the line current
+    if given (else what its maximum power needs)."""
+    dc = device.type == DeviceType.DC_CHARGING_POLE.value
+    pins, phases = tuple(device.pin_list or ()), tuple(device.phase_list or ())
+    if dc:
+        phases = phases_of(collector)
+        pins = tuple(f"pin{k + 1}" for k in range(len(phases)))
     return solver.ChargingPole(
         id=str(device.id),
         collector_id=str(collector.id),
         line_current=device.line_current or 0.0,
-        pin_to_phase_mapping=solver.PinToPhaseMapping(tuple(device.pin_list or ()), tuple(device.phase_list or ())),
+        pin_to_phase_mapping=solver.PinToPhaseMapping(pins, phases),
+        supports_phase_switching=bool(device.supports_phase_switching),
+        dc_max_power_W=device.maximum_power if dc else None,
+        conversion_efficiency=(device.conversion_efficiency or 1.0) if dc else 1.0,
+        dc_min_power_W=(device.minimum_power or 0.0) if dc else 0.0,
+        bidirectional=bool(device.bidirectional),
     )
 
 
@@ -253,9 +265,13 @@ def _session(
         until = min(row.leave_time or window.end, window.end)
         hours = max((until - window.now).total_seconds(), 0) / 3600
         needed = (pole.line_current or 0.0) * nominal_voltage_of(collector) * len(row.used_pins) * hours
+    if pole.type == DeviceType.DC_CHARGING_POLE.value:
+        pins = tuple(f"pin{k + 1}" for k in range(len(phases_of(collector))))
+    else:
+        pins = tuple(p for p in pole.pin_list or () if p in row.used_pins)
     return solver.ChargingSession(
         device_id=str(pole.id),
-        used_pins=tuple(p for p in pole.pin_list or () if p in row.used_pins),
+        used_pins=pins,
         energy_needed_Wh=needed,
         energy_delivered_Wh=row.delivered_wh,
         leave_time=row.leave_time,
@@ -265,4 +281,11 @@ def _session(
         full_autonomy=row.full_autonomy,
         ac_min_current_A=row.ac_min_current_a,
         max_phase_count=row.max_phase_count,
+        min_phase_count=row.min_phase_count,
+        active_phase_count=row.active_phase_count,
+        last_phase_switch=row.phase_switched_at,
+        allow_discharge=row.allow_discharge,
+        car_battery_capacity_Wh=row.car_battery_capacity_wh,
+        min_soc_percent=row.min_soc_percent or 0.0,
+        max_discharge_power_W=row.max_discharge_power_w,
     )

@@ -24,6 +24,7 @@ from app.events import EventKind, notify
 from app.metrics import FALLBACK_RUNS, OPTIMIZER_FAILURES, OPTIMIZER_RUNS, OPTIMIZER_SECONDS
 from app.models import OptimizationRun, Site
 from app.optimization.documents import enforced_document, result_document, timings_document
+from app.optimization.phase_state import record_phase_counts, with_phase_switching
 from app.optimization.snapshot import take_snapshot
 from app.optimization.stored_run import StoredRun
 from app.optimization.worker import solve_site, warm_up
@@ -119,6 +120,7 @@ async def _run_site(db: Database, settings: Settings, site: Site, trigger: str) 
                     timedelta(seconds=settings.heartbeat_lead_s),
                     timedelta(seconds=settings.enforced_valid_for_s),
                 )
+            snapshot = with_phase_switching(snapshot, settings)
             paused = site.status == SiteStatus.PAUSED.value
             loop = asyncio.get_running_loop()
             try:
@@ -153,6 +155,7 @@ async def _run_site(db: Database, settings: Settings, site: Site, trigger: str) 
             async with db.transaction() as session:
                 session.add(run)
                 await session.flush()
+                await record_phase_counts(session, site.id, enforced)
                 await notify(session, EventKind.RUN_STORED, site.id, run=run.id)
             # The documents as written, not parsed back from their JSON.
             return StoredRun.model_validate(

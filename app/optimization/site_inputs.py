@@ -63,6 +63,11 @@ class DeviceRecord(Record):
     charging_priority: int | None = None
     discharging_priority: int | None = None
     policies: list[dict[str, Any]] | None = None  # Pleevi's policy documents, expanded by the solver
+    supports_phase_switching: bool | None = None
+    bidirectional: bool | None = None
+    maximum_power: float | None = None
+    conversion_efficiency: float | None = None
+    minimum_power: float | None = None
 
 
 class MeasurementRecord(Record):
@@ -132,6 +137,13 @@ class SessionRecord(Record):
     full_autonomy: bool = False
     ac_min_current_a: float = 6.0
     max_phase_count: int | None = None
+    min_phase_count: int | None = None
+    allow_discharge: bool = False
+    car_battery_capacity_wh: float | None = None
+    min_soc_percent: float | None = None
+    max_discharge_power_w: float | None = None
+    active_phase_count: int | None = None
+    phase_switched_at: datetime | None = None
     delivered_wh: float = 0.0
 
 

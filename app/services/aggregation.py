@@ -157,7 +157,8 @@ slot AS (
     SELECT d.system_id, m.slot_end,
         sum(CASE WHEN d.forecast_type = 'pv' THEN m.energy_out_wh - m.energy_in_wh ELSE 0 END) AS production,
         sum(CASE WHEN d.forecast_type = 'load' THEN m.energy_in_wh - m.energy_out_wh ELSE 0 END) AS load,
-        sum(CASE WHEN d.type = 'charging_pole_3phase' THEN m.energy_in_wh - m.energy_out_wh ELSE 0 END) AS ev,
+        sum(CASE WHEN d.type IN ('charging_pole_3phase', 'dc_charging_pole')
+            THEN m.energy_in_wh - m.energy_out_wh ELSE 0 END) AS ev,
         sum(CASE WHEN d.type = 'battery_energy_storage_system' THEN m.energy_in_wh ELSE 0 END) AS charge,
         sum(CASE WHEN d.type = 'battery_energy_storage_system' THEN m.energy_out_wh ELSE 0 END) AS discharge,
         sum(CASE WHEN d.type = 'battery_energy_storage_system' AND m.soc_samples > 0

@@ -38,7 +38,7 @@ from app.models import (
     Site,
 )
 from app.services.common import get_owned, raise_if
-from app.vocabulary import DeviceType, SessionState
+from app.vocabulary import CHARGING_POLES, DeviceType, SessionState
 
 SOLVERS = ("HIGHS", "ECOS", "CLARABEL")
 
@@ -51,6 +51,10 @@ class SessionTarget:
     charge_to_max_percent: float | None = None
     price_limit: float | None = None
     full_autonomy: bool = False
+    allow_discharge: bool = False
+    car_battery_capacity_wh: float | None = None
+    min_soc_percent: float | None = None
+    max_discharge_power_w: float | None = None
 
 
 def _target_issues(target: SessionTarget, now: datetime) -> list[Issue | None]:
@@ -68,9 +72,20 @@ def _target_issues(target: SessionTarget, now: datetime) -> list[Issue | None]:
     for field, value in (
         ("carBatterySoc", target.car_battery_soc),
         ("chargeToMaxPercent", target.charge_to_max_percent),
+        ("minSocPercent", target.min_soc_percent),
     ):
         if value is not None and not 0 <= value <= 100:
             issues.append(Issue(ErrorCode.OUT_OF_RANGE, f"target.{field}", "must be between 0 and 100"))
+    capacity = target.car_battery_capacity_wh
+    if capacity is not None and not 0 < capacity <= MAX_ENERGY_WH:
+        issues.append(
+            Issue(ErrorCode.OUT_OF_RANGE, "target.carBatteryCapacity", f"must be a Wh in (0, {MAX_ENERGY_WH:g}]")
+        )
+    discharge = target.max_discharge_power_w
+    if discharge is not None and not 0 <= discharge <= MAX_POWER_W:
+        issues.append(
+            Issue(ErrorCode.OUT_OF_RANGE, "target.maxDischargePower", f"must be a W from 0 to {MAX_POWER_W:g}")
+        )
     price_issue = magnitude_issue(target.price_limit, MAX_PRICE_PER_KWH, "per kWh") if target.price_limit else None
     if price_issue is not None:
         issues.append(Issue(ErrorCode.OUT_OF_RANGE, "target.priceLimit", price_issue))
@@ -78,7 +93,11 @@ def _target_issues(target: SessionTarget, now: datetime) -> list[Issue | None]:
 
 
 def _pole_issues(
-    pole: Device, pins: Sequence[str], ac_min_current_a: float, max_phase_count: int | None
+    pole: Device,
+    pins: Sequence[str],
+    ac_min_current_a: float,
+    max_phase_count: int | None,
+    min_phase_count: int | None = None,
 ) -> list[Issue | None]:
     issues: list[Issue | None] = []
     if not pins:
@@ -94,7 +113,7 @@ def _pole_issues(
         )
     if len(set(pins)) != len(pins):
         issues.append(Issue(ErrorCode.DUPLICATE, "usedChargingPins", "a pin is listed twice"))
-    if not 0 < ac_min_current_a <= (pole.line_current or 0):
+    if pole.type == DeviceType.CHARGING_POLE.value and not 0 < ac_min_current_a <= (pole.line_current or 0):
         issues.append(
             Issue(
                 ErrorCode.OUT_OF_RANGE,
@@ -104,12 +123,14 @@ def _pole_issues(
         )
     if max_phase_count is not None and not 1 <= max_phase_count <= 3:
         issues.append(Issue(ErrorCode.OUT_OF_RANGE, "maxPhaseCount", "must be 1, 2 or 3"))
+    if min_phase_count is not None and not 1 <= min_phase_count <= (max_phase_count or 3):
+        issues.append(Issue(ErrorCode.OUT_OF_RANGE, "minPhaseCount", "must be 1, 2 or 3, at most maxPhaseCount"))
     return issues
 
 
 async def _pole(session: AsyncSession, caller: Principal, device_id: uuid.UUID) -> Device:
     device = await get_owned(session, caller, Device, device_id, lock=True)
-    if device.type != DeviceType.CHARGING_POLE.value:
+    if device.type not in CHARGING_POLES:
         raise ValidationFailed.one(ErrorCode.INVALID, "deviceId", "charging sessions run on charging poles")
     if device.site_id is None:
         raise ValidationFailed.one(ErrorCode.CONFLICT, "deviceId", "the pole is detached from a deleted site")
@@ -125,11 +146,15 @@ async def start_session(
     target: SessionTarget,
     ac_min_current_a: float,
     max_phase_count: int | None,
+    min_phase_count: int | None = None,
 ) -> ChargingSession:
     caller.require(Role.OPERATOR)
     pole = await _pole(session, caller, device_id)
     raise_if(
-        [*_pole_issues(pole, used_pins, ac_min_current_a, max_phase_count), *_target_issues(target, datetime.now(UTC))]
+        [
+            *_pole_issues(pole, used_pins, ac_min_current_a, max_phase_count, min_phase_count),
+            *_target_issues(target, datetime.now(UTC)),
+        ]
     )
     open_session = (
         await session.execute(
@@ -149,6 +174,7 @@ async def start_session(
         used_pins=list(used_pins),
         ac_min_current_a=ac_min_current_a,
         max_phase_count=max_phase_count,
+        min_phase_count=min_phase_count,
         **vars(target),
     )
     session.add(row)
@@ -175,9 +201,10 @@ async def update_session(
     used_pins = changes.get("used_pins", row.used_pins)
     ac_min = changes.get("ac_min_current_a", row.ac_min_current_a)
     max_phases = changes.get("max_phase_count", row.max_phase_count)
+    min_phases = changes.get("min_phase_count", row.min_phase_count)
     raise_if(
         [
-            *_pole_issues(pole, used_pins, ac_min, max_phases),
+            *_pole_issues(pole, used_pins, ac_min, max_phases, min_phases),
             *_target_issues(SessionTarget(**target), datetime.now(UTC)),
         ]
     )

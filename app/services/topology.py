@@ -23,9 +23,11 @@ from app.domain.site_configuration import SiteConfiguration, parse_site_configur
 from app.errors import ErrorCode, Issue, NotFound, ValidationFailed
 from app.events import EventKind, notify
 from app.models import Collector, Device, Site
+from app.phases import phases_of
 from app.services.common import get_owned
 from app.services.sites import refresh_site_status
 from app.services.stations import apply_document_stations
+from app.vocabulary import DeviceType
 
 Document = dict[str, Any]
 DEVICE_FIELDS = (
@@ -39,6 +41,11 @@ DEVICE_FIELDS = (
     "operational_battery_capacity",
     "charging_priority",
     "discharging_priority",
+    "supports_phase_switching",
+    "bidirectional",
+    "maximum_power",
+    "conversion_efficiency",
+    "minimum_power",
 )
 
 
@@ -92,7 +99,7 @@ def _collector_entry(c: Any, children: list[str]) -> Document:
 def _device_entry(d: Any, collector: str) -> Document:
     entry: Document = {"name": d.name, "collector": collector, "type": d.type}
     entry.update({f: getattr(d, f) for f in DEVICE_FIELDS if getattr(d, f) is not None})
-    if d.pin_list is not None:
+    if d.pin_list is not None and d.type != DeviceType.DC_CHARGING_POLE.value:
         entry["pin_to_phase_mapping"] = {"pin_list": list(d.pin_list), "phase_list": list(d.phase_list)}
     if d.policies is not None:
         entry["policies"] = d.policies
@@ -160,6 +167,11 @@ async def _write(
         )
         device.name = device_spec.name
         _fill_device(device, device_spec.model_dump(mode="json"), collectors[device_spec.collector].id, position)
+        if device_spec.type == DeviceType.DC_CHARGING_POLE.value:
+            # A DC pole loads every phase of its collector: its pins are those phases, so sessions and OCPP
+            # address it like an AC pole.
+            phases = phases_of(config.collector(device_spec.collector))
+            device.pin_list, device.phase_list = [f"pin{k + 1}" for k in range(len(phases))], list(phases)
         session.add(device)
         if isinstance(device_spec, ChargingPole) and device_spec.ocpp_station is not None:
             stations.append((position, device, device_spec.ocpp_station))

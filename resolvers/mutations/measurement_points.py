@@ -64,7 +64,7 @@ Volts = Annotated[float, _bounded(MAX_VOLTAGE_V, 0)]
 WattHours = Annotated[float, _bounded(MAX_ENERGY_WH, 0)]
 Percent = Annotated[float, _bounded(100, 0)]
 Timestamp = Annotated[AwareDatetime, AfterValidator(_in_window)]
-DEVICE_TYPES = ("ChargingPole", "ForecastedSeries", "Battery")
+DEVICE_TYPES = ("ChargingPole", "DcChargingPole", "ForecastedSeries", "Battery")
 
 
 class _Pin(BaseModel):

@@ -44,6 +44,16 @@ class ChargingTargetInput:
     charge_to_max_percent: float | None = UNSET
     price_limit: float | None = UNSET
     full_autonomy: bool | None = UNSET
+    allow_discharge: bool | None = strawberry.field(
+        default=UNSET, description="The car may give energy back (V2G/V2H) on a bidirectional pole; off by default."
+    )
+    car_battery_capacity: float | None = strawberry.field(default=UNSET, description="Wh; needed to discharge.")
+    min_soc_percent: float | None = strawberry.field(
+        default=UNSET, description="% of the capacity the car never discharges below."
+    )
+    max_discharge_power: float | None = strawberry.field(
+        default=UNSET, description="W the car gives back at most (default: the pole's limit)."
+    )
 
 
 @strawberry.input
@@ -77,7 +87,11 @@ class OptimizationConfigurationInput:
     time_limit_seconds: float | None = UNSET
 
 
-_TARGET_FIELDS = {"energy_amount_needed": "energy_amount_needed_wh"}
+_TARGET_FIELDS = {
+    "energy_amount_needed": "energy_amount_needed_wh",
+    "car_battery_capacity": "car_battery_capacity_wh",
+    "max_discharge_power": "max_discharge_power_w",
+}
 _CONFIGURATION_FIELDS = {"horizon_seconds": "horizon_s", "step_seconds": "step_s", "time_limit_seconds": "time_limit_s"}
 
 
@@ -108,17 +122,19 @@ class SteeringMutations:
         target: ChargingTargetInput | None = None,
         ac_min_current_a: float = 6.0,
         max_phase_count: int | None = None,
+        min_phase_count: int | None = None,
     ) -> ChargingSessionPayload:
         async def work(session: AsyncSession, caller: Principal) -> dict[str, Any]:
             given = _given(target, _TARGET_FIELDS) if target else {}
             row = await steering.start_session(
                 session,
                 caller,
-                pk(device_id, ("ChargingPole",), "deviceId"),
+                pk(device_id, ("ChargingPole", "DcChargingPole"), "deviceId"),
                 used_pins=[p.value for p in used_charging_pins],
                 target=SessionTarget(**{k: v for k, v in given.items() if v is not None}),
                 ac_min_current_a=ac_min_current_a,
                 max_phase_count=max_phase_count,
+                min_phase_count=min_phase_count,
             )
             return {"charging_session": ChargingSession.from_row(row)}
 
@@ -133,6 +149,7 @@ class SteeringMutations:
         target: ChargingTargetInput | None = None,
         ac_min_current_a: float | None = None,
         max_phase_count: int | None = None,
+        min_phase_count: int | None = None,
         suspended: bool | None = None,
     ) -> ChargingSessionPayload:
         async def work(session: AsyncSession, caller: Principal) -> dict[str, Any]:
@@ -143,6 +160,8 @@ class SteeringMutations:
                 changes["ac_min_current_a"] = ac_min_current_a
             if max_phase_count is not None:
                 changes["max_phase_count"] = max_phase_count
+            if min_phase_count is not None:
+                changes["min_phase_count"] = min_phase_count
             row = await steering.update_session(
                 session,
                 caller,

@@ -20,10 +20,12 @@ from resolvers.mutations.topology_inputs import (
     BatteryInput,
     ChargingPoleInput,
     CollectorInput,
+    DcChargingPoleInput,
     ForecastedSeriesInput,
     UpdateBatteryInput,
     UpdateChargingPoleInput,
     UpdateCollectorInput,
+    UpdateDcChargingPoleInput,
     UpdateForecastedSeriesInput,
     document_entry,
 )
@@ -32,6 +34,7 @@ from resolvers.types.device import (
     DEVICE_TYPES,
     Battery,
     ChargingPole,
+    DcChargingPole,
     Device,
     ForecastedSeries,
     device_from_row,
@@ -138,6 +141,18 @@ class TopologyMutations:
         self, info: Info, id: relay.GlobalID, input: UpdateChargingPoleInput
     ) -> DevicePayload:
         return await _update_device(info, id, "ChargingPole", input, ChargingPole.device_type.value)
+
+    @strawberry.mutation
+    async def create_dc_charging_pole(
+        self, info: Info, collector_id: relay.GlobalID, input: DcChargingPoleInput
+    ) -> DevicePayload:
+        return await _create_device(info, collector_id, document_entry(input, type=DcChargingPole.device_type.value))
+
+    @strawberry.mutation
+    async def update_dc_charging_pole(
+        self, info: Info, id: relay.GlobalID, input: UpdateDcChargingPoleInput
+    ) -> DevicePayload:
+        return await _update_device(info, id, "DcChargingPole", input, DcChargingPole.device_type.value)
 
     @strawberry.mutation
     async def create_forecasted_series(

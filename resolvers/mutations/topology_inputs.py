@@ -73,6 +73,8 @@ class ChargingPoleInput:
     name: str
     line_current: float
     pin_to_phase_mapping: PinToPhaseMappingInput
+    supports_phase_switching: bool = False
+    bidirectional: bool = False
 
 
 @strawberry.input
@@ -81,6 +83,29 @@ class UpdateChargingPoleInput:
     collector_id: relay.GlobalID | None = UNSET
     line_current: float | None = UNSET
     pin_to_phase_mapping: PinToPhaseMappingInput | None = UNSET
+    supports_phase_switching: bool | None = UNSET
+    bidirectional: bool | None = UNSET
+
+
+@strawberry.input(description="A DC charging pole (Pleevi dc_charging_pole); powers in W, car side.")
+class DcChargingPoleInput:
+    name: str
+    maximum_power: float
+    line_current: float | None = None
+    conversion_efficiency: float = 1.0
+    minimum_power: float | None = None
+    bidirectional: bool = False
+
+
+@strawberry.input
+class UpdateDcChargingPoleInput:
+    name: str | None = UNSET
+    collector_id: relay.GlobalID | None = UNSET
+    maximum_power: float | None = UNSET
+    line_current: float | None = UNSET
+    conversion_efficiency: float | None = UNSET
+    minimum_power: float | None = UNSET
+    bidirectional: bool | None = UNSET
 
 
 @strawberry.input

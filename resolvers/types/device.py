@@ -147,6 +147,10 @@ class ChargingPole(Device):
     device_type = DeviceType.CHARGING_POLE
 
     pin_to_phase_mapping: PinToPhaseMapping
+    supports_phase_switching: bool = strawberry.field(
+        description="The pole may switch a car between three phases and one (the pin its mapping lists first)."
+    )
+    bidirectional: bool = strawberry.field(description="The pole can discharge a car whose session allows it.")
 
     @strawberry.field(description="The open charging session on this pole, if a car is plugged in.")
     async def active_session(
@@ -170,6 +174,40 @@ class ChargingPole(Device):
             pin_to_phase_mapping=PinToPhaseMapping(
                 pin_list=[Pin(p) for p in row.pin_list], phase_list=[Phase(p) for p in row.phase_list]
             ),
+            supports_phase_switching=bool(row.supports_phase_switching),
+            bidirectional=bool(row.bidirectional),
+        )
+
+
+@strawberry.type(
+    description="A DC charging pole (Pleevi dc_charging_pole): power-limited, it draws balanced AC current on every "
+    "phase of its collector (car-side power / conversionEfficiency / (phases x V)), with no minimum current; "
+    "`lineCurrent` (optional) caps that AC current."
+)
+class DcChargingPole(Device):
+    device_type = DeviceType.DC_CHARGING_POLE
+
+    maximum_power: float = strawberry.field(description="W delivered to the car at most.")
+    conversion_efficiency: float = strawberry.field(description="Car-side energy per grid-side energy.")
+    minimum_power: float | None = strawberry.field(description="W below which the pole does not charge (optional).")
+    bidirectional: bool = strawberry.field(description="The pole can discharge a car whose session allows it.")
+
+    @strawberry.field(description="The open charging session on this pole, if a car is plugged in.")
+    async def active_session(
+        self, info: Info
+    ) -> Annotated[ChargingSession, strawberry.lazy("resolvers.types.steering")] | None:
+        from resolvers.types.steering import ChargingSession
+
+        return await related(info.context.loaders.open_session_by_device, uuid.UUID(self.id), ChargingSession.from_row)
+
+    @classmethod
+    def from_row(cls, row: Any) -> DcChargingPole:
+        return cls(
+            **cls.common(row),
+            maximum_power=row.maximum_power or 0.0,
+            conversion_efficiency=row.conversion_efficiency or 1.0,
+            minimum_power=row.minimum_power,
+            bidirectional=bool(row.bidirectional),
         )
 
 
@@ -252,8 +290,8 @@ class Battery(Device):
         )
 
 
-DEVICE_TYPES: dict[str, type[ChargingPole | ForecastedSeries | Battery]] = {
-    t.device_type.value: t for t in (ChargingPole, ForecastedSeries, Battery)
+DEVICE_TYPES: dict[str, type[ChargingPole | DcChargingPole | ForecastedSeries | Battery]] = {
+    t.device_type.value: t for t in (ChargingPole, DcChargingPole, ForecastedSeries, Battery)
 }
 
 

@@ -71,7 +71,8 @@ class EnforcedLimits:
     @strawberry.field(description="Informative: the planned limit per step (entry 0 is the enforced one).")
     def schedule(self) -> list[LimitsScheduleEntry]:
         doc = self.document
-        phases = doc.limits_root_side.ac_max_phase_count
+        now = doc.limits_root_side.ac_max_phase_count
+        counts = doc.schedule_phase_count or [now] * len(doc.schedule_current_A)
         start = doc.schedule_start
         step = timedelta(seconds=doc.schedule_step_s)
         return [
@@ -81,7 +82,7 @@ class EnforcedLimits:
                     ac_max_current_a=c or 0.0, total_power_w=p or 0.0, ac_max_phase_count=phases
                 ),
             )
-            for k, (c, p) in enumerate(zip(doc.schedule_current_A, doc.schedule_power_W, strict=True))
+            for k, (c, p, phases) in enumerate(zip(doc.schedule_current_A, doc.schedule_power_W, counts, strict=True))
         ]
 
     @strawberry.field
@@ -164,6 +165,9 @@ class SessionOutcome:
     unmet: float = strawberry.field(description="target - delivered (never negative).")
     untakeable: float = strawberry.field(
         description="The part of the target the car cannot physically take before it leaves, whatever the site does."
+    )
+    car_energy: list[float | None] | None = strawberry.field(
+        description="A car that may discharge: Wh in its battery at each step boundary until it leaves (0 = now)."
     )
     device_pk: Private[UUID]
 
@@ -288,6 +292,7 @@ class OptimizationRun(LoadedNode):
                     delivered=v.delivered_Wh,
                     unmet=v.unmet_Wh,
                     untakeable=v.untakeable_Wh,
+                    car_energy=v.car_energy_Wh,
                     device_pk=d,
                 )
                 for d, v in doc.sessions.items()

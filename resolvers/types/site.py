@@ -46,7 +46,7 @@ class SiteValidation:
     missing: list[MissingItem]
 
 
-CONTROLLABLE = {DeviceType.CHARGING_POLE.value, DeviceType.BATTERY.value}
+CONTROLLABLE = {DeviceType.CHARGING_POLE.value, DeviceType.DC_CHARGING_POLE.value, DeviceType.BATTERY.value}
 
 
 @strawberry.type(description="One grid connection of a system, with its electrical topology.")

@@ -26,6 +26,10 @@ class ChargingTarget:
     charge_to_max_percent: float | None = strawberry.field(description="%")
     price_limit: float | None = strawberry.field(description="Charge at full power while the import price is below it.")
     full_autonomy: bool = strawberry.field(description="Charge only from local surplus.")
+    allow_discharge: bool = strawberry.field(description="The car may give energy back on a bidirectional pole.")
+    car_battery_capacity: float | None = strawberry.field(description="Wh")
+    min_soc_percent: float | None = strawberry.field(description="% the car never discharges below.")
+    max_discharge_power: float | None = strawberry.field(description="W")
 
 
 @strawberry.type(description="A car on a charging pole (Pleevi's transaction).")
@@ -38,6 +42,9 @@ class ChargingSession(LoadedNode):
     target: ChargingTarget
     ac_min_current_a: float = strawberry.field(description="Below it the car cannot charge: 0 or at least this.")
     max_phase_count: int | None
+    min_phase_count: int | None = strawberry.field(description="1 lets a switchable pole charge the car on one phase.")
+    active_phase_count: int | None = strawberry.field(description="Phases of the limits in force (the latest run).")
+    phase_switched_at: datetime | None = strawberry.field(description="When the phase count last changed.")
     started_at: datetime
     updated_at: datetime
     ended_at: datetime | None
@@ -56,9 +63,16 @@ class ChargingSession(LoadedNode):
                 charge_to_max_percent=row.charge_to_max_percent,
                 price_limit=row.price_limit,
                 full_autonomy=row.full_autonomy,
+                allow_discharge=row.allow_discharge,
+                car_battery_capacity=row.car_battery_capacity_wh,
+                min_soc_percent=row.min_soc_percent,
+                max_discharge_power=row.max_discharge_power_w,
             ),
             ac_min_current_a=row.ac_min_current_a,
             max_phase_count=row.max_phase_count,
+            min_phase_count=row.min_phase_count,
+            active_phase_count=row.active_phase_count,
+            phase_switched_at=row.phase_switched_at,
             started_at=row.started_at,
             updated_at=row.updated_at,
             ended_at=row.ended_at,

@@ -21,8 +21,8 @@ def test_unknown_type_names_the_allowed_types() -> None:
         Issue(
             ErrorCode.UNSUPPORTED,
             "device_list[0].type",
-            "unsupported type 'heat_pump'; must be one of charging_pole_3phase, forecasted_series_3phase, "
-            "battery_energy_storage_system",
+            "unsupported type 'heat_pump'; must be one of charging_pole_3phase, dc_charging_pole, "
+            "forecasted_series_3phase, battery_energy_storage_system",
         )
     ]
 
@@ -138,3 +138,29 @@ def test_empty_mapping() -> None:
 def test_missing_mapping() -> None:
     pole = {key: value for key, value in charging_pole().items() if key != "pin_to_phase_mapping"}
     assert codes_at(_site(pole)) == {(ErrorCode.REQUIRED, "device_list[0].pin_to_phase_mapping")}
+
+
+def _dc(**fields: Any) -> dict[str, Any]:
+    return {"name": "dc", "collector": "main_collector", "type": "dc_charging_pole", **fields}
+
+
+def test_a_dc_pole_needs_its_maximum_power_and_takes_efficiency_and_minimum_power() -> None:
+    assert codes_at(_site(_dc())) == {(ErrorCode.REQUIRED, "device_list[0].maximum_power")}
+    config = parse_site_configuration(_site(_dc(maximum_power=50_000.0, conversion_efficiency=0.95)))
+    (dc,) = config.device_list
+    assert dc.type == "dc_charging_pole" and dc.conversion_efficiency == 0.95 and dc.minimum_power is None
+    assert codes_at(_site(_dc(maximum_power=50_000.0, conversion_efficiency=1.2))) == {
+        (ErrorCode.OUT_OF_RANGE, "device_list[0].conversion_efficiency")
+    }
+    assert codes_at(_site(_dc(maximum_power=50_000.0, pin_to_phase_mapping={}))) == {
+        (ErrorCode.INVALID, "device_list[0].pin_to_phase_mapping")
+    }
+
+
+def test_an_ac_pole_may_switch_phases_and_discharge_both_off_by_default() -> None:
+    (pole,) = parse_site_configuration(_site(charging_pole())).device_list
+    assert pole.supports_phase_switching is False and pole.bidirectional is False  # type: ignore[union-attr]
+    (pole,) = parse_site_configuration(
+        _site({**charging_pole(), "supports_phase_switching": True, "bidirectional": True})
+    ).device_list
+    assert pole.supports_phase_switching is True and pole.bidirectional is True  # type: ignore[union-attr]

@@ -177,7 +177,12 @@ def test_to_document_is_canonical(document: Document) -> None:
             "line_voltage": 400.0,
         }
     ]
-    assert written["device_list"][0] == {**document["device_list"][0], "line_current": 32.0}  # type: ignore[index]
+    assert written["device_list"][0] == {
+        **document["device_list"][0],  # type: ignore[dict-item]
+        "line_current": 32.0,
+        "supports_phase_switching": False,
+        "bidirectional": False,
+    }
 
 
 def test_round_trip_of_the_seed_site(document: Document) -> None:

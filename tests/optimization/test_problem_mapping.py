@@ -318,3 +318,45 @@ def test_prices_limits_configuration_and_currency() -> None:
     )
     assert (config.step, config.horizon, problem.start) == (timedelta(hours=1), timedelta(hours=4), hour(0))
     assert snapshot_of(inputs()).currency == "EUR"
+
+
+def test_a_dc_pole_loads_every_phase_of_its_collector_and_keeps_its_power_and_efficiency() -> None:
+    dc = DeviceRecord(
+        id=uuid.uuid4(),
+        name="dc",
+        type="dc_charging_pole",
+        collector_id=KITCHEN,
+        maximum_power=7000.0,
+        conversion_efficiency=0.9,
+        minimum_power=1000.0,
+        pin_list=["pin1"],
+        phase_list=["L3"],
+    )
+    problem = snapshot_of(inputs(devices=[dc], sessions=[session(dc, used_pins=["pin1"])])).problem
+    (pole_,) = problem.poles
+    assert pole_.dc_max_power_W == 7000.0 and pole_.conversion_efficiency == 0.9 and pole_.dc_min_power_W == 1000.0
+    assert pole_.pin_to_phase_mapping.phase_list == ("L3",)  # the 1P kitchen's one phase
+    assert problem.sessions[0].used_pins == ("pin1",)
+
+
+def test_switching_and_discharging_reach_the_solver_with_the_phase_count_in_force() -> None:
+    switchable = pole(name="garage", supports_phase_switching=True, bidirectional=True)
+    switched = hour(0) - timedelta(minutes=3)
+    row = session(
+        switchable,
+        min_phase_count=1,
+        active_phase_count=1,
+        phase_switched_at=switched,
+        allow_discharge=True,
+        car_battery_soc=60.0,
+        car_battery_capacity_wh=50_000.0,
+        min_soc_percent=25.0,
+        max_discharge_power_w=7000.0,
+    )
+    problem = snapshot_of(inputs(devices=[switchable], sessions=[row])).problem
+    (pole_,) = problem.poles
+    assert pole_.supports_phase_switching and pole_.bidirectional and pole_.dc_max_power_W is None
+    (car,) = problem.sessions
+    assert (car.min_phase_count, car.active_phase_count, car.last_phase_switch) == (1, 1, switched)
+    assert (car.allow_discharge, car.car_battery_capacity_Wh, car.min_soc_percent) == (True, 50_000.0, 25.0)
+    assert car.max_discharge_power_W == 7000.0 and car.car_battery_soc_percent == 60.0

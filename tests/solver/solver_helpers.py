@@ -72,8 +72,8 @@ def enforced_currents(
     """Net current now if every device draws its enforced limit and the rest its measured (or step-0) value."""
     measured = measured or {}
     enforced = {limit.uuid: limit.limits_root_side.ac_max_current_A for limit in result.enforced_limits}
+    counts = {limit.uuid: limit.limits_root_side.ac_max_phase_count for limit in result.enforced_limits}
     pins = {s.device_id: s.used_pins for s in problem.sessions}
-    poles = {p.id: p for p in problem.poles}
     flows = []
     for device in result.devices.values():
         if device.device_id in measured:
@@ -81,8 +81,7 @@ def enforced_currents(
         elif device.kind == "charging_pole" and device.device_id not in pins:
             assert enforced.get(device.device_id, 0.0) == 0.0, "a pole without a session gets 0 A"
         elif device.kind == "charging_pole" and device.device_id in enforced:
-            mapping = poles[device.device_id].pin_to_phase_mapping
-            phases = [mapping.phase_of(pin) for pin in pins[device.device_id]]
+            phases = charging_phases(problem, device.device_id, counts[device.device_id])
             current: dict[str, np.ndarray] = defaultdict(lambda: np.zeros(1))
             for phase in phases:
                 current[phase] = current[phase] + enforced[device.device_id]
@@ -109,12 +108,38 @@ def assert_within_limits(problem: Problem, result: Result, tolerance: float = 1e
     assert_currents_within(problem, collector_currents(problem, result), tolerance)
 
 
+def charging_phases(problem: Problem, pole_id: str, count: int) -> list[str]:
+    """The collector phases a car on `pole_id` draws from with `count` phases: a DC pole every phase of its
+    collector; an AC car its used pins in pole pin order, the first `count` of them."""
+    pole = next(p for p in problem.poles if p.id == pole_id)
+    if pole.dc_max_power_W is not None:
+        collector = next(c for c in problem.collectors if c.id == pole.collector_id)
+        return ["L1", "L2", "L3"] if collector.kind == "3P" else [collector.phase or "L1"]
+    used = next(s.used_pins for s in problem.sessions if s.device_id == pole_id)
+    mapping = pole.pin_to_phase_mapping
+    return [mapping.phase_of(pin) for pin in mapping.pin_list if pin in used][:count]
+
+
+def minimum_current(problem: Problem, pole_id: str) -> float:
+    """The least current a car on the pole takes when on: its ac_min_current_A, or a DC pole's minimum power."""
+    pole = next(p for p in problem.poles if p.id == pole_id)
+    if pole.dc_max_power_W is None:
+        return next(s.ac_min_current_A for s in problem.sessions if s.device_id == pole_id)
+    collector = next(c for c in problem.collectors if c.id == pole.collector_id)
+    phases = 3 if collector.kind == "3P" else 1
+    return pole.dc_min_power_W / pole.conversion_efficiency / (phases * collector.phase_voltage)
+
+
 def assert_enforced_min_rule(problem: Problem, result: Result) -> None:
-    minimum = {s.device_id: s.ac_min_current_A for s in problem.sessions}
+    """0 or at least the minimum, in either direction, on the phase count the limits name."""
+    sessions = {s.device_id for s in problem.sessions}
     for limit in result.enforced_limits:
-        if limit.uuid in minimum:
-            current = limit.limits_root_side.ac_max_current_A
-            assert current == 0.0 or current >= minimum[limit.uuid] - 1e-9, (limit.uuid, current)
+        if limit.uuid in sessions:
+            current = abs(limit.limits_root_side.ac_max_current_A)
+            assert current == 0.0 or current >= minimum_current(problem, limit.uuid) - 1e-9, (limit.uuid, current)
+            assert limit.limits_root_side.ac_max_phase_count == len(
+                charging_phases(problem, limit.uuid, limit.limits_root_side.ac_max_phase_count)
+            )
 
 
 def recomputed_energy_cost(problem: Problem, result: Result) -> float:

@@ -64,11 +64,30 @@ def sites(draw: st.DrawFn) -> Problem:
         count = draw(st.integers(1, len(available)))
         phases = tuple(draw(st.permutations(available)))[:count]
         pins = tuple(f"pin{k + 1}" for k in range(count))
+        kind = draw(st.sampled_from(["ac", "ac", "switchable", "dc"]))
+        if kind == "dc":
+            pins = tuple(f"pin{k + 1}" for k in range(len(available)))
+            phases = tuple(available)
         poles.append(
-            ChargingPole(f"pole{i}", board.id, draw(st.sampled_from([16.0, 32.0])), PinToPhaseMapping(pins, phases))
+            ChargingPole(
+                f"pole{i}",
+                board.id,
+                draw(st.sampled_from([16.0, 32.0])) if kind != "dc" else draw(st.sampled_from([0.0, 40.0, 80.0])),
+                PinToPhaseMapping(pins, phases),
+                supports_phase_switching=kind == "switchable",
+                dc_max_power_W=draw(st.floats(5_000, 60_000)) if kind == "dc" else None,
+                conversion_efficiency=draw(st.floats(0.85, 1.0)) if kind == "dc" else 1.0,
+                dc_min_power_W=draw(st.sampled_from([0.0, 0.0, 2_000.0])) if kind == "dc" else 0.0,
+                bidirectional=draw(st.booleans()),
+            )
         )
         if draw(st.booleans()):
             used = tuple(p for p in pins if draw(st.booleans())) or pins[:1]
+            if kind == "dc":
+                used = pins
+            discharging = draw(st.booleans())
+            soc = draw(st.floats(0, 100))
+            switched = START - timedelta(minutes=draw(st.integers(0, 30)))
             leave = START + step * draw(st.integers(0, steps + 2)) + timedelta(minutes=draw(st.integers(0, 14)))
             sessions.append(
                 ChargingSession(
@@ -80,6 +99,13 @@ def sites(draw: st.DrawFn) -> Problem:
                     full_autonomy=draw(st.booleans()),
                     ac_min_current_A=draw(st.sampled_from([6.0, 6.0, 8.0])),
                     max_current_per_phase_A=draw(st.one_of(st.none(), st.floats(6.0, 32.0))),
+                    active_phase_count=draw(st.sampled_from([None, 1, 3])),
+                    last_phase_switch=switched,
+                    allow_discharge=discharging,
+                    car_battery_capacity_Wh=draw(st.floats(20_000, 80_000)) if discharging else None,
+                    car_battery_soc_percent=soc if discharging else None,
+                    min_soc_percent=draw(st.floats(0, soc)) if discharging else 0.0,
+                    max_discharge_power_W=draw(st.one_of(st.none(), st.floats(1_000, 11_000))),
                 )
             )
     per_phase_room = 0.4 * root_fuse * 230.0
@@ -138,6 +164,16 @@ def test_random_sites_are_safe_and_consistent(problem: Problem) -> None:
     assert_within_limits(problem, result, tolerance=1e-6)
     assert_enforced_min_rule(problem, result)
     assert_currents_within(problem, enforced_currents(problem, result), tolerance=-0.01)
+
+    for car in problem.sessions:
+        stored = result.sessions[car.device_id].car_energy_Wh
+        if stored is not None:
+            assert car.car_battery_capacity_Wh is not None and car.car_battery_soc_percent is not None
+            initial = car.car_battery_capacity_Wh * car.car_battery_soc_percent / 100
+            floor = min(car.car_battery_capacity_Wh * car.min_soc_percent / 100, initial)
+            assert stored.min() >= floor - 1e-3 and stored.max() <= max(car.car_battery_capacity_Wh, initial) + 1e-3
+        else:
+            assert result.devices[car.device_id].power_W.min() >= -1e-6, "only a car that may discharge discharges"
 
     for battery in problem.batteries:
         soc = result.batteries[battery.id].soc_Wh
