@@ -59,13 +59,19 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
+def _station_limit(current_a: float) -> float:
+    """OCPP 1.6 and 2.0.1 profiles only cap what a car draws (discharging needs 2.1's V2X): a step where the
+    plan discharges the car is sent as 0 A, the car neither charging nor discharging."""
+    return round(max(0.0, current_a), 1)
+
+
 def _periods(limits: PoleLimits, start: datetime) -> list[dict[str, Any]]:
     phases = {"number_phases": limits.phase_count} if limits.phase_count else {}
-    periods = [{"start_period": 0, "limit": round(limits.current_a, 1), **phases}]
+    periods = [{"start_period": 0, "limit": _station_limit(limits.current_a), **phases}]
     for moment, current in limits.later:
         offset = int((moment - start).total_seconds())
         if offset > periods[-1]["start_period"] and len(periods) < MAX_PERIODS:
-            periods.append({"start_period": offset, "limit": round(current, 1), **phases})
+            periods.append({"start_period": offset, "limit": _station_limit(current), **phases})
     return periods
 
 

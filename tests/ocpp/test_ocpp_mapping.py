@@ -80,6 +80,15 @@ def test_a_tx_profile_carries_the_limit_the_phase_count_validity_and_the_later_p
     assert default["charging_schedule"]["charging_schedule_period"] == periods
 
 
+def test_a_discharging_step_reaches_the_station_as_0_a_with_its_phase_count():
+    limits = PoleLimits.from_entry(uuid.uuid4(), NOW, NOW, entry(-16.0, [-10.0, 13.0], phases=1), NOW)
+    periods = profile_v201(limits, "tx-9", NOW)["charging_schedule"][0]["charging_schedule_period"]
+    assert periods == [
+        {"start_period": 0, "limit": 0.0, "number_phases": 1},
+        {"start_period": 900 - 7, "limit": 13.0, "number_phases": 1},
+    ]
+
+
 @given(
     st.floats(0, 80),
     st.lists(st.one_of(st.none(), st.floats(0, 80)), max_size=100),
