@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Literal
 from uuid import UUID
@@ -121,6 +121,7 @@ def _devices(inputs: SiteInputs, warnings: list[str]) -> _Devices:
     for constraint in inputs.constraints:
         constraints[constraint.device_id].append(constraint)
     found = _Devices()
+    ocpp_driven = {row.device_id for row in inputs.stations}
     for device in inputs.devices:
         collector = collector_of.get(device.collector_id) if device.collector_id else None
         if collector is None:
@@ -128,7 +129,12 @@ def _devices(inputs: SiteInputs, warnings: list[str]) -> _Devices:
         point = inputs.latest.get(device.id)
         fresh = point if point is not None and window.now - point.ts <= FRESH_MEASUREMENT else None
         if device.type in CHARGING_POLES:
-            found.poles.append(_pole(device, collector))
+            pole = _pole(device, collector)
+            if pole.bidirectional and device.id in ocpp_driven:
+                # OCPP 1.6 and 2.0.1 profiles only cap what a car draws: a station cannot be told to discharge.
+                warnings.append(f"pole {device.id}: its OCPP station cannot discharge a car; planned as one-way")
+                pole = replace(pole, bidirectional=False)
+            found.poles.append(pole)
         elif device.type == DeviceType.FORECASTED_SERIES.value:
             found.series.append(_forecast(device, collector, forecasts[device.id], fresh, window, warnings))
             if fresh is not None and (fresh.power_w is not None or fresh.pin_current):

@@ -23,6 +23,7 @@ from app.optimization.site_inputs import (
     PriceRecord,
     SessionRecord,
     SiteInputs,
+    StationRecord,
     planning_window,
 )
 
@@ -104,6 +105,7 @@ def inputs(configuration: ConfigurationRecord = HOURLY, now: datetime = NOW, **p
         forecasts=parts.pop("forecasts", []),
         constraints=parts.pop("constraints", []),
         sessions=parts.pop("sessions", []),
+        stations=parts.pop("stations", []),
     )
 
 
@@ -360,3 +362,13 @@ def test_switching_and_discharging_reach_the_solver_with_the_phase_count_in_forc
     assert (car.min_phase_count, car.active_phase_count, car.last_phase_switch) == (1, 1, switched)
     assert (car.allow_discharge, car.car_battery_capacity_Wh, car.min_soc_percent) == (True, 50_000.0, 25.0)
     assert car.max_discharge_power_W == 7000.0 and car.car_battery_soc_percent == 60.0
+
+
+def test_a_pole_driven_by_an_ocpp_station_is_planned_one_way_with_a_warning() -> None:
+    both_ways = pole(name="garage", bidirectional=True)
+    station = StationRecord(device_id=both_ways.id, station_id="CP-7", online=True)
+    row = session(both_ways, allow_discharge=True, car_battery_soc=60.0, car_battery_capacity_wh=50_000.0)
+    snapshot = snapshot_of(inputs(devices=[both_ways], sessions=[row], stations=[station]))
+    (pole_,) = snapshot.problem.poles
+    assert not pole_.bidirectional
+    assert any("cannot discharge" in warning for warning in snapshot.warnings)
