@@ -194,6 +194,7 @@ async def main() -> None:
 
     from bench.inventory_floor import floor_root
     from bench.inventory_floor import schema as floor_schema
+    from phasewise.gc_tuning import tune_collector
     from resolvers.schema import schema
 
     async with bench_database() as bench:
@@ -212,6 +213,7 @@ async def main() -> None:
         assert floor.data == ours, "the floor must answer exactly what the project's schema answers"
         devices = sum(len(s["devices"]["nodes"]) for n in account["systems"]["nodes"] for s in n["sites"]["nodes"])
 
+        tune_collector()  # the server's process settings, for both in-memory figures alike
         statements: list[str] = []
         event.listen(bench.db.engine.sync_engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
 

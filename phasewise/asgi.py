@@ -34,6 +34,7 @@ from app.settings import Settings, get_settings
 from phasewise.body_limit import BodySizeLimit
 from phasewise.cors import cors_middleware
 from phasewise.dashboard import dashboard_routes
+from phasewise.gc_tuning import tune_collector
 from phasewise.graphiql import PAGE as GRAPHIQL_PAGE
 from phasewise.graphiql import graphiql_assets
 from phasewise.http_errors import CodedHTTPErrors
@@ -142,6 +143,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
         await bus.start()
         if controller is not None:
             await controller.start()
+        tune_collector()
         yield
         await stations.stop()
         if controller is not None:

@@ -9,7 +9,7 @@ from strawberry import Private, relay
 from app.vocabulary import Phase, PhaseType
 from resolvers.connection import Connection
 from resolvers.context import Info
-from resolvers.types.node import First, LoadedNode, paged, related
+from resolvers.types.node import First, LoadedNode, connection, relation
 
 if TYPE_CHECKING:
     from resolvers.types.device import Device
@@ -68,23 +68,23 @@ class Collector(LoadedNode):
         )
 
     @strawberry.field
-    async def site(self, info: Info) -> Annotated[Site, strawberry.lazy("resolvers.types.site")] | None:
+    def site(self, info: Info) -> Annotated[Site, strawberry.lazy("resolvers.types.site")] | None:
         from resolvers.types.site import Site
 
-        return await related(info.context.loaders.site, self.site_id, Site.from_row)
+        return relation(info, info.context.loaders.site, self.site_id, Site.from_row)
 
     @strawberry.field
-    async def parent(self, info: Info) -> Collector | None:
-        return await related(info.context.loaders.collector, self.parent_id, Collector.from_row)
+    def parent(self, info: Info) -> Collector | None:
+        return relation(info, info.context.loaders.collector, self.parent_id, Collector.from_row)
 
     @strawberry.field
-    async def children(self, info: Info, first: First = None, after: str | None = None) -> Connection[Collector]:
-        return await paged(info, info.context.loaders.collectors_by_parent, self.pk, first, after, Collector.from_row)
+    def children(self, info: Info, first: First = None, after: str | None = None) -> Connection[Collector]:
+        return connection(info, info.context.loaders.collectors_by_parent, self.pk, first, after, Collector.from_row)
 
     @strawberry.field(description="The devices wired directly to this collector.")
-    async def devices(
+    def devices(
         self, info: Info, first: First = None, after: str | None = None
     ) -> Connection[Annotated[Device, strawberry.lazy("resolvers.types.device")]]:
         from resolvers.types.device import device_from_row
 
-        return await paged(info, info.context.loaders.devices_by_collector, self.pk, first, after, device_from_row)
+        return connection(info, info.context.loaders.devices_by_collector, self.pk, first, after, device_from_row)
