@@ -38,6 +38,7 @@ from phasewise.gc_tuning import tune_collector
 from phasewise.graphiql import PAGE as GRAPHIQL_PAGE
 from phasewise.graphiql import graphiql_assets
 from phasewise.http_errors import CodedHTTPErrors
+from phasewise.json_response import json_response
 from phasewise.logs import install_filters, request_id_of
 from phasewise.observability import metrics, worker_stopped
 from phasewise.probes import Probes
@@ -112,7 +113,7 @@ class PhasewiseGraphQL(CodedHTTPErrors, GraphQL[Context, None]):
         if answers_unavailable(response_data):
             sub_response.status_code = 503
             sub_response.headers["Retry-After"] = "1"
-        return super().create_response(response_data, sub_response)
+        return json_response(response_data, sub_response)
 
     def encode_json(self, data: object) -> str:
         """Text, not bytes: graphql-transport-ws peers expect text frames."""

@@ -9,11 +9,15 @@ from strawberry import Private, relay
 from app.vocabulary import Phase, PhaseType
 from resolvers.connection import Connection
 from resolvers.context import Info
+from resolvers.members import members
 from resolvers.types.node import First, LoadedNode, connection, relation
 
 if TYPE_CHECKING:
     from resolvers.types.device import Device
     from resolvers.types.site import Site
+
+
+_phase, _phase_type = members(Phase), members(PhaseType)
 
 
 @strawberry.type(description="How a child's phase is named on its parent (Pleevi's phase_permutations).")
@@ -55,13 +59,13 @@ class Collector(LoadedNode):
             phase_voltage=row.phase_voltage,
             line_voltage=row.line_voltage,
             commodity=row.commodity,
-            phase_type=PhaseType(row.phase_type),
+            phase_type=_phase_type(row.phase_type),
             nb_of_phases=row.nb_of_phases,
-            phase=Phase(row.phase) if row.phase else None,
+            phase=_phase(row.phase) if row.phase else None,
             phase_permutations=None
             if permutations is None
             else [
-                PhasePermutation(child_phase=Phase(c), parent_phase=Phase(p)) for c, p in sorted(permutations.items())
+                PhasePermutation(child_phase=_phase(c), parent_phase=_phase(p)) for c, p in sorted(permutations.items())
             ],
             site_id=row.site_id,
             parent_id=row.parent_id,

@@ -15,6 +15,7 @@ from app.vocabulary import DeviceType, ForecastType, Phase, Pin, PolicyFrequency
 from resolvers.connection import Connection
 from resolvers.context import Info
 from resolvers.loaders import PeriodKey, SpanKey
+from resolvers.members import members
 from resolvers.types.measurement import DeviceMeasurement, RawMeasurement
 from resolvers.types.node import First, LoadedNode, connection, relation
 
@@ -27,6 +28,9 @@ if TYPE_CHECKING:
     from resolvers.types.site import Site
     from resolvers.types.steering import ChargingSession, ForecastValue
     from resolvers.types.system import System
+
+
+_device_type, _pin, _phase = members(DeviceType), members(Pin), members(Phase)
 
 
 @strawberry.interface(description="An appliance on a collector: charging pole, forecasted series or battery.")
@@ -52,7 +56,7 @@ class Device(LoadedNode):
         return {
             "id": str(row.id),
             "name": row.name,
-            "type": DeviceType(row.type),
+            "type": _device_type(row.type),
             "line_current": row.line_current,
             "created_at": row.created_at,
             "system_id": row.system_id,
@@ -168,7 +172,7 @@ class ChargingPole(Device):
         return cls(
             **cls.common(row),
             pin_to_phase_mapping=PinToPhaseMapping(
-                pin_list=[Pin(p) for p in row.pin_list], phase_list=[Phase(p) for p in row.phase_list]
+                pin_list=[_pin(p) for p in row.pin_list], phase_list=[_phase(p) for p in row.phase_list]
             ),
         )
 
