@@ -98,7 +98,10 @@ async def prefetch(info: Any, nodes: list[Any]) -> None:
                 else []
             )
         for resolve in resolvers:
-            result = resolve(node, raw)
+            try:
+                result = resolve(node, raw)
+            except Exception:  # raised again when the field itself is resolved, at its own path
+                continue
             if inspect.isawaitable(result):
                 pending.append(result)
     if pending:  # nodes sharing a related row share its awaitable: each is waited on once
