@@ -1,21 +1,17 @@
-"""The cyclic garbage collector tuned for a server that answers large queries.
+"""The cyclic garbage collector kept off what the server holds for its whole life.
 
 A nested query over thousands of rows allocates about a million short-lived objects (rows, typed objects,
-graphql-core's results). With the interpreter's defaults (a young collection every 700 allocations, a full
-one whenever the survivors grew by a quarter), collections that walk the whole heap (the schema, SQLAlchemy,
-every imported module) took more than half of such a request's CPU time. So once the process has started,
-everything it holds is frozen out of the collector's walks (`gc.freeze`), and young collections run every
-50,000 allocations: objects freed by reference counting never wait for the collector, cycles are still
-collected, a little later.
+graphql-core's results), so the collector runs its full collections several times per such request, and each
+walked the whole heap: the schema, SQLAlchemy, every imported module. That took more than half of the
+request's CPU time. Once the process has started, everything it holds is frozen out of those walks
+(`gc.freeze`); the collection thresholds stay the interpreter's (larger ones made the collector sweep less
+often and saved a little more CPU, but left connect-and-close cycles of websockets with tens of MB more
+memory, `tests/ops/test_websocket_memory.py`).
 """
 
 from __future__ import annotations
 
 import gc
-
-YOUNG_THRESHOLD = 50_000
-OLDER_THRESHOLDS = (50, 100)
-
 
 _tuned = False
 
@@ -29,4 +25,3 @@ def tune_collector() -> None:
     _tuned = True
     gc.collect()
     gc.freeze()
-    gc.set_threshold(YOUNG_THRESHOLD, *OLDER_THRESHOLDS)
