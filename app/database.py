@@ -142,8 +142,10 @@ class Database:
             yield session
 
     async def fetch(self, statement: Executable) -> list[Row[Any]]:
-        """Run one read statement on a pooled connection of its own."""
+        """Run one read statement on a pooled connection of its own. Outside a transaction (autocommit): one
+        statement reads one snapshot anyway, and BEGIN and ROLLBACK around it would be two more round trips."""
         async with self.engine.connect() as connection:
+            await connection.execution_options(isolation_level="AUTOCOMMIT")
             return list((await connection.execute(statement)).all())
 
     async def dispose(self) -> None:

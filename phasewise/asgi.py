@@ -34,9 +34,11 @@ from app.settings import Settings, get_settings
 from phasewise.body_limit import BodySizeLimit
 from phasewise.cors import cors_middleware
 from phasewise.dashboard import dashboard_routes
+from phasewise.gc_tuning import tune_collector
 from phasewise.graphiql import PAGE as GRAPHIQL_PAGE
 from phasewise.graphiql import graphiql_assets
 from phasewise.http_errors import CodedHTTPErrors
+from phasewise.json_response import json_response
 from phasewise.logs import install_filters, request_id_of
 from phasewise.observability import metrics, worker_stopped
 from phasewise.probes import Probes
@@ -111,7 +113,7 @@ class PhasewiseGraphQL(CodedHTTPErrors, GraphQL[Context, None]):
         if answers_unavailable(response_data):
             sub_response.status_code = 503
             sub_response.headers["Retry-After"] = "1"
-        return super().create_response(response_data, sub_response)
+        return json_response(response_data, sub_response)
 
     def encode_json(self, data: object) -> str:
         """Text, not bytes: graphql-transport-ws peers expect text frames."""
@@ -142,6 +144,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
         await bus.start()
         if controller is not None:
             await controller.start()
+        tune_collector()
         yield
         await stations.stop()
         if controller is not None:

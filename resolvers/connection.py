@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 import strawberry
-from strawberry import relay
+from strawberry import Private, relay
 
 from app.errors import ErrorCode, ValidationFailed
 from app.settings import Settings
@@ -70,26 +70,32 @@ class Edge(Generic[NodeT]):
     node: NodeT
 
 
+def _edges(root: Connection[Any]):  # the field's annotation types it
+    return [Edge(cursor=encode_cursor(root.offset + i), node=node) for i, node in enumerate(root.nodes)]
+
+
 @strawberry.type(description="A page of a list, Relay style, with the size of the whole list.")
 class Connection(Generic[NodeT]):
-    edges: list[Edge[NodeT]]
+    """`nodes` is a plain attribute and `edges` are made only when asked for: most clients read `nodes`, and a
+    cursor per node is per-object work that a large page would otherwise pay for nothing."""
+
+    edges: list[Edge[NodeT]] = strawberry.field(resolver=_edges)
     page_info: relay.PageInfo
     total_count: int
-
-    @strawberry.field(description="The nodes of `edges`, for clients that need no cursors.")
-    def nodes(self) -> list[NodeT]:
-        return [edge.node for edge in self.edges]
+    nodes: list[NodeT] = strawberry.field(description="The nodes of `edges`, for clients that need no cursors.")
+    offset: Private[int] = 0
 
     @classmethod
     def of(cls, page: Page, window: Window, convert: Callable[[Any], NodeT]) -> Connection[NodeT]:
-        edges = [Edge(cursor=encode_cursor(window.offset + i), node=convert(row)) for i, row in enumerate(page.rows)]
+        nodes = [convert(row) for row in page.rows]
         return cls(
-            edges=edges,
+            nodes=nodes,
+            offset=window.offset,
             page_info=relay.PageInfo(
-                has_next_page=window.offset + len(edges) < page.total,
+                has_next_page=window.offset + len(nodes) < page.total,
                 has_previous_page=window.offset > 0,
-                start_cursor=edges[0].cursor if edges else None,
-                end_cursor=edges[-1].cursor if edges else None,
+                start_cursor=encode_cursor(window.offset) if nodes else None,
+                end_cursor=encode_cursor(window.offset + len(nodes) - 1) if nodes else None,
             ),
             total_count=page.total,
         )

@@ -74,6 +74,8 @@ class LoaderKinds:
         """Loaders are made on first use: a request or subscription event pays only for those it needs."""
         self._db = db
         self._principal = principal
+        self.converted: dict[tuple[int, Callable[[Any], Any]], Any] = {}
+        """Typed objects made from loaded rows, by row and conversion: each row is converted once per request."""
 
     def owned(self, model: Any) -> ColumnElement[bool]:
         """The tenancy condition for `model`'s rows (`app.tenancy`)."""

@@ -16,6 +16,7 @@ from app.models import System as SystemRow
 from app.vocabulary import SiteStatus, UpstreamStatus
 from resolvers.connection import Connection, Window
 from resolvers.context import Info
+from resolvers.prefetch import prefetched
 from resolvers.types.account import Account
 from resolvers.types.node import First, LoadedNode
 from resolvers.types.site import Site
@@ -50,14 +51,14 @@ class Query:
         info.context.caller()
         window = Window.of(info.context.settings, first, after)
         page = await info.context.loaders.root_page(AccountRow, window, [col(AccountRow.path)])
-        return Connection.of(page, window, Account.from_row)
+        return await prefetched(info, Connection.of(page, window, Account.from_row))
 
     @strawberry.field(description="Every system in the caller's subtree.")
     async def systems(self, info: Info, first: First = None, after: str | None = None) -> Connection[System]:
         info.context.caller()
         window = Window.of(info.context.settings, first, after)
         page = await info.context.loaders.root_page(SystemRow, window, [col(SystemRow.name)])
-        return Connection.of(page, window, System.from_row)
+        return await prefetched(info, Connection.of(page, window, System.from_row))
 
     @strawberry.field(description="Every live site in the caller's subtree, optionally filtered.")
     async def sites(
@@ -89,4 +90,4 @@ class Query:
                 )
             )
         page = await info.context.loaders.root_page(SiteRow, window, [col(SiteRow.name)], *conditions)
-        return Connection.of(page, window, Site.from_row)
+        return await prefetched(info, Connection.of(page, window, Site.from_row))

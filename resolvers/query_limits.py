@@ -40,14 +40,13 @@ from graphql import (
     get_named_type,
     get_nullable_type,
     is_list_type,
-    parse,
 )
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
 
 from app.errors import ErrorCode
 from app.settings import Settings, get_settings
-from resolvers import offload
+from resolvers import document_cache, offload
 from resolvers.request_errors import GlobalIdLiterals, tag, tag_validation
 
 _SATURATED = 2**62
@@ -336,7 +335,7 @@ class QueryLimiter(SchemaExtension):
             }
             try:
                 small = offload.is_small_query(context.query)
-                context.graphql_document = await offload.run(small, parse, context.query, **options)
+                context.graphql_document = await offload.run(small, document_cache.parsed, context.query, **options)
             except GraphQLError as error:
                 if _TOO_LONG in error.message:
                     error.extensions = {
@@ -360,6 +359,7 @@ class QueryLimiter(SchemaExtension):
                 limits,
                 context.operation_name,
                 tuple(context.validation_rules),
+                context.query,
             )
         yield
 
@@ -371,7 +371,13 @@ def _check(
     limits: QueryLimits,
     operation_name: str | None,
     rules: tuple[type[ASTValidationRule], ...],
+    query: str | None = None,
 ) -> list[GraphQLError]:
-    """The limits first; graphql-core's rules (strawberry's own included) only on a document within them."""
+    """The limits first; graphql-core's rules (strawberry's own included) only on a document within them,
+    and only once per query text that passes them (`resolvers.document_cache`)."""
     errors = refusals(measure(schema, document, variables, limits, operation_name), limits)
-    return errors or tag_validation(validate_document(schema, document, (*rules, GlobalIdLiterals)), document)
+    if errors:
+        return errors
+    return tag_validation(
+        document_cache.validated(schema, query, document, (*rules, GlobalIdLiterals), validate_document), document
+    )

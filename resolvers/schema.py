@@ -5,6 +5,7 @@ from datetime import datetime
 from strawberry.schema.config import StrawberryConfig
 
 import resolvers.types.enums  # noqa: F401  (registers the domain enums)
+from resolvers import fast_paths
 from resolvers.availability import DatabaseOutage
 from resolvers.errors import masking_extension
 from resolvers.mutation import Mutation
@@ -31,3 +32,4 @@ schema = QuietSchema(
         RequestObservation,  # last: sees the errors as raised
     ],
 )
+fast_paths.install(schema)

@@ -10,7 +10,7 @@ from strawberry import Private, relay
 from app.vocabulary import AccountKind
 from resolvers.connection import Connection
 from resolvers.context import Info
-from resolvers.types.node import First, LoadedNode, paged, related
+from resolvers.types.node import First, LoadedNode, connection, relation
 
 if TYPE_CHECKING:
     from resolvers.types.api_key import ApiKey
@@ -43,51 +43,51 @@ class Account(LoadedNode):
         )
 
     @strawberry.field(description="Null for the caller's own top account: what lies above it is not theirs.")
-    async def parent(self, info: Info) -> Account | None:
-        return await related(info.context.loaders.account, self.parent_id, Account.from_row)
+    def parent(self, info: Info) -> Account | None:
+        return relation(info, info.context.loaders.account, self.parent_id, Account.from_row)
 
     @strawberry.field
-    async def children(self, info: Info, first: First = None, after: str | None = None) -> Connection[Account]:
-        return await paged(info, info.context.loaders.accounts_by_parent, self.pk, first, after, Account.from_row)
+    def children(self, info: Info, first: First = None, after: str | None = None) -> Connection[Account]:
+        return connection(info, info.context.loaders.accounts_by_parent, self.pk, first, after, Account.from_row)
 
     @strawberry.field
-    async def users(
+    def users(
         self, info: Info, first: First = None, after: str | None = None
     ) -> Connection[Annotated[User, strawberry.lazy("resolvers.types.user")]]:
         from resolvers.types.user import User
 
-        return await paged(info, info.context.loaders.users_by_account, self.pk, first, after, User.from_row)
+        return connection(info, info.context.loaders.users_by_account, self.pk, first, after, User.from_row)
 
     @strawberry.field(name="apiKeys")
-    async def api_keys(
+    def api_keys(
         self, info: Info, first: First = None, after: str | None = None
     ) -> Connection[Annotated[ApiKey, strawberry.lazy("resolvers.types.api_key")]]:
         from resolvers.types.api_key import ApiKey
 
-        return await paged(info, info.context.loaders.api_keys_by_account, self.pk, first, after, ApiKey.from_row)
+        return connection(info, info.context.loaders.api_keys_by_account, self.pk, first, after, ApiKey.from_row)
 
     @strawberry.field(description="The systems owned directly by this account (not by its children).")
-    async def systems(
+    def systems(
         self, info: Info, first: First = None, after: str | None = None
     ) -> Connection[Annotated[System, strawberry.lazy("resolvers.types.system")]]:
         from resolvers.types.system import System
 
-        return await paged(info, info.context.loaders.systems_by_account, self.pk, first, after, System.from_row)
+        return connection(info, info.context.loaders.systems_by_account, self.pk, first, after, System.from_row)
 
     @strawberry.field
-    async def pools(
+    def pools(
         self, info: Info, first: First = None, after: str | None = None
     ) -> Connection[Annotated[SystemPool, strawberry.lazy("resolvers.types.pool")]]:
         from resolvers.types.pool import SystemPool
 
-        return await paged(info, info.context.loaders.pools_by_account, self.pk, first, after, SystemPool.from_row)
+        return connection(info, info.context.loaders.pools_by_account, self.pk, first, after, SystemPool.from_row)
 
     @strawberry.field(name="upstreamSites", description="Upstream (supplier) sites this account registered.")
-    async def upstream_sites(
+    def upstream_sites(
         self, info: Info, first: First = None, after: str | None = None
     ) -> Connection[Annotated[UpstreamSite, strawberry.lazy("resolvers.types.upstream_site")]]:
         from resolvers.types.upstream_site import UpstreamSite
 
-        return await paged(
+        return connection(
             info, info.context.loaders.upstream_sites_by_account, self.pk, first, after, UpstreamSite.from_row
         )

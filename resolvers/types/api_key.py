@@ -9,7 +9,7 @@ from strawberry import Private, relay
 
 from app.auth import Role
 from resolvers.context import Info
-from resolvers.types.node import LoadedNode, related
+from resolvers.types.node import LoadedNode, relation
 
 if TYPE_CHECKING:
     from resolvers.types.account import Account
@@ -42,7 +42,7 @@ class ApiKey(LoadedNode):
         )
 
     @strawberry.field
-    async def account(self, info: Info) -> Annotated[Account, strawberry.lazy("resolvers.types.account")] | None:
+    def account(self, info: Info) -> Annotated[Account, strawberry.lazy("resolvers.types.account")] | None:
         from resolvers.types.account import Account
 
-        return await related(info.context.loaders.account, self.account_id, Account.from_row)
+        return relation(info, info.context.loaders.account, self.account_id, Account.from_row)

@@ -9,7 +9,7 @@ from strawberry import Private, relay
 
 from resolvers.connection import Connection
 from resolvers.context import Info
-from resolvers.types.node import First, LoadedNode, paged, related
+from resolvers.types.node import First, LoadedNode, connection, relation
 
 if TYPE_CHECKING:
     from resolvers.types.constraint import Constraint
@@ -40,33 +40,31 @@ class Cluster(LoadedNode):
         )
 
     @strawberry.field
-    async def system(self, info: Info) -> Annotated[System, strawberry.lazy("resolvers.types.system")] | None:
+    def system(self, info: Info) -> Annotated[System, strawberry.lazy("resolvers.types.system")] | None:
         from resolvers.types.system import System
 
-        return await related(info.context.loaders.system, self.system_id, System.from_row)
+        return relation(info, info.context.loaders.system, self.system_id, System.from_row)
 
     @strawberry.field
-    async def parent(self, info: Info) -> Cluster | None:
-        return await related(info.context.loaders.cluster, self.parent_id, Cluster.from_row)
+    def parent(self, info: Info) -> Cluster | None:
+        return relation(info, info.context.loaders.cluster, self.parent_id, Cluster.from_row)
 
     @strawberry.field
-    async def children(self, info: Info, first: First = None, after: str | None = None) -> Connection[Cluster]:
-        return await paged(info, info.context.loaders.clusters_by_parent, self.pk, first, after, Cluster.from_row)
+    def children(self, info: Info, first: First = None, after: str | None = None) -> Connection[Cluster]:
+        return connection(info, info.context.loaders.clusters_by_parent, self.pk, first, after, Cluster.from_row)
 
     @strawberry.field(description="The devices directly in this cluster (not those of its children).")
-    async def devices(
+    def devices(
         self, info: Info, first: First = None, after: str | None = None
     ) -> Connection[Annotated[Device, strawberry.lazy("resolvers.types.device")]]:
         from resolvers.types.device import device_from_row
 
-        return await paged(info, info.context.loaders.devices_by_cluster, self.pk, first, after, device_from_row)
+        return connection(info, info.context.loaders.devices_by_cluster, self.pk, first, after, device_from_row)
 
     @strawberry.field(description="The live constraints of the devices in this cluster, highest priority first.")
-    async def constraints(
+    def constraints(
         self, info: Info, first: First = None, after: str | None = None
     ) -> Connection[Annotated[Constraint, strawberry.lazy("resolvers.types.constraint")]]:
         from resolvers.types.constraint import Constraint
 
-        return await paged(
-            info, info.context.loaders.constraints_by_cluster, self.pk, first, after, Constraint.from_row
-        )
+        return connection(info, info.context.loaders.constraints_by_cluster, self.pk, first, after, Constraint.from_row)

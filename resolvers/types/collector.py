@@ -9,11 +9,15 @@ from strawberry import Private, relay
 from app.vocabulary import Phase, PhaseType
 from resolvers.connection import Connection
 from resolvers.context import Info
-from resolvers.types.node import First, LoadedNode, paged, related
+from resolvers.members import members
+from resolvers.types.node import First, LoadedNode, connection, relation
 
 if TYPE_CHECKING:
     from resolvers.types.device import Device
     from resolvers.types.site import Site
+
+
+_phase, _phase_type = members(Phase), members(PhaseType)
 
 
 @strawberry.type(description="How a child's phase is named on its parent (Pleevi's phase_permutations).")
@@ -55,36 +59,36 @@ class Collector(LoadedNode):
             phase_voltage=row.phase_voltage,
             line_voltage=row.line_voltage,
             commodity=row.commodity,
-            phase_type=PhaseType(row.phase_type),
+            phase_type=_phase_type(row.phase_type),
             nb_of_phases=row.nb_of_phases,
-            phase=Phase(row.phase) if row.phase else None,
+            phase=_phase(row.phase) if row.phase else None,
             phase_permutations=None
             if permutations is None
             else [
-                PhasePermutation(child_phase=Phase(c), parent_phase=Phase(p)) for c, p in sorted(permutations.items())
+                PhasePermutation(child_phase=_phase(c), parent_phase=_phase(p)) for c, p in sorted(permutations.items())
             ],
             site_id=row.site_id,
             parent_id=row.parent_id,
         )
 
     @strawberry.field
-    async def site(self, info: Info) -> Annotated[Site, strawberry.lazy("resolvers.types.site")] | None:
+    def site(self, info: Info) -> Annotated[Site, strawberry.lazy("resolvers.types.site")] | None:
         from resolvers.types.site import Site
 
-        return await related(info.context.loaders.site, self.site_id, Site.from_row)
+        return relation(info, info.context.loaders.site, self.site_id, Site.from_row)
 
     @strawberry.field
-    async def parent(self, info: Info) -> Collector | None:
-        return await related(info.context.loaders.collector, self.parent_id, Collector.from_row)
+    def parent(self, info: Info) -> Collector | None:
+        return relation(info, info.context.loaders.collector, self.parent_id, Collector.from_row)
 
     @strawberry.field
-    async def children(self, info: Info, first: First = None, after: str | None = None) -> Connection[Collector]:
-        return await paged(info, info.context.loaders.collectors_by_parent, self.pk, first, after, Collector.from_row)
+    def children(self, info: Info, first: First = None, after: str | None = None) -> Connection[Collector]:
+        return connection(info, info.context.loaders.collectors_by_parent, self.pk, first, after, Collector.from_row)
 
     @strawberry.field(description="The devices wired directly to this collector.")
-    async def devices(
+    def devices(
         self, info: Info, first: First = None, after: str | None = None
     ) -> Connection[Annotated[Device, strawberry.lazy("resolvers.types.device")]]:
         from resolvers.types.device import device_from_row
 
-        return await paged(info, info.context.loaders.devices_by_collector, self.pk, first, after, device_from_row)
+        return connection(info, info.context.loaders.devices_by_collector, self.pk, first, after, device_from_row)

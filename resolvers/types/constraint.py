@@ -9,7 +9,7 @@ from strawberry import Private, relay
 
 from app.domain.flexibility import ConstraintView
 from resolvers.context import Info
-from resolvers.types.node import LoadedNode, related
+from resolvers.types.node import LoadedNode, relation
 
 if TYPE_CHECKING:
     from resolvers.types.device import Device
@@ -58,10 +58,10 @@ class Constraint(LoadedNode):
         )
 
     @strawberry.field
-    async def device(self, info: Info) -> Annotated[Device, strawberry.lazy("resolvers.types.device")] | None:
+    def device(self, info: Info) -> Annotated[Device, strawberry.lazy("resolvers.types.device")] | None:
         from resolvers.types.device import device_from_row
 
-        return await related(info.context.loaders.device, self.device_id, device_from_row)
+        return relation(info, info.context.loaders.device, self.device_id, device_from_row)
 
 
 def constraint_view(row: Any) -> ConstraintView:

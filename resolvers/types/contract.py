@@ -8,7 +8,7 @@ import strawberry
 from strawberry import Private, relay
 
 from resolvers.context import Info
-from resolvers.types.node import LoadedNode, related
+from resolvers.types.node import LoadedNode, relation
 from resolvers.types.upstream_site import UpstreamSite
 
 
@@ -35,5 +35,5 @@ class Contract(LoadedNode):
         )
 
     @strawberry.field
-    async def upstream_site(self, info: Info) -> UpstreamSite | None:
-        return await related(info.context.loaders.upstream_site, self.upstream_site_id, UpstreamSite.from_row)
+    def upstream_site(self, info: Info) -> UpstreamSite | None:
+        return relation(info, info.context.loaders.upstream_site, self.upstream_site_id, UpstreamSite.from_row)

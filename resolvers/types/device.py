@@ -15,8 +15,9 @@ from app.vocabulary import DeviceType, ForecastType, Phase, Pin, PolicyFrequency
 from resolvers.connection import Connection
 from resolvers.context import Info
 from resolvers.loaders import PeriodKey, SpanKey
+from resolvers.members import members
 from resolvers.types.measurement import DeviceMeasurement, RawMeasurement
-from resolvers.types.node import First, LoadedNode, paged, related
+from resolvers.types.node import First, LoadedNode, connection, relation
 
 if TYPE_CHECKING:
     from resolvers.types.collector import Collector
@@ -27,6 +28,9 @@ if TYPE_CHECKING:
     from resolvers.types.site import Site
     from resolvers.types.steering import ChargingSession, ForecastValue
     from resolvers.types.system import System
+
+
+_device_type, _pin, _phase = members(DeviceType), members(Pin), members(Phase)
 
 
 @strawberry.interface(description="An appliance on a collector: charging pole, forecasted series or battery.")
@@ -52,7 +56,7 @@ class Device(LoadedNode):
         return {
             "id": str(row.id),
             "name": row.name,
-            "type": DeviceType(row.type),
+            "type": _device_type(row.type),
             "line_current": row.line_current,
             "created_at": row.created_at,
             "system_id": row.system_id,
@@ -61,22 +65,22 @@ class Device(LoadedNode):
         }
 
     @strawberry.field(description="Null once the device's site was deleted (the device stays with its system).")
-    async def site(self, info: Info) -> Annotated[Site, strawberry.lazy("resolvers.types.site")] | None:
+    def site(self, info: Info) -> Annotated[Site, strawberry.lazy("resolvers.types.site")] | None:
         from resolvers.types.site import Site
 
-        return await related(info.context.loaders.site, self.site_id, Site.from_row)
+        return relation(info, info.context.loaders.site, self.site_id, Site.from_row)
 
     @strawberry.field
-    async def collector(self, info: Info) -> Annotated[Collector, strawberry.lazy("resolvers.types.collector")] | None:
+    def collector(self, info: Info) -> Annotated[Collector, strawberry.lazy("resolvers.types.collector")] | None:
         from resolvers.types.collector import Collector
 
-        return await related(info.context.loaders.collector, self.collector_id, Collector.from_row)
+        return relation(info, info.context.loaders.collector, self.collector_id, Collector.from_row)
 
     @strawberry.field
-    async def system(self, info: Info) -> Annotated[System, strawberry.lazy("resolvers.types.system")] | None:
+    def system(self, info: Info) -> Annotated[System, strawberry.lazy("resolvers.types.system")] | None:
         from resolvers.types.system import System
 
-        return await related(info.context.loaders.system, self.system_id, System.from_row)
+        return relation(info, info.context.loaders.system, self.system_id, System.from_row)
 
     @strawberry.field(description="Aggregated measurements; the timezone defaults to the site's.")
     async def measurements(
@@ -98,12 +102,12 @@ class Device(LoadedNode):
         return None if row is None else RawMeasurement.from_row(row)
 
     @strawberry.field(description="The live constraints, highest priority first.")
-    async def constraints(
+    def constraints(
         self, info: Info, first: First = None, after: str | None = None
     ) -> Connection[Annotated[Constraint, strawberry.lazy("resolvers.types.constraint")]]:
         from resolvers.types.constraint import Constraint
 
-        return await paged(
+        return connection(
             info, info.context.loaders.constraints_by_device, uuid.UUID(self.id), first, after, Constraint.from_row
         )
 
@@ -153,12 +157,12 @@ class ChargingPole(Device):
     bidirectional: bool = strawberry.field(description="The pole can discharge a car whose session allows it.")
 
     @strawberry.field(description="The open charging session on this pole, if a car is plugged in.")
-    async def active_session(
+    def active_session(
         self, info: Info
     ) -> Annotated[ChargingSession, strawberry.lazy("resolvers.types.steering")] | None:
         from resolvers.types.steering import ChargingSession
 
-        return await related(info.context.loaders.open_session_by_device, uuid.UUID(self.id), ChargingSession.from_row)
+        return relation(info, info.context.loaders.open_session_by_device, uuid.UUID(self.id), ChargingSession.from_row)
 
     @strawberry.field(description="The OCPP station that drives this pole (setChargingPoleStation), if any.")
     async def ocpp_station(self, info: Info) -> Annotated[OcppStation, strawberry.lazy("resolvers.types.ocpp")] | None:
@@ -172,7 +176,7 @@ class ChargingPole(Device):
         return cls(
             **cls.common(row),
             pin_to_phase_mapping=PinToPhaseMapping(
-                pin_list=[Pin(p) for p in row.pin_list], phase_list=[Phase(p) for p in row.phase_list]
+                pin_list=[_pin(p) for p in row.pin_list], phase_list=[_phase(p) for p in row.phase_list]
             ),
             supports_phase_switching=bool(row.supports_phase_switching),
             bidirectional=bool(row.bidirectional),
@@ -193,12 +197,12 @@ class DcChargingPole(Device):
     bidirectional: bool = strawberry.field(description="The pole can discharge a car whose session allows it.")
 
     @strawberry.field(description="The open charging session on this pole, if a car is plugged in.")
-    async def active_session(
+    def active_session(
         self, info: Info
     ) -> Annotated[ChargingSession, strawberry.lazy("resolvers.types.steering")] | None:
         from resolvers.types.steering import ChargingSession
 
-        return await related(info.context.loaders.open_session_by_device, uuid.UUID(self.id), ChargingSession.from_row)
+        return relation(info, info.context.loaders.open_session_by_device, uuid.UUID(self.id), ChargingSession.from_row)
 
     @classmethod
     def from_row(cls, row: Any) -> DcChargingPole:

@@ -8,7 +8,7 @@ import strawberry
 from strawberry import Private, relay
 
 from resolvers.context import Info
-from resolvers.types.node import LoadedNode, related
+from resolvers.types.node import LoadedNode, relation
 
 if TYPE_CHECKING:
     from resolvers.types.system import System
@@ -37,7 +37,7 @@ class Gateway(LoadedNode):
         )
 
     @strawberry.field
-    async def system(self, info: Info) -> Annotated[System, strawberry.lazy("resolvers.types.system")] | None:
+    def system(self, info: Info) -> Annotated[System, strawberry.lazy("resolvers.types.system")] | None:
         from resolvers.types.system import System
 
-        return await related(info.context.loaders.system, self.system_id, System.from_row)
+        return relation(info, info.context.loaders.system, self.system_id, System.from_row)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import uuid
-from collections.abc import Callable, Iterable
-from typing import Annotated, Any, ClassVar, Self, TypeVar
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Annotated, Any, ClassVar, Self, TypeVar, cast
 
 import strawberry
 from strawberry import relay
@@ -13,8 +15,11 @@ from strawberry.dataloader import DataLoader
 from resolvers.connection import Connection, Window
 from resolvers.context import Info
 from resolvers.loaders import ChildKey
+from resolvers.prefetch import prefetch
 
 T = TypeVar("T")
+K = TypeVar("K")
+V = TypeVar("V")
 
 First = Annotated[
     int | None,
@@ -58,14 +63,81 @@ class LoadedNode(relay.Node):
         ]
 
 
-async def related(loader: DataLoader[uuid.UUID, Any], key: uuid.UUID | None, convert: Callable[[Any], T]) -> T | None:
+def ready(loader: DataLoader[K, V], key: K) -> V | Awaitable[V]:
+    """The loader's value at once when this request has already loaded it, else the awaitable to wait on."""
+    future = loader.load(key)
+    if isinstance(future, asyncio.Future) and future.done():
+        return future.result()
+    return future
+
+
+def then(value: V | Awaitable[V], function: Callable[[V], T]) -> T:
+    """`function` applied to a value that may still be loading.
+
+    Typed as its result: when `value` is awaitable, this returns an awaitable of the result, which is what
+    a resolver may return (the executor awaits it). A resolver that returns `then(...)` is a plain `def`, so a
+    value that is already loaded costs no coroutine, no task and no scheduling, per object.
+    """
+    if inspect.isawaitable(value):
+
+        async def later() -> T:
+            return function(await value)
+
+        return cast(T, later())
+    return function(value)
+
+
+def relation(
+    info: Info, loader: DataLoader[uuid.UUID, Any], key: uuid.UUID | None, convert: Callable[[Any], T]
+) -> T | None:
+    """The related object of `key`, converted from its row once per request however many parents share it
+    (ten devices on one collector get the same `Collector`). For plain `def` resolvers; see `then`."""
     if key is None:
         return None
-    row = await loader.load(key)
-    return None if row is None else convert(row)
+    future = loader.load(key)
+    memo = info.context.loaders.converted
+    if isinstance(future, asyncio.Future) and future.done():
+        return _converted(memo, future.result(), convert)
+    return cast(T, _derived(memo, future, convert))
 
 
-async def paged(
+def _derived(
+    memo: dict[tuple[int, Callable[[Any], Any]], Any], future: Awaitable[Any], convert: Callable[[Any], Any]
+) -> asyncio.Future[Any]:
+    """One future of the converted object per loading row, shared by every parent that waits for it (a
+    future, not a coroutine: waiting on it costs no task)."""
+    entry = (id(future), convert)
+    derived = memo.get(entry)
+    if derived is None:
+        derived = memo[entry] = asyncio.get_running_loop().create_future()
+        assert isinstance(future, asyncio.Future)
+
+        def finish(loaded: asyncio.Future[Any]) -> None:
+            if loaded.cancelled():
+                derived.cancel()
+            elif (error := loaded.exception()) is not None:
+                derived.set_exception(error)
+            else:
+                try:
+                    derived.set_result(_converted(memo, loaded.result(), convert))
+                except Exception as exc:  # a row that does not convert fails its parents, as an await would
+                    derived.set_exception(exc)
+
+        future.add_done_callback(finish)
+    return derived
+
+
+def _converted(memo: dict[tuple[int, Callable[[Any], Any]], Any], row: Any, convert: Callable[[Any], T]) -> T | None:
+    if row is None:
+        return None
+    entry = (id(row), convert)
+    found = memo.get(entry)
+    if found is None:
+        found = memo[entry] = convert(row)
+    return cast(T, found)
+
+
+def connection(
     info: Info,
     loader: DataLoader[ChildKey, Any],
     parent_id: uuid.UUID,
@@ -73,6 +145,16 @@ async def paged(
     after: str | None,
     convert: Callable[[Any], T],
 ) -> Connection[T]:
+    """A page of children as a connection, for plain `def` resolvers (see `then`); a page that still has to
+    be loaded is handed on once the relations its nodes are asked for are loaded too (`resolvers.prefetch`)."""
     window = Window.of(info.context.settings, first, after)
-    page = await loader.load(ChildKey(parent_id, window))
-    return Connection.of(page, window, convert)
+    page = ready(loader, ChildKey(parent_id, window))
+    if not inspect.isawaitable(page):
+        return Connection.of(page, window, convert)
+
+    async def later() -> Connection[T]:
+        built = Connection.of(await page, window, convert)
+        await prefetch(info, built.nodes)
+        return built
+
+    return cast(Connection[T], later())

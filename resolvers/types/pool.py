@@ -10,7 +10,7 @@ from strawberry import Private, relay
 from resolvers.connection import Connection
 from resolvers.context import Info
 from resolvers.types.flows import AggregatedFlows
-from resolvers.types.node import First, LoadedNode, paged, related
+from resolvers.types.node import First, LoadedNode, connection, relation
 
 if TYPE_CHECKING:
     from resolvers.types.account import Account
@@ -33,18 +33,18 @@ class SystemPool(LoadedNode, AggregatedFlows):
         return cls(id=str(row.id), pk=row.id, name=row.name, created_at=row.created_at, account_id=row.account_id)
 
     @strawberry.field
-    async def account(self, info: Info) -> Annotated[Account, strawberry.lazy("resolvers.types.account")] | None:
+    def account(self, info: Info) -> Annotated[Account, strawberry.lazy("resolvers.types.account")] | None:
         from resolvers.types.account import Account
 
-        return await related(info.context.loaders.account, self.account_id, Account.from_row)
+        return relation(info, info.context.loaders.account, self.account_id, Account.from_row)
 
     @strawberry.field
-    async def systems(
+    def systems(
         self, info: Info, first: First = None, after: str | None = None
     ) -> Connection[Annotated[System, strawberry.lazy("resolvers.types.system")]]:
         from resolvers.types.system import System
 
-        return await paged(info, info.context.loaders.systems_by_pool, self.pk, first, after, System.from_row)
+        return connection(info, info.context.loaders.systems_by_pool, self.pk, first, after, System.from_row)
 
     async def member_devices(self, info: Info) -> list[Any]:
         systems = await info.context.loaders.all_systems_by_pool.load(self.pk)

@@ -13,7 +13,7 @@ from strawberry.scalars import JSON
 from app.optimization.documents import DeviceScheduleDocument, EnforcedLimitsDocument, LimitsRootSideDocument
 from app.optimization.stored_run import StoredRun
 from resolvers.context import Info
-from resolvers.types.node import LoadedNode, related
+from resolvers.types.node import LoadedNode, relation
 
 if TYPE_CHECKING:
     from resolvers.types.collector import Collector
@@ -86,10 +86,10 @@ class EnforcedLimits:
         ]
 
     @strawberry.field
-    async def device(self, info: Info) -> Annotated[Device, strawberry.lazy("resolvers.types.device")] | None:
+    def device(self, info: Info) -> Annotated[Device, strawberry.lazy("resolvers.types.device")] | None:
         from resolvers.types.device import device_from_row
 
-        return await related(info.context.loaders.device, self.device_pk, device_from_row)
+        return relation(info, info.context.loaders.device, self.device_pk, device_from_row)
 
 
 def _limits(doc: LimitsRootSideDocument) -> LimitsRootSide:
@@ -123,10 +123,10 @@ class DeviceSchedule:
         )
 
     @strawberry.field
-    async def device(self, info: Info) -> Annotated[Device, strawberry.lazy("resolvers.types.device")] | None:
+    def device(self, info: Info) -> Annotated[Device, strawberry.lazy("resolvers.types.device")] | None:
         from resolvers.types.device import device_from_row
 
-        return await related(info.context.loaders.device, self.device_pk, device_from_row)
+        return relation(info, info.context.loaders.device, self.device_pk, device_from_row)
 
 
 @strawberry.type
@@ -152,10 +152,10 @@ class BatteryTrajectory:
     device_pk: Private[UUID]
 
     @strawberry.field
-    async def device(self, info: Info) -> Annotated[Device, strawberry.lazy("resolvers.types.device")] | None:
+    def device(self, info: Info) -> Annotated[Device, strawberry.lazy("resolvers.types.device")] | None:
         from resolvers.types.device import device_from_row
 
-        return await related(info.context.loaders.device, self.device_pk, device_from_row)
+        return relation(info, info.context.loaders.device, self.device_pk, device_from_row)
 
 
 @strawberry.type(description="Energy a session gets by its leave time against the energy it requested, Wh.")
@@ -172,10 +172,10 @@ class SessionOutcome:
     device_pk: Private[UUID]
 
     @strawberry.field
-    async def device(self, info: Info) -> Annotated[Device, strawberry.lazy("resolvers.types.device")] | None:
+    def device(self, info: Info) -> Annotated[Device, strawberry.lazy("resolvers.types.device")] | None:
         from resolvers.types.device import device_from_row
 
-        return await related(info.context.loaders.device, self.device_pk, device_from_row)
+        return relation(info, info.context.loaders.device, self.device_pk, device_from_row)
 
 
 @strawberry.type(description="A limit that held the plan back (from the LP's dual values).")
@@ -190,10 +190,10 @@ class BindingLimit:
     held_back_pks: Private[list[UUID]]
 
     @strawberry.field
-    async def collector(self, info: Info) -> Annotated[Collector, strawberry.lazy("resolvers.types.collector")] | None:
+    def collector(self, info: Info) -> Annotated[Collector, strawberry.lazy("resolvers.types.collector")] | None:
         from resolvers.types.collector import Collector
 
-        return await related(info.context.loaders.collector, self.collector_pk, Collector.from_row)
+        return relation(info, info.context.loaders.collector, self.collector_pk, Collector.from_row)
 
     @strawberry.field(description="The controllable devices it held below their own maximum.")
     async def held_back(self, info: Info) -> list[Annotated[Device, strawberry.lazy("resolvers.types.device")]]:

@@ -11,7 +11,7 @@ from app.vocabulary import DeviceType, SiteStatus, SupplyDirection, UpstreamStat
 from resolvers.connection import Connection
 from resolvers.context import Info
 from resolvers.loaders import SpanKey
-from resolvers.types.node import First, LoadedNode, paged, related
+from resolvers.types.node import First, LoadedNode, connection, ready, relation, then
 
 if TYPE_CHECKING:
     from resolvers.types.collector import Collector
@@ -44,6 +44,11 @@ class MissingItem:
 class SiteValidation:
     valid_for_optimization: bool
     missing: list[MissingItem]
+
+
+def _upstream_status(status: str | None) -> UpstreamStatus:
+    assert status is not None, "the caller's own site has a status"
+    return UpstreamStatus(status)
 
 
 CONTROLLABLE = {DeviceType.CHARGING_POLE.value, DeviceType.DC_CHARGING_POLE.value, DeviceType.BATTERY.value}
@@ -80,15 +85,17 @@ class Site(LoadedNode):
         )
 
     @strawberry.field
-    async def supply_points(self, info: Info) -> list[SupplyPoint]:
-        rows = await info.context.loaders.supply_points_by_site.load(self.pk)
-        return [SupplyPoint(grid_identifier=r.grid_identifier, direction=SupplyDirection(r.direction)) for r in rows]
+    def supply_points(self, info: Info) -> list[SupplyPoint]:
+        return then(
+            ready(info.context.loaders.supply_points_by_site, self.pk),
+            lambda rows: [
+                SupplyPoint(grid_identifier=r.grid_identifier, direction=SupplyDirection(r.direction)) for r in rows
+            ],
+        )
 
     @strawberry.field(description="Derived now from the upstream sites and contracts matching the grid identifiers.")
-    async def upstream_status(self, info: Info) -> UpstreamStatus:
-        status = await info.context.loaders.upstream_status_by_site.load(self.pk)
-        assert status is not None, "the caller's own site has a status"
-        return UpstreamStatus(status)
+    def upstream_status(self, info: Info) -> UpstreamStatus:
+        return then(ready(info.context.loaders.upstream_status_by_site, self.pk), _upstream_status)
 
     @strawberry.field
     async def validation(self, info: Info) -> SiteValidation:
@@ -109,42 +116,40 @@ class Site(LoadedNode):
         return SiteValidation(valid_for_optimization=not missing, missing=missing)
 
     @strawberry.field
-    async def system(self, info: Info) -> Annotated[System, strawberry.lazy("resolvers.types.system")] | None:
+    def system(self, info: Info) -> Annotated[System, strawberry.lazy("resolvers.types.system")] | None:
         from resolvers.types.system import System
 
-        return await related(info.context.loaders.system, self.system_id, System.from_row)
+        return relation(info, info.context.loaders.system, self.system_id, System.from_row)
 
     @strawberry.field(description="The root of the collector tree (the grid connection's fuse).")
-    async def main_collector(
-        self, info: Info
-    ) -> Annotated[Collector, strawberry.lazy("resolvers.types.collector")] | None:
+    def main_collector(self, info: Info) -> Annotated[Collector, strawberry.lazy("resolvers.types.collector")] | None:
         from resolvers.types.collector import Collector
 
-        return await related(info.context.loaders.main_collector_by_site, self.pk, Collector.from_row)
+        return relation(info, info.context.loaders.main_collector_by_site, self.pk, Collector.from_row)
 
     @strawberry.field(description="Every collector of the site, flat, in configuration order.")
-    async def collectors(
+    def collectors(
         self, info: Info, first: First = None, after: str | None = None
     ) -> Connection[Annotated[Collector, strawberry.lazy("resolvers.types.collector")]]:
         from resolvers.types.collector import Collector
 
-        return await paged(info, info.context.loaders.collectors_by_site, self.pk, first, after, Collector.from_row)
+        return connection(info, info.context.loaders.collectors_by_site, self.pk, first, after, Collector.from_row)
 
     @strawberry.field
-    async def devices(
+    def devices(
         self, info: Info, first: First = None, after: str | None = None
     ) -> Connection[Annotated[Device, strawberry.lazy("resolvers.types.device")]]:
         from resolvers.types.device import device_from_row
 
-        return await paged(info, info.context.loaders.devices_by_site, self.pk, first, after, device_from_row)
+        return connection(info, info.context.loaders.devices_by_site, self.pk, first, after, device_from_row)
 
     @strawberry.field(description="Charging sessions on the site's poles, newest first.")
-    async def charging_sessions(
+    def charging_sessions(
         self, info: Info, first: First = None, after: str | None = None
     ) -> Connection[Annotated[ChargingSession, strawberry.lazy("resolvers.types.steering")]]:
         from resolvers.types.steering import ChargingSession
 
-        return await paged(info, info.context.loaders.sessions_by_site, self.pk, first, after, ChargingSession.from_row)
+        return connection(info, info.context.loaders.sessions_by_site, self.pk, first, after, ChargingSession.from_row)
 
     @strawberry.field(description="Price changes with from <= timestamp < to; each holds until the next.")
     async def prices(
@@ -175,18 +180,18 @@ class Site(LoadedNode):
         return OptimizationConfiguration.from_row(row or Row(site_id=self.pk))
 
     @strawberry.field(description="The latest optimization run: the plan in force.")
-    async def schedule(self, info: Info) -> Annotated[OptimizationRun, strawberry.lazy("resolvers.types.run")] | None:
+    def schedule(self, info: Info) -> Annotated[OptimizationRun, strawberry.lazy("resolvers.types.run")] | None:
         from resolvers.types.run import OptimizationRun
 
-        return await related(info.context.loaders.latest_run_by_site, self.pk, OptimizationRun.from_row)
+        return relation(info, info.context.loaders.latest_run_by_site, self.pk, OptimizationRun.from_row)
 
     @strawberry.field(description="Every stored run, newest first.")
-    async def optimization_runs(
+    def optimization_runs(
         self, info: Info, first: First = None, after: str | None = None
     ) -> Connection[Annotated[OptimizationRun, strawberry.lazy("resolvers.types.run")]]:
         from resolvers.types.run import OptimizationRun
 
-        return await paged(info, info.context.loaders.runs_by_site, self.pk, first, after, OptimizationRun.from_row)
+        return connection(info, info.context.loaders.runs_by_site, self.pk, first, after, OptimizationRun.from_row)
 
     @strawberry.field(description="The enforced limits of the latest run, one per controllable device.")
     async def enforced_limits(

@@ -12,7 +12,7 @@ from strawberry import Private, relay
 
 from app.vocabulary import Pin, SessionState
 from resolvers.context import Info
-from resolvers.types.node import LoadedNode, related
+from resolvers.types.node import LoadedNode, relation
 
 if TYPE_CHECKING:
     from resolvers.types.device import Device
@@ -86,10 +86,10 @@ class ChargingSession(LoadedNode):
         return await info.context.loaders.session_energy_delivered.load(uuid.UUID(self.id))
 
     @strawberry.field
-    async def device(self, info: Info) -> Annotated[Device, strawberry.lazy("resolvers.types.device")] | None:
+    def device(self, info: Info) -> Annotated[Device, strawberry.lazy("resolvers.types.device")] | None:
         from resolvers.types.device import device_from_row
 
-        return await related(info.context.loaders.device, self.device_id, device_from_row)
+        return relation(info, info.context.loaders.device, self.device_id, device_from_row)
 
 
 @strawberry.type(description="A price per kWh from `timestamp` until the next entry.")

@@ -11,7 +11,7 @@ from resolvers.connection import Connection
 from resolvers.context import Info
 from resolvers.types.flows import AggregatedFlows
 from resolvers.types.measurement import LiveFlows, live_flows
-from resolvers.types.node import First, LoadedNode, paged, related
+from resolvers.types.node import First, LoadedNode, connection, relation
 
 if TYPE_CHECKING:
     from resolvers.types.account import Account
@@ -38,48 +38,48 @@ class System(LoadedNode, AggregatedFlows):
         return cls(id=str(row.id), pk=row.id, name=row.name, created_at=row.created_at, account_id=row.account_id)
 
     @strawberry.field
-    async def account(self, info: Info) -> Annotated[Account, strawberry.lazy("resolvers.types.account")] | None:
+    def account(self, info: Info) -> Annotated[Account, strawberry.lazy("resolvers.types.account")] | None:
         from resolvers.types.account import Account
 
-        return await related(info.context.loaders.account, self.account_id, Account.from_row)
+        return relation(info, info.context.loaders.account, self.account_id, Account.from_row)
 
     @strawberry.field
-    async def gateway(self, info: Info) -> Annotated[Gateway, strawberry.lazy("resolvers.types.gateway")] | None:
+    def gateway(self, info: Info) -> Annotated[Gateway, strawberry.lazy("resolvers.types.gateway")] | None:
         from resolvers.types.gateway import Gateway
 
-        return await related(info.context.loaders.gateway_by_system, self.pk, Gateway.from_row)
+        return relation(info, info.context.loaders.gateway_by_system, self.pk, Gateway.from_row)
 
     @strawberry.field
-    async def sites(
+    def sites(
         self, info: Info, first: First = None, after: str | None = None
     ) -> Connection[Annotated[Site, strawberry.lazy("resolvers.types.site")]]:
         from resolvers.types.site import Site
 
-        return await paged(info, info.context.loaders.sites_by_system, self.pk, first, after, Site.from_row)
+        return connection(info, info.context.loaders.sites_by_system, self.pk, first, after, Site.from_row)
 
     @strawberry.field(description="The system's top-level clusters; each has its children.")
-    async def clusters(
+    def clusters(
         self, info: Info, first: First = None, after: str | None = None
     ) -> Connection[Annotated[Cluster, strawberry.lazy("resolvers.types.cluster")]]:
         from resolvers.types.cluster import Cluster
 
-        return await paged(info, info.context.loaders.clusters_by_system, self.pk, first, after, Cluster.from_row)
+        return connection(info, info.context.loaders.clusters_by_system, self.pk, first, after, Cluster.from_row)
 
     @strawberry.field(description="Every device of the system, on any of its sites or detached from a deleted one.")
-    async def devices(
+    def devices(
         self, info: Info, first: First = None, after: str | None = None
     ) -> Connection[Annotated[Device, strawberry.lazy("resolvers.types.device")]]:
         from resolvers.types.device import device_from_row
 
-        return await paged(info, info.context.loaders.devices_by_system, self.pk, first, after, device_from_row)
+        return connection(info, info.context.loaders.devices_by_system, self.pk, first, after, device_from_row)
 
     @strawberry.field
-    async def pools(
+    def pools(
         self, info: Info, first: First = None, after: str | None = None
     ) -> Connection[Annotated[SystemPool, strawberry.lazy("resolvers.types.pool")]]:
         from resolvers.types.pool import SystemPool
 
-        return await paged(info, info.context.loaders.pools_by_system, self.pk, first, after, SystemPool.from_row)
+        return connection(info, info.context.loaders.pools_by_system, self.pk, first, after, SystemPool.from_row)
 
     async def member_devices(self, info: Info) -> list[Any]:
         return await info.context.loaders.all_devices_by_system.load(self.pk)

@@ -9,7 +9,7 @@ from strawberry import Private, relay
 
 from resolvers.connection import Connection
 from resolvers.context import Info
-from resolvers.types.node import First, LoadedNode, paged, related
+from resolvers.types.node import First, LoadedNode, connection, relation
 
 if TYPE_CHECKING:
     from resolvers.types.account import Account
@@ -39,17 +39,17 @@ class UpstreamSite(LoadedNode):
         )
 
     @strawberry.field
-    async def account(self, info: Info) -> Annotated[Account, strawberry.lazy("resolvers.types.account")] | None:
+    def account(self, info: Info) -> Annotated[Account, strawberry.lazy("resolvers.types.account")] | None:
         from resolvers.types.account import Account
 
-        return await related(info.context.loaders.account, self.account_id, Account.from_row)
+        return relation(info, info.context.loaders.account, self.account_id, Account.from_row)
 
     @strawberry.field
-    async def contracts(
+    def contracts(
         self, info: Info, first: First = None, after: str | None = None
     ) -> Connection[Annotated[Contract, strawberry.lazy("resolvers.types.contract")]]:
         from resolvers.types.contract import Contract
 
-        return await paged(
+        return connection(
             info, info.context.loaders.contracts_by_upstream_site, self.pk, first, after, Contract.from_row
         )

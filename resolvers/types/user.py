@@ -9,7 +9,7 @@ from strawberry import Private, relay
 
 from app.auth import Role
 from resolvers.context import Info
-from resolvers.types.node import LoadedNode, related
+from resolvers.types.node import LoadedNode, relation
 
 if TYPE_CHECKING:
     from resolvers.types.account import Account
@@ -40,7 +40,7 @@ class User(LoadedNode):
         )
 
     @strawberry.field
-    async def account(self, info: Info) -> Annotated[Account, strawberry.lazy("resolvers.types.account")] | None:
+    def account(self, info: Info) -> Annotated[Account, strawberry.lazy("resolvers.types.account")] | None:
         from resolvers.types.account import Account
 
-        return await related(info.context.loaders.account, self.account_id, Account.from_row)
+        return relation(info, info.context.loaders.account, self.account_id, Account.from_row)

@@ -8,7 +8,7 @@ from strawberry import Private
 from app.auth import Role
 from resolvers.context import Info
 from resolvers.types.account import Account
-from resolvers.types.node import related
+from resolvers.types.node import relation, then
 from resolvers.types.user import User
 
 
@@ -20,13 +20,16 @@ class Viewer:
     principal_id: Private[uuid.UUID]
 
     @strawberry.field(description="The top of what the caller may see: everything below this account.")
-    async def account(self, info: Info) -> Account:
-        account = await related(info.context.loaders.account, self.account_id, Account.from_row)
-        assert account is not None, "a principal's own account is always in its subtree"
-        return account
+    def account(self, info: Info) -> Account:
+        return then(relation(info, info.context.loaders.account, self.account_id, Account.from_row), _present)
 
     @strawberry.field(description="Null when the caller is an API key.")
-    async def user(self, info: Info) -> User | None:
+    def user(self, info: Info) -> User | None:
         if self.is_api_key:
             return None
-        return await related(info.context.loaders.user, self.principal_id, User.from_row)
+        return relation(info, info.context.loaders.user, self.principal_id, User.from_row)
+
+
+def _present(account: Account | None) -> Account:
+    assert account is not None, "a principal's own account is always in its subtree"
+    return account
