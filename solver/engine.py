@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import time
 
+import highspy as hp
 import numpy as np
 
 from solver.assemble import Plan, assemble, row_currents
 from solver.binding import binding_limits
 from solver.enforced import enforced_limits
+from solver.export import exported_highs
 from solver.fallback import fallback_plan
 from solver.instant import decide_instant
 from solver.layout import Layout, build_layout
@@ -48,6 +50,12 @@ class CompiledModel:
 
     def is_dpp(self) -> bool:
         return bool(self._model.problem.is_dpp())
+
+    def exported_highs(self, problem: Problem) -> hp.Highs:
+        """The LP HiGHS would receive for `problem`, in a plain HiGHS with default options (see export)."""
+        layout = build_layout(problem)
+        self._model.layout = layout
+        return exported_highs(self._model, compute_numbers(layout))
 
     def compatible(self, problem: Problem) -> bool:
         return build_layout(problem).structure_key() == self._key
@@ -104,11 +112,13 @@ class CompiledModel:
 
         started = time.perf_counter()
         decision = decide_instant(layout, numbers, plan)
+        instant_s = time.perf_counter() - started
         warnings.extend(decision.warnings)
         limits = enforced_limits(layout, plan, decision, fallback=solution is None)
         assembled = assemble(layout, numbers, plan)
         missed = violations(layout, numbers, plan, assembled)
         enforce_s = time.perf_counter() - started + binding_s
+        assemble_s = enforce_s - binding_s - instant_s
         return Result(
             status=status,
             used_fallback=solution is None,
@@ -130,6 +140,8 @@ class CompiledModel:
                 enforce_s=enforce_s,
                 recompiled=recompiled,
                 lp_iterations=iterations,
+                instant_s=instant_s,
+                assemble_s=assemble_s,
             ),
             warnings=tuple(warnings),
             violations=missed,

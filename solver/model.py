@@ -306,6 +306,11 @@ class LinearModel:
         self.end_floor.value = numbers.end_floor_Wh / 1000
         self.end_value.value = numbers.end_value_per_kWh / scale
 
+    @property
+    def highs_solver(self) -> StartingBasisHighs:
+        """The HiGHS interface of this model (its last optimal instance and column map: refine's true bill)."""
+        return self._highs
+
     def solver(self) -> str | StartingBasisHighs:
         """The configured solver; HiGHS starts from the aggregate basis or the last optimal one (highs_basis)."""
         solver = self.layout.problem.config.solver

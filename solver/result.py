@@ -191,6 +191,8 @@ class Timings:
     """Wall seconds. `recompiled` is False when a re-solve reused the compiled problem.
 
     `lp_iterations`: the LP's simplex (or interior point) iterations, 0 when it did not run.
+    `instant_s` (the enforced step's decision) and `assemble_s` (schedules, enforced limits, violations) are
+    the parts of `enforce_s` besides the binding limits.
     """
 
     build_s: float
@@ -199,6 +201,8 @@ class Timings:
     enforce_s: float
     recompiled: bool
     lp_iterations: int = 0
+    instant_s: float = 0.0
+    assemble_s: float = 0.0
 
     @property
     def total_s(self) -> float:
