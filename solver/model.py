@@ -316,26 +316,27 @@ class LinearModel:
         solver = self.layout.problem.config.solver
         return self._highs if solver == "HIGHS" else solver
 
-    def solver_options(self) -> dict[str, object]:
-        """HiGHS and Clarabel take a time limit; ECOS has none, only an iteration cap.
+    def solver_options(self, time_limit_s: float | None = None) -> dict[str, object]:
+        """HiGHS and Clarabel take a time limit (default: the configuration's); ECOS has none, only an iteration cap.
 
         HiGHS runs without presolve: presolve would drop the starting basis, and took longer than the
         pivots it saved (bench site, N=1000: 0.95 s with presolve, 0.69 s from the starting basis).
         """
         config = self.layout.problem.config
+        limit = float(config.time_limit_s if time_limit_s is None else time_limit_s)
         if config.solver == "ECOS":
             return {"max_iters": 500}
         if config.solver == "HIGHS":
-            return {"time_limit": float(config.time_limit_s), "presolve": "off"}
-        return {"time_limit": float(config.time_limit_s)}
+            return {"time_limit": limit, "presolve": "off"}
+        return {"time_limit": limit}
 
-    def solve(self, numbers: Numbers) -> tuple[str, LpSolution | None]:
-        """Solve with the configured solver.
+    def solve(self, numbers: Numbers, time_limit_s: float | None = None) -> tuple[str, LpSolution | None]:
+        """Solve with the configured solver, within `time_limit_s` (default: the configuration's).
 
         cvxpy's own warm start stays off (it made HiGHS re-solves up to 70x slower); HiGHS resumes
         from the last optimal basis itself when only bounds moved (see highs_basis).
         """
-        status = run(self.problem, self.solver(), self.solver_options())
+        status = run(self.problem, self.solver(), self.solver_options(time_limit_s))
         if status not in SOLVED:
             return status, None
         return status, self.solution(numbers, float(self.problem.value))

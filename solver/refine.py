@@ -27,6 +27,7 @@ import numpy as np
 
 from solver.model import SOLVED, LinearModel, LpSolution, run
 from solver.numbers import Numbers
+from solver.timeout import timed_out
 
 AUTONOMY_ROUNDS = 4
 TOLERANCE_KW = 1e-6
@@ -45,22 +46,43 @@ def autonomy_conflicts(model: LinearModel) -> np.ndarray:
     return conflicts
 
 
-def solve_with_autonomy(model: LinearModel, numbers: Numbers) -> tuple[str, LpSolution | None]:
-    """The LP, re-solved with the conflicting steps closed to full-autonomy cars until there are none."""
-    status, solution = model.solve(numbers)
+def solve_with_autonomy(
+    model: LinearModel, numbers: Numbers, deadline: float | None = None
+) -> tuple[str, LpSolution | None, bool]:
+    """The LP, re-solved with the conflicting steps closed to full-autonomy cars until there are none.
+
+    Every solve stops at `deadline` (a `time.perf_counter()` instant; None: each has the configured limit). The
+    flag says the time ran out during the rounds: the answer is then the last round's, with the full-autonomy
+    cars switched off at its conflicting steps (solver.timeout's `best_so_far`).
+    """
+    status, solution = model.solve(numbers, _remaining(deadline))
     closed = np.zeros(model.matrices.autonomy_steps.size, dtype=bool)
     for _ in range(AUTONOMY_ROUNDS):
         if solution is None:
-            return status, None
+            return status, None, False
         conflicts = autonomy_conflicts(model)
         if not conflicts.any():
-            return status, solution
+            return status, solution, False
         closed |= conflicts
         surplus = np.array(model.surplus.value, dtype=float)
         surplus[closed] = 0.0
         model.surplus.value = surplus
-        status, solution = model.solve(numbers)
-    return status, solution
+        previous = solution
+        status, solution = model.solve(numbers, _remaining(deadline))
+        if solution is None and timed_out(status):
+            return status, _without_conflicts(model, previous, conflicts), True
+    return status, solution, False
+
+
+def _remaining(deadline: float | None) -> float | None:
+    return None if deadline is None else max(deadline - time.perf_counter(), 1e-9)
+
+
+def _without_conflicts(model: LinearModel, solution: LpSolution, conflicts: np.ndarray) -> LpSolution:
+    """`solution` with every full-autonomy car at 0 at the conflicting steps (less load: still within every fuse)."""
+    autonomy = model.matrices.autonomy
+    hit = np.asarray(abs(autonomy[np.flatnonzero(conflicts), :]).sum(axis=0)).ravel() > 0
+    return replace(solution, car_current=np.where(hit, 0.0, solution.car_current))
 
 
 def inverted_steps(numbers: Numbers) -> np.ndarray:
