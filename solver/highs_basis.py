@@ -89,7 +89,7 @@ class StartingBasisHighs(HIGHS):
         previous = self._previous
         if previous is not None and previous.fits(lp):
             solver = previous.highs
-            lp.change_bounds_of(solver)
+            lp.change_bounds_of(solver, previous.lp)
         else:
             solver = hp.Highs()
             lp.pass_to(solver)
@@ -151,11 +151,19 @@ class _Lp:
             value=np.array(matrix.data, dtype=float),
         )
 
-    def change_bounds_of(self, solver: hp.Highs) -> None:
-        """Give a HiGHS holding this LP's matrix and costs these bounds: it resumes from its basis and factors."""
-        columns, rows = self.cost.size, self.row_upper.size
-        solver.changeColsBounds(columns, np.arange(columns, dtype=np.int32), self.col_lower, self.col_upper)
-        solver.changeRowsBounds(rows, np.arange(rows, dtype=np.int32), self.row_lower, self.row_upper)  # type: ignore[attr-defined]  # missing from the stubs
+    def change_bounds_of(self, solver: hp.Highs, held: _Lp) -> None:
+        """Give a HiGHS holding `held` (this LP's matrix and costs) these bounds, only where they differ: it
+        resumes from its basis and factors."""
+        columns = np.flatnonzero((self.col_lower != held.col_lower) | (self.col_upper != held.col_upper))
+        rows = np.flatnonzero((self.row_lower != held.row_lower) | (self.row_upper != held.row_upper))
+        if columns.size:
+            solver.changeColsBounds(
+                columns.size, columns.astype(np.int32), self.col_lower[columns], self.col_upper[columns]
+            )
+        if rows.size:
+            solver.changeRowsBounds(  # type: ignore[attr-defined]  # missing from the stubs
+                rows.size, rows.astype(np.int32), self.row_lower[rows], self.row_upper[rows]
+            )
 
     def pass_to(self, solver: hp.Highs) -> None:
         solver.passModel(
@@ -183,10 +191,10 @@ class _Optimal:
 
     def __init__(self, highs: hp.Highs, lp: _Lp) -> None:
         self.highs = highs
-        self._lp = lp
+        self.lp = lp
 
     def fits(self, lp: _Lp) -> bool:
-        mine, theirs = self._lp, lp
+        mine, theirs = self.lp, lp
         return all(
             np.array_equal(a, b)
             for a, b in (
