@@ -96,9 +96,10 @@ def main(seeds: tuple[int, ...], sizes: tuple[int, ...], repeat: int) -> None:
     )
     print(
         "first = build + compile + LP + instant + assemble and the rest of the first solve (wall); LP includes "
-        "the full-autonomy re-solves and the true-bill MILP; assemble = binding limits, schedules, enforced limits, "
-        "violations; re-solve = wall of a solve after new measurements; HiGHS = plain highspy, default options, "
-        "on the LP exported from our model (same rows and columns)"
+        "the full-autonomy re-solves and the true bill; assemble = binding limits, schedules, enforced limits, "
+        "violations; re-solve = wall of a solve after new measurements; pivots = simplex iterations of the last LP "
+        "of the first solve (after its autonomy rounds); HiGHS = plain highspy, default options, on the LP "
+        "exported from our model (same rows and columns), H pivots its iterations"
     )
 
 
