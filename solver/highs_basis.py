@@ -18,7 +18,7 @@ start cold. Every solve is exact either way; only the starting point differs.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import cvxpy as cp
@@ -48,6 +48,8 @@ class StartingBasisHighs(HIGHS):
         self._previous: _Optimal | None = None
         self.columns: dict[int, int] = {}
         """First column of each variable (by cvxpy id) in the last LP."""
+        self.rows: dict[int, int] = {}
+        """First row of each constraint (by cvxpy id) in the last LP."""
 
     @property
     def optimal(self) -> hp.Highs | None:
@@ -59,8 +61,7 @@ class StartingBasisHighs(HIGHS):
 
     def _basis(self, data: dict[str, Any], lp: _Lp) -> hp.HighsBasis:
         program = data[s.PARAM_PROB]
-        offsets = np.cumsum([0] + [c.size for c in program.constraints])
-        first_row = {c.id: int(offset) for c, offset in zip(program.constraints, offsets, strict=False)}
+        first_row = self.rows
         cols = np.where(np.isfinite(lp.col_lower), LOWER, np.where(np.isfinite(lp.col_upper), UPPER, ZERO))
         row_codes = np.full(lp.row_upper.size, BASIC)
         for variable, constraint in self._defined:
@@ -84,7 +85,10 @@ class StartingBasisHighs(HIGHS):
     ) -> dict[str, Any]:
         """As cvxpy's HIGHS.solve_via_data for a continuous LP, started from the last optimal basis or the one above."""
         lp = _Lp.of(data)
-        self.columns = dict(data[s.PARAM_PROB].var_id_to_col)
+        program = data[s.PARAM_PROB]
+        self.columns = dict(program.var_id_to_col)
+        offsets = np.cumsum([0] + [c.size for c in program.constraints])
+        self.rows = {c.id: int(offset) for c, offset in zip(program.constraints, offsets, strict=False)}
         unpack_highs_options_inplace(solver_opts)
         previous = self._previous
         if previous is not None and previous.fits(lp):
@@ -97,6 +101,32 @@ class StartingBasisHighs(HIGHS):
                 self._first = self._basis(data, lp)
             solver.setBasis(self._first)
         solver.setOptionValue("log_to_console", verbose)
+        return self._run(solver, lp, solver_opts)
+
+    def resolve_rows(
+        self, constraint: cp.Constraint, held: np.ndarray, upper: np.ndarray, solver_opts: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        """The last optimal LP with the upper bounds of `constraint`'s rows moved from `held` to `upper`, resumed in
+        its own HiGHS: the results as `solve_via_data` gives them (for cvxpy's `unpack_results`), without cvxpy's
+        pipeline (parameters, the solver's data, comparing the matrix). None when that LP is not at hand or its
+        rows do not hold `held` (the caller solves through cvxpy)."""
+        previous, first = self._previous, self.rows.get(constraint.id)
+        if previous is None or first is None:
+            return None
+        rows = np.arange(first, first + constraint.size, dtype=np.int32)
+        if not np.array_equal(previous.lp.row_upper[rows], held):
+            return None
+        moved = rows[upper != held]
+        row_upper = previous.lp.row_upper.copy()
+        row_upper[rows] = upper
+        lp = replace(previous.lp, row_upper=row_upper)
+        previous.highs.changeRowsBounds(  # type: ignore[attr-defined]  # missing from the stubs
+            moved.size, moved, lp.row_lower[moved], row_upper[moved]
+        )
+        return self._run(previous.highs, lp, dict(solver_opts))
+
+    def _run(self, solver: hp.Highs, lp: _Lp, solver_opts: dict[str, Any]) -> dict[str, Any]:
+        """Run `solver` (holding `lp`) with `solver_opts`; cvxpy's results. Keeps it while it is optimal."""
         for name, value in solver_opts.items():
             if name == "time_limit":  # HiGHS's clock runs on over the runs of one instance
                 value = float(value) + solver.getRunTime()

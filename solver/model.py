@@ -29,6 +29,7 @@ from solver.highs_basis import StartingBasisHighs
 from solver.layout import Layout
 from solver.matrices import Matrices
 from solver.numbers import Numbers
+from solver.pipeline import Chain, solve_keeping_chain
 
 UNMET_PENALTY_PER_KWH = 100.0
 """Penalty per kWh of unmet (or excess) session energy: 100x the largest price."""
@@ -177,6 +178,8 @@ class LinearModel:
         self._highs = StartingBasisHighs(
             () if self.aggregate is None else ((self.aggregate, self.constraints["aggregate"]),)
         )
+        self.chain: Chain | None = None
+        """cvxpy's solving chain of the last HiGHS solve: refine's rounds unpack their own HiGHS runs with it."""
 
     def _flows(self, car_matrix: sp.csr_array, battery_matrix: sp.csr_array) -> cp.Expression | float:
         terms: list[cp.Expression] = []
@@ -336,7 +339,11 @@ class LinearModel:
         cvxpy's own warm start stays off (it made HiGHS re-solves up to 70x slower); HiGHS resumes
         from the last optimal basis itself when only bounds moved (see highs_basis).
         """
-        status = run(self.problem, self.solver(), self.solver_options(time_limit_s))
+        solver, options = self.solver(), self.solver_options(time_limit_s)
+        if isinstance(solver, StartingBasisHighs):
+            status, self.chain = solve_keeping_chain(self.problem, solver, options)
+        else:
+            status = run(self.problem, solver, options)
         if status not in SOLVED:
             return status, None
         return status, self.solution(numbers, float(self.problem.value))

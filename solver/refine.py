@@ -3,7 +3,7 @@
 Full autonomy: a full-autonomy car may only take what the site would otherwise export, so at a step where
 it charges the site must not import at all. The LP only caps such cars by the forecast surplus; where its
 plan has them charging while the site imports (other cars or the battery took the surplus first), those
-steps are closed to them and the LP re-solves (it resumes from its last basis: only right-hand sides move).
+steps are closed to them and the LP re-solves (in its own HiGHS, from its last basis: only right-hand sides move).
 
 The real bill: where the import price is below the export price, importing and exporting at once would pay,
 so the LP prices import at the higher and export at the lower of the two (an upper bound on the bill). A
@@ -27,6 +27,7 @@ import numpy as np
 
 from solver.model import SOLVED, LinearModel, LpSolution, run
 from solver.numbers import Numbers
+from solver.pipeline import unpack
 from solver.timeout import timed_out
 
 AUTONOMY_ROUNDS = 4
@@ -64,14 +65,32 @@ def solve_with_autonomy(
         if not conflicts.any():
             return status, solution, False
         closed |= conflicts
-        surplus = np.array(model.surplus.value, dtype=float)
-        surplus[closed] = 0.0
-        model.surplus.value = surplus
         previous = solution
-        status, solution = model.solve(numbers, _remaining(deadline))
+        status, solution = _solve_closed(model, numbers, closed, _remaining(deadline))
         if solution is None and timed_out(status):
             return status, _without_conflicts(model, previous, conflicts), True
     return status, solution, False
+
+
+def _solve_closed(
+    model: LinearModel, numbers: Numbers, closed: np.ndarray, time_limit_s: float | None
+) -> tuple[str, LpSolution | None]:
+    """The LP with no surplus for full-autonomy cars at the `closed` steps: only those rows' bounds move, so it
+    resumes in the LP's HiGHS and cvxpy only reads the answer back (solver.pipeline); through cvxpy's whole solve
+    when that HiGHS or its chain is not at hand."""
+    held = np.array(model.surplus.value, dtype=float)
+    surplus = np.where(closed, 0.0, held)
+    model.surplus.value = surplus
+    rows = model.constraints["full_autonomy"]
+    results = None
+    if model.chain is not None:
+        results = model.highs_solver.resolve_rows(rows, held, surplus, model.solver_options(time_limit_s))
+    if results is None or model.chain is None:
+        return model.solve(numbers, time_limit_s)
+    status = unpack(model.problem, results, model.chain)
+    if status not in SOLVED:
+        return status, None
+    return status, model.solution(numbers, float(model.problem.value))
 
 
 def _remaining(deadline: float | None) -> float | None:
