@@ -25,6 +25,10 @@ most 70 % of what it could take at full power until it leaves. The sites differ 
   one, a tenth are 50 kW DC poles (efficiency 0.95, no minimum current) and a tenth are bidirectional, their
   cars (60 kWh, at 30-80 %) allowed to discharge down to 20 % in the evening peak.
 
+`--random` runs the random family instead (random_sites.py, random_bench.py; `--seeds=K` seeds, N ... the
+sizes, default 100 200 300): per site the parts of the first solve, a re-solve after new measurements and
+HiGHS alone on the same LP exported from the model, with the ratio.
+
 Every named site runs in turn (default: `sized` then `load-managed`). `--fuses=X` multiplies every
 fuse by X. `--raw` also times HiGHS alone on the bare charging LP of the same site (raw_lp.py), the
 yardstick the issue's targets were set against.
@@ -281,6 +285,13 @@ if __name__ == "__main__":
     repeat = next((int(a.split("=", 1)[1]) for a in arguments if a.startswith("--repeat=")), 1)
     numbers = [int(a) for a in arguments if not a.startswith("--")]
     fuses = next((float(a.split("=", 1)[1]) for a in arguments if a.startswith("--fuses=")), 1.0)
+    if "--random" in arguments:
+        from random_bench import FAMILY_CARS
+        from random_bench import main as random_main
+
+        seeds = next((int(a.split("=", 1)[1]) for a in arguments if a.startswith("--seeds=")), 10)
+        random_main(tuple(range(seeds)), tuple(numbers) or FAMILY_CARS, repeat)
+        sys.exit(0)
     sites = [a.split("=", 1)[1] for a in arguments if a.startswith("--site=")] or ["sized", "load-managed"]
     unknown = sorted(set(sites) - set(SITES))
     if unknown:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import time
 
+import highspy as hp
 import numpy as np
 
 from solver.assemble import Plan, assemble, row_currents
 from solver.binding import binding_limits
 from solver.enforced import enforced_limits
+from solver.export import exported_highs
 from solver.fallback import fallback_plan
 from solver.instant import decide_instant
 from solver.layout import Layout, build_layout
@@ -18,8 +20,15 @@ from solver.numbers import Numbers, compute_numbers
 from solver.phase_switching import instant_view, scheduled
 from solver.problem import Problem
 from solver.refine import solve_with_autonomy, true_bill
-from solver.result import BindingLimit, Result, Timings
+from solver.result import BindingLimit, PlanSource, Result, Timings
+from solver.timeout import PreviousPlan, shifted_plan
 from solver.violations import violations
+
+_UNSOLVED_WARNING: dict[PlanSource, str] = {
+    "previous_plan": "the LP gave no solution ({status}): the previous plan, shifted and kept within the limits, "
+    "planned instead",
+    "equal_share": "the LP gave no solution ({status}): the equal-share fallback planned instead",
+}
 
 
 class IncompatibleProblem(ValueError):
@@ -42,6 +51,9 @@ class CompiledModel:
         self._build_s = time.perf_counter() - started
         self._compiled_for: str | None = None
         self._fresh = True
+        self.previous_plan: PreviousPlan | None = None
+        """The last optimized plan: what a solve without the LP's answer starts from (solver.timeout). A caller
+        that builds a new model for a changed structure may hand it the old model's."""
 
     @property
     def layout(self) -> Layout:
@@ -49,6 +61,12 @@ class CompiledModel:
 
     def is_dpp(self) -> bool:
         return bool(self._model.problem.is_dpp())
+
+    def exported_highs(self, problem: Problem) -> hp.Highs:
+        """The LP HiGHS would receive for `problem`, in a plain HiGHS with default options (see export)."""
+        layout = build_layout(problem)
+        self._model.layout = layout
+        return exported_highs(self._model, compute_numbers(layout))
 
     def compatible(self, problem: Problem) -> bool:
         return build_layout(problem).structure_key() == self._key
@@ -58,6 +76,7 @@ class CompiledModel:
 
         `force_fallback` skips the LP, as a solver failure would: for drills and tests.
         """
+        called = time.perf_counter()
         layout = self._layout if problem is None else build_layout(problem)
         if layout.structure_key() != self._key:
             raise IncompatibleProblem("the problem's structure differs from the compiled model's; build a new one")
@@ -78,10 +97,13 @@ class CompiledModel:
 
         started = time.perf_counter()
         warnings: list[str] = []
+        deadline = called + config.time_limit_s
         status, solution, binding_s, iterations = "fallback_forced", None, 0.0, 0
         binding: tuple[BindingLimit, ...] = ()
+        source: PlanSource = "equal_share"
         if not force_fallback:
-            status, solution = solve_with_autonomy(self._model, numbers)
+            status, solution, partial = solve_with_autonomy(self._model, numbers, deadline)
+            source = "best_so_far" if partial else "optimized"
             iterations = self._model.iterations()
             if (
                 solution is not None
@@ -89,32 +111,40 @@ class CompiledModel:
                 and _adds_violations(layout, numbers, _plan(numbers, solution))
             ):
                 status, solution = f"{status}_unsafe", None
-        if solution is not None:
+        if solution is not None and source == "optimized":
             binding_started = time.perf_counter()
             plan = _plan(numbers, solution)
             binding = binding_limits(layout, self._matrices, self._model, numbers, plan, numbers.price_scale)
             binding_s = time.perf_counter() - binding_started
             if config.solver == "HIGHS":
-                remaining = max(config.time_limit_s - (time.perf_counter() - started), 0.05)
+                remaining = max(deadline - time.perf_counter(), 0.05)
                 solution = true_bill(self._model, numbers, solution, remaining)
             plan = _plan(numbers, solution)
+            self.previous_plan = PreviousPlan.of(layout, plan)
+        elif solution is not None:
+            plan = _plan(numbers, solution)
+            warnings.append(f"the LP ran out of time ({status}): the last full-autonomy round's plan is used")
         else:
-            plan = fallback_plan(layout, numbers)
-            warnings.append(f"the LP gave no solution ({status}): the equal-share fallback planned instead")
+            plan, source = self._unsolved_plan(layout, numbers, force_fallback)
+            warnings.append(_UNSOLVED_WARNING[source].format(status=status))
         solve_s = time.perf_counter() - started - binding_s
 
         started = time.perf_counter()
         instant_layout, instant_plan = instant_view(layout, plan)
         decision = decide_instant(instant_layout, numbers, instant_plan)
+        instant_s = time.perf_counter() - started
         warnings.extend(decision.warnings)
-        limits = enforced_limits(instant_layout, instant_plan, decision, fallback=solution is None)
+        limits = enforced_limits(
+            instant_layout, instant_plan, decision, fallback=source in ("previous_plan", "equal_share")
+        )
         limits = scheduled(layout, plan, limits)
         assembled = assemble(layout, numbers, plan)
         missed = violations(layout, numbers, plan, assembled)
         enforce_s = time.perf_counter() - started + binding_s
+        assemble_s = enforce_s - binding_s - instant_s
         return Result(
             status=status,
-            used_fallback=solution is None,
+            used_fallback=source in ("previous_plan", "equal_share"),
             objective=None if solution is None else solution.objective,
             timestamps=tuple(layout.problem.step_start(t) for t in range(layout.steps)),
             devices=assembled.devices,
@@ -133,10 +163,22 @@ class CompiledModel:
                 enforce_s=enforce_s,
                 recompiled=recompiled,
                 lp_iterations=iterations,
+                instant_s=instant_s,
+                assemble_s=assemble_s,
             ),
             warnings=tuple(warnings),
             violations=missed,
+            plan_source=source,
         )
+
+    def _unsolved_plan(self, layout: Layout, numbers: Numbers, forced: bool) -> tuple[Plan, PlanSource]:
+        """Without the LP's answer: the previous optimized plan shifted and repaired, else equal share (timeout)."""
+        fallback = fallback_plan(layout, numbers)
+        if not forced and self.previous_plan is not None:
+            shifted = shifted_plan(layout, numbers, self.previous_plan, fallback)
+            if shifted is not None:
+                return shifted, "previous_plan"
+        return fallback, "equal_share"
 
 
 def _plan(numbers: Numbers, solution: LpSolution) -> Plan:

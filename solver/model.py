@@ -31,6 +31,7 @@ from solver.highs_basis import StartingBasisHighs
 from solver.layout import Layout
 from solver.matrices import Matrices
 from solver.numbers import Numbers
+from solver.pipeline import Chain, solve_keeping_chain
 
 UNMET_PENALTY_PER_KWH = 100.0
 """Penalty per kWh of unmet (or excess) session energy: 100x the largest price."""
@@ -183,6 +184,8 @@ class LinearModel:
             (() if self.aggregate is None else ((self.aggregate, self.constraints["aggregate"]),))
             + self.features.defined(self.constraints)
         )
+        self.chain: Chain | None = None
+        """cvxpy's solving chain of the last HiGHS solve: refine's rounds unpack their own HiGHS runs with it."""
 
     def _flows(self, car_matrix: sp.csr_array, battery_matrix: sp.csr_array) -> cp.Expression | float:
         terms: list[cp.Expression] = []
@@ -318,31 +321,41 @@ class LinearModel:
         self.features.layout = layout
         self.features.set_numbers(numbers)
 
+    @property
+    def highs_solver(self) -> StartingBasisHighs:
+        """The HiGHS interface of this model (its last optimal instance and column map: refine's true bill)."""
+        return self._highs
+
     def solver(self) -> str | StartingBasisHighs:
         """The configured solver; HiGHS starts from the aggregate basis or the last optimal one (highs_basis)."""
         solver = self.layout.problem.config.solver
         return self._highs if solver == "HIGHS" else solver
 
-    def solver_options(self) -> dict[str, object]:
-        """HiGHS and Clarabel take a time limit; ECOS has none, only an iteration cap.
+    def solver_options(self, time_limit_s: float | None = None) -> dict[str, object]:
+        """HiGHS and Clarabel take a time limit (default: the configuration's); ECOS has none, only an iteration cap.
 
         HiGHS runs without presolve: presolve would drop the starting basis, and took longer than the
         pivots it saved (bench site, N=1000: 0.95 s with presolve, 0.69 s from the starting basis).
         """
         config = self.layout.problem.config
+        limit = float(config.time_limit_s if time_limit_s is None else time_limit_s)
         if config.solver == "ECOS":
             return {"max_iters": 500}
         if config.solver == "HIGHS":
-            return {"time_limit": float(config.time_limit_s), "presolve": "off"}
-        return {"time_limit": float(config.time_limit_s)}
+            return {"time_limit": limit, "presolve": "off"}
+        return {"time_limit": limit}
 
-    def solve(self, numbers: Numbers) -> tuple[str, LpSolution | None]:
-        """Solve with the configured solver.
+    def solve(self, numbers: Numbers, time_limit_s: float | None = None) -> tuple[str, LpSolution | None]:
+        """Solve with the configured solver, within `time_limit_s` (default: the configuration's).
 
         cvxpy's own warm start stays off (it made HiGHS re-solves up to 70x slower); HiGHS resumes
         from the last optimal basis itself when only bounds moved (see highs_basis).
         """
-        status = run(self.problem, self.solver(), self.solver_options())
+        solver, options = self.solver(), self.solver_options(time_limit_s)
+        if isinstance(solver, StartingBasisHighs):
+            status, self.chain = solve_keeping_chain(self.problem, solver, options)
+        else:
+            status = run(self.problem, solver, options)
         if status not in SOLVED:
             return status, None
         return status, self.solution(numbers, float(self.problem.value))

@@ -3,28 +3,38 @@
 Full autonomy: a full-autonomy car may only take what the site would otherwise export, so at a step where
 it charges the site must not import at all. The LP only caps such cars by the forecast surplus; where its
 plan has them charging while the site imports (other cars or the battery took the surplus first), those
-steps are closed to them and the LP re-solves (it resumes from its last basis: only right-hand sides move).
+steps are closed to them and the LP re-solves (in its own HiGHS, from its last basis: only right-hand sides move).
 
 The real bill: where the import price is below the export price, importing and exporting at once would pay,
 so the LP prices import at the higher and export at the lower of the two (an upper bound on the bill). A
 MILP with one binary per such step (importing or exporting, never both) then optimizes the true bill, started
-from the LP's answer, which it keeps if it finds nothing better in time.
+from the LP's answer, which it keeps if it finds nothing better in time. With at most `ENUMERATED_STEPS` such
+steps (a negative price now and then), the same optimum comes faster from the LPs of every choice: each is the
+LP with, at each such step, either export or import closed and the other side billed at its true price, solved
+in the LP's own HiGHS from its optimal basis (a few pivots each, where the MILP started over and took 3-6 times
+the LP's time on the random sites of bench/random_sites.py).
 """
 
 from __future__ import annotations
 
+import itertools
 import time
 from dataclasses import replace
 
 import cvxpy as cp
+import highspy as hp
 import numpy as np
 
 from solver.bidirectional import discharge_lower
 from solver.model import SOLVED, LinearModel, LpSolution, run
 from solver.numbers import Numbers
+from solver.pipeline import unpack
+from solver.timeout import timed_out
 
 AUTONOMY_ROUNDS = 4
 TOLERANCE_KW = 1e-6
+ENUMERATED_STEPS = 3
+"""Up to this many inverted-price steps, the true bill is the best of 2^k LPs instead of a MILP."""
 
 
 def autonomy_conflicts(model: LinearModel) -> np.ndarray:
@@ -38,22 +48,61 @@ def autonomy_conflicts(model: LinearModel) -> np.ndarray:
     return conflicts
 
 
-def solve_with_autonomy(model: LinearModel, numbers: Numbers) -> tuple[str, LpSolution | None]:
-    """The LP, re-solved with the conflicting steps closed to full-autonomy cars until there are none."""
-    status, solution = model.solve(numbers)
+def solve_with_autonomy(
+    model: LinearModel, numbers: Numbers, deadline: float | None = None
+) -> tuple[str, LpSolution | None, bool]:
+    """The LP, re-solved with the conflicting steps closed to full-autonomy cars until there are none.
+
+    Every solve stops at `deadline` (a `time.perf_counter()` instant; None: each has the configured limit). The
+    flag says the time ran out during the rounds: the answer is then the last round's, with the full-autonomy
+    cars switched off at its conflicting steps (solver.timeout's `best_so_far`).
+    """
+    status, solution = model.solve(numbers, _remaining(deadline))
     closed = np.zeros(model.matrices.autonomy_steps.size, dtype=bool)
     for _ in range(AUTONOMY_ROUNDS):
         if solution is None:
-            return status, None
+            return status, None, False
         conflicts = autonomy_conflicts(model)
         if not conflicts.any():
-            return status, solution
+            return status, solution, False
         closed |= conflicts
-        surplus = np.array(model.surplus.value, dtype=float)
-        surplus[closed] = 0.0
-        model.surplus.value = surplus
-        status, solution = model.solve(numbers)
-    return status, solution
+        previous = solution
+        status, solution = _solve_closed(model, numbers, closed, _remaining(deadline))
+        if solution is None and timed_out(status):
+            return status, _without_conflicts(model, previous, conflicts), True
+    return status, solution, False
+
+
+def _solve_closed(
+    model: LinearModel, numbers: Numbers, closed: np.ndarray, time_limit_s: float | None
+) -> tuple[str, LpSolution | None]:
+    """The LP with no surplus for full-autonomy cars at the `closed` steps: only those rows' bounds move, so it
+    resumes in the LP's HiGHS and cvxpy only reads the answer back (solver.pipeline); through cvxpy's whole solve
+    when that HiGHS or its chain is not at hand."""
+    held = np.array(model.surplus.value, dtype=float)
+    surplus = np.where(closed, 0.0, held)
+    model.surplus.value = surplus
+    rows = model.constraints["full_autonomy"]
+    results = None
+    if model.chain is not None:
+        results = model.highs_solver.resolve_rows(rows, held, surplus, model.solver_options(time_limit_s))
+    if results is None or model.chain is None:
+        return model.solve(numbers, time_limit_s)
+    status = unpack(model.problem, results, model.chain)
+    if status not in SOLVED:
+        return status, None
+    return status, model.solution(numbers, float(model.problem.value))
+
+
+def _remaining(deadline: float | None) -> float | None:
+    return None if deadline is None else max(deadline - time.perf_counter(), 1e-9)
+
+
+def _without_conflicts(model: LinearModel, solution: LpSolution, conflicts: np.ndarray) -> LpSolution:
+    """`solution` with every full-autonomy car at 0 at the conflicting steps (less load: still within every fuse)."""
+    autonomy = model.matrices.autonomy
+    hit = np.asarray(abs(autonomy[np.flatnonzero(conflicts), :]).sum(axis=0)).ravel() > 0
+    return replace(solution, car_current=np.where(hit, 0.0, solution.car_current))
 
 
 def inverted_steps(numbers: Numbers) -> np.ndarray:
@@ -75,6 +124,11 @@ def true_bill(model: LinearModel, numbers: Numbers, solution: LpSolution, time_l
     lp_bill = solution.objective + float(
         (import_price - export_price) @ (_value(model.imported)[steps] + _value(model.exported)[steps]) * scale
     )
+    if steps.size <= ENUMERATED_STEPS:
+        billed = replace(solution, objective=lp_bill)
+        enumerated = _best_sign_choice(model, numbers, steps, import_price - export_price, time_limit_s, billed)
+        if enumerated is not None:
+            return enumerated
     bound = _grid_bound_kW(model, numbers)[steps]
     importing = cp.Variable(steps.size, boolean=True)
     constraints = [
@@ -91,6 +145,66 @@ def true_bill(model: LinearModel, numbers: Numbers, solution: LpSolution, time_l
     if candidate.objective >= lp_bill - 1e-9:
         return replace(solution, objective=lp_bill)
     return candidate
+
+
+def _best_sign_choice(
+    model: LinearModel,
+    numbers: Numbers,
+    steps: np.ndarray,
+    cheaper: np.ndarray,
+    time_limit_s: float,
+    lp: LpSolution,
+) -> LpSolution | None:
+    """The true bill's optimum as the best LP over every import-or-export choice at `steps` (module docstring),
+    or `lp` (the LP's answer at its true bill) when that is as good.
+
+    `cheaper` (per kWh, in the LP's units, < 0) is what the true price takes off the LP's cost of a kW of
+    import or export there. None when the LP's HiGHS is not at hand or a choice did not solve in time (an
+    infeasible choice is one the MILP would not take either).
+    """
+    highs = model.highs_solver.optimal
+    if highs is None or model.problem.value is None:
+        return None
+    started = time.perf_counter()
+    offset = float(model.problem.value) - float(highs.getInfo().objective_function_value)
+    columns = model.highs_solver.columns
+    imported = columns[model.imported.id] + steps
+    exported = columns[model.exported.id] + steps
+    both = np.concatenate([imported, exported]).astype(np.int32)
+    held = highs.getLp()
+    cost = np.asarray(held.col_cost_)[both]
+    lower, upper = np.asarray(held.col_lower_)[both], np.asarray(held.col_upper_)[both]
+    best: tuple[float, np.ndarray] | None = None
+    try:
+        for importing in itertools.product((True, False), repeat=steps.size):
+            remaining = time_limit_s - (time.perf_counter() - started)
+            if remaining <= 0:
+                return None
+            side = np.array(importing)
+            closed = np.concatenate([~side, side])
+            highs.changeColsCost(both.size, both, cost + np.concatenate([cheaper, cheaper]))
+            highs.changeColsBounds(both.size, both, lower, np.where(closed, 0.0, upper))
+            highs.setOptionValue("time_limit", highs.getRunTime() + remaining)
+            highs.run()
+            status = highs.getModelStatus()
+            if status == hp.HighsModelStatus.kInfeasible:  # e.g. no export possible while the load alone imports
+                continue
+            if status != hp.HighsModelStatus.kOptimal:
+                return None
+            value = float(highs.getInfo().objective_function_value)
+            if best is None or value < best[0]:
+                best = (value, np.array(highs.getSolution().col_value))
+    finally:
+        highs.changeColsCost(both.size, both, cost)
+        highs.changeColsBounds(both.size, both, lower, upper)
+    if best is None:
+        return None
+    if (best[0] + offset) * numbers.price_scale >= lp.objective - 1e-9:
+        return lp
+    for variable in model.problem.variables():
+        first = columns[variable.id]
+        variable.value = best[1][first : first + variable.size].reshape(variable.shape)
+    return model.solution(numbers, best[0] + offset)
 
 
 def _grid_bound_kW(model: LinearModel, numbers: Numbers) -> np.ndarray:

@@ -22,6 +22,8 @@ BindingKind = Literal[
     "external_export_power",
     "full_autonomy",
 ]
+PlanSource = Literal["optimized", "best_so_far", "previous_plan", "equal_share"]
+"""Where a result's plan comes from, best first (solver.timeout)."""
 
 
 @dataclass(frozen=True)
@@ -200,6 +202,8 @@ class Timings:
     """Wall seconds. `recompiled` is False when a re-solve reused the compiled problem.
 
     `lp_iterations`: the LP's simplex (or interior point) iterations, 0 when it did not run.
+    `instant_s` (the enforced step's decision) and `assemble_s` (schedules, enforced limits, violations) are
+    the parts of `enforce_s` besides the binding limits.
     """
 
     build_s: float
@@ -208,6 +212,8 @@ class Timings:
     enforce_s: float
     recompiled: bool
     lp_iterations: int = 0
+    instant_s: float = 0.0
+    assemble_s: float = 0.0
 
     @property
     def total_s(self) -> float:
@@ -220,6 +226,9 @@ class Result:
 
     `status` is the solver's status ("optimal", ...) or why the fallback ran. `objective` is the
     LP objective in currency (cost plus penalties and small preference terms), None on fallback.
+    `plan_source` says where the plan comes from (solver.timeout): the LP (`optimized`), its last full-autonomy
+    round when the time ran out (`best_so_far`), or, without the LP's answer, the previous optimized plan shifted
+    (`previous_plan`) or the equal share (`equal_share`); `used_fallback` is true for the last two.
     `collector_current_A[r]` is the net current of `collector_rows[r]` (collector id, phase).
     """
 
@@ -239,3 +248,4 @@ class Result:
     timings: Timings
     warnings: tuple[str, ...]
     violations: tuple[Violation, ...] = ()
+    plan_source: PlanSource = "optimized"

@@ -104,6 +104,7 @@ class RunDocument(Document):
     binding_limits: list[BindingLimitDocument]
     warnings: list[str]
     violations: list[ViolationDocument] = []  # runs stored before violations were reported
+    plan_source: str = "optimized"  # solver.result.PlanSource (runs stored before it: see used_fallback)
 
     def step_at(self, instant: datetime) -> int:
         """The index of the step in force at `instant` (the first one before the plan starts)."""
@@ -156,6 +157,7 @@ def _floats(values: np.ndarray) -> Series:
 def result_document(result: solver.Result, warnings: tuple[str, ...]) -> RunDocument:
     return RunDocument(
         status=result.status,
+        plan_source=result.plan_source,
         objective=result.objective,
         timestamps=list(result.timestamps),
         devices={

@@ -14,9 +14,11 @@ _models: OrderedDict[str, solver.CompiledModel] = OrderedDict()
 
 def solve_site(site_key: str, problem: solver.Problem, fallback: bool = False) -> solver.Result:
     """`fallback`: the equal-share fallback's fuse-safe limits only (a paused site), no optimization."""
-    model = _models.pop(site_key, None)
+    model = previous = _models.pop(site_key, None)
     if model is None or not model.compatible(problem):
         model = solver.CompiledModel(problem)
+        if previous is not None:  # a solve that runs out of time falls back on the last optimized plan
+            model.previous_plan = previous.previous_plan
     _models[site_key] = model
     while len(_models) > MAX_MODELS:
         _models.popitem(last=False)

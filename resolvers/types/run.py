@@ -237,6 +237,11 @@ class OptimizationRun(LoadedNode):
     trigger: str
     status: str = strawberry.field(description="The solver's status, or why the fallback allocator planned.")
     used_fallback: bool
+    plan_source: str = strawberry.field(
+        description="Where the plan comes from: optimized (the LP), best_so_far (the time ran out during the "
+        "full-autonomy rounds: the last round's plan), previous_plan (no LP answer: the last optimized plan "
+        "shifted to now, equal share where it no longer fits) or equal_share (the fallback)."
+    )
     solver: str
     horizon_start: datetime | None
     step_seconds: int
@@ -265,6 +270,7 @@ class OptimizationRun(LoadedNode):
             trigger=run.trigger,
             status=run.status,
             used_fallback=run.used_fallback,
+            plan_source=doc.plan_source,
             solver=run.solver,
             horizon_start=run.horizon_start,
             step_seconds=run.step_s,

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from tests.api.helpers import demo_devices
 
 OPTIMIZE = """mutation($s: ID!) { optimizeSite(siteId: $s) { errors { code message }
-  run { id status usedFallback createdAt finishedAt cost { energy peak total currency } timestamps warnings
+  run { id status usedFallback planSource createdAt finishedAt cost { energy peak total currency } timestamps warnings
         schedules { kind power device { name } current { phase values } }
         sessions { target delivered unmet device { name } }
         enforcedLimits { uuid validUntil validFor limitsRootSide { acMaxCurrentA totalPowerW acMaxPhaseCount } device { name } }
@@ -48,7 +48,7 @@ async def test_a_one_hour_need_is_charged_in_the_cheapest_hour_and_enforced_safe
         tenant_a.operator,
     )
     run = (await api.ok(OPTIMIZE, {"s": site_id}, tenant_a.operator))["optimizeSite"]["run"]
-    assert run["status"] == "optimal" and not run["usedFallback"]
+    assert run["status"] == "optimal" and not run["usedFallback"] and run["planSource"] == "optimized"
     pole = next(s for s in run["schedules"] if s["device"]["name"] == "pole_entrance")
     assert max(range(6), key=lambda k: pole["power"][k]) == HOURLY.index(10)
     assert abs(pole["power"][HOURLY.index(10)] - full_hour) < 1.0
