@@ -54,11 +54,21 @@ class Recording:
         self.profiles: asyncio.Queue[Received] = asyncio.Queue()
         self.all_profiles: list[Received] = []
         self._arrived = time.time()
+        self.routing: set[asyncio.Task[None]] = set()
 
     async def route_message(self, raw_msg: str) -> None:
-        """Stamps each frame as the station picks it up, before the library validates and routes it."""
+        """Stamps each frame as the station picks it up, before the library validates and routes it.
+
+        A hanging station leaves the server's calls unanswered yet still reads the answers to its own calls
+        (the library routes one frame at a time, so a call it never answers would hold up its own boot): each
+        frame is then routed on its own."""
         self._arrived = time.time()
-        await super().route_message(raw_msg)  # type: ignore[misc]
+        if self.mode != HANG:
+            await super().route_message(raw_msg)  # type: ignore[misc]
+            return
+        task = asyncio.create_task(super().route_message(raw_msg))  # type: ignore[misc]
+        self.routing.add(task)
+        task.add_done_callback(self.routing.discard)
 
     async def _record(self, target: int, profile: dict[str, Any]) -> str:
         received = Received(self._arrived, target, profile)
@@ -216,9 +226,10 @@ async def connected(
         try:
             yield station
         finally:
-            task.cancel()
-            with contextlib.suppress(BaseException):
-                await task
+            for running in (task, *station.routing):
+                running.cancel()
+                with contextlib.suppress(BaseException):
+                    await running
 
 
 def sampled(
