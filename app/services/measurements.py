@@ -177,8 +177,8 @@ async def ingest(session: AsyncSession, caller: Principal, points: list[IngestPo
     latest: dict[tuple[uuid.UUID, datetime], IngestPoint] = {}
     for device, point in zip(devices, points, strict=True):
         latest[(device, point.timestamp)] = point
-    keys = list(latest)
-    values = list(latest.values())
+    keys = sorted(latest)  # every batch writes its rows in one order, so two batches never deadlock on them
+    values = [latest[key] for key in keys]
     columns: dict[str, list[Any]] = {
         "d": [k[0] for k in keys],
         "t": [k[1] for k in keys],
@@ -194,13 +194,17 @@ async def ingest(session: AsyncSession, caller: Principal, points: list[IngestPo
         if all(value is None for value in columns[name]):
             columns[name] = []  # unnest pads a shorter array with NULLs: nothing to encode or send
     if keys:
-        # Two batches of one device must not recompute a shared slot without seeing each other's points.
-        await session.execute(LOCK_DEVICES, {"d": sorted({k[0] for k in keys})})
-        await session.execute(INSERT, columns)
-        await session.execute(RECOMPUTE, {"d": columns["d"], "t": columns["t"]})
         sites = (
-            await session.execute(select(col(Device.site_id)).where(col(Device.id).in_(set(columns["d"]))).distinct())
-        ).scalars()
+            (await session.execute(select(col(Device.site_id)).where(col(Device.id).in_(set(columns["d"]))).distinct()))
+            .scalars()
+            .all()
+        )
+        await session.execute(INSERT, columns)
+        # Two batches of one device must not recompute a shared slot without seeing each other's points. The lock
+        # comes after the insert: the batch that gets it second recomputes in a new snapshot (read committed), which
+        # holds the first one's points, so only the recompute and the commit wait for another batch.
+        await session.execute(LOCK_DEVICES, {"d": sorted({k[0] for k in keys})})
+        await session.execute(RECOMPUTE, {"d": columns["d"], "t": columns["t"]})
         for site_id in sites:
             if site_id is not None:
                 await notify(session, EventKind.MEASUREMENTS, site_id)

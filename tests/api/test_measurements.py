@@ -1,5 +1,6 @@
 """Ingest and aggregation, checked against an independent computation of the documented rules."""
 
+import asyncio
 import math
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
@@ -344,3 +345,26 @@ async def test_points_by_site_and_asset_name_latest_values_and_limits(api, tenan
     too_many = [points[1] | {"timestamp": (now + timedelta(seconds=i)).isoformat()} for i in range(10_001)]
     refused = await api.post(INGEST, {"p": too_many}, tenant_a.operator)
     assert refused["data"]["ingestMeasurements"]["errors"][0]["field"] == "points"
+
+
+async def test_interleaved_batches_sent_at_once_roll_up_as_one_batch_would(api, tenant_a):
+    """Concurrent batches of the same devices share every slot: each slot still counts all of their points."""
+    _, devices = await setup_site(api, tenant_a)
+    day = datetime(2026, 6, 10, 17, tzinfo=UTC)
+    points, samples = day_points(devices, day - timedelta(hours=17), minutes=17 * 60 + 120)
+    points = [p for p in points if datetime.fromisoformat(p["timestamp"]) >= day]
+    batches = [points[k::8] for k in range(8)]
+    answers = await asyncio.gather(*(api.ok(INGEST, {"p": batch}, tenant_a.operator) for batch in batches))
+    assert sum(a["ingestMeasurements"]["accepted"] for a in answers) == len(points)
+    window = {"from": day.isoformat(), "to": (day + timedelta(hours=2)).isoformat()}
+    for name, device_id in devices.items():
+        expected: dict[datetime, list[float]] = defaultdict(lambda: [0.0, 0.0])
+        for t, wh, seconds in increments([s for s in samples[name] if s[0] >= day]):
+            expected[bucket_end(t, timedelta(minutes=15))][0] += wh
+            expected[bucket_end(t, timedelta(minutes=15))][1] += seconds
+        data = await api.ok(DEVICE_MEASUREMENTS, {"id": device_id, "r": "MIN15", **window}, tenant_a.viewer)
+        rows = data["node"]["measurements"]
+        assert [datetime.fromisoformat(r["timestamp"]) for r in rows] == sorted(expected)
+        for row in rows:
+            wh, seconds = expected[datetime.fromisoformat(row["timestamp"])]
+            close(row["power"], wh * 3600 / seconds, f"{name} {row['timestamp']}")
