@@ -91,6 +91,11 @@ class Settings(BaseSettings):
         default=200.0, ge=0, description="Back to one phase only this far below the three-phase threshold."
     )
 
+    # Connection pool (issue 18)
+    db_ping_idle_s: float = Field(
+        default=1.0, ge=0, description="A pooled connection idle this long is pinged before it is handed out."
+    )
+
     def resolved_jwt_secret(self) -> str:
         """The configured secret, or one generated once and kept in the data folder so tokens survive restarts."""
         if self.jwt_secret:

@@ -72,7 +72,7 @@ class PhasewiseGraphQL(CodedHTTPErrors, GraphQL[Context, None]):
         try:
             credential = bearer(request.headers.get("authorization"))
             if credential:
-                async with self.db.session() as session:
+                async with self.db.reads() as session:
                     principal = await authenticate(session, credential, self.settings.resolved_jwt_secret())
                 if principal is not None:
                     context.authenticate_as(principal)
@@ -94,7 +94,7 @@ class PhasewiseGraphQL(CodedHTTPErrors, GraphQL[Context, None]):
             credential = bearer(header) if header else None
             if not credential:
                 raise Unauthenticated("connection_init must carry Authorization: Bearer <token or API key>")
-            async with self.db.session() as session:
+            async with self.db.reads() as session:
                 principal = await authenticate(session, credential, self.settings.resolved_jwt_secret())
         except Unauthenticated as exc:
             raise ConnectionRejectionError({"code": exc.code.value, "message": exc.message}) from exc

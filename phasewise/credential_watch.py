@@ -31,7 +31,7 @@ async def _watch(websocket: WebSocket, db: Database, principal: Principal, inter
         if not _open(websocket):
             return
         try:
-            async with db.session() as session:
+            async with db.reads() as session:
                 await revalidate(session, principal)
         except Unauthenticated as exc:
             with contextlib.suppress(Exception):

@@ -140,7 +140,7 @@ class Controller:
                     self._again.discard(site_id)
                     if not await self._lease(site_id):
                         return
-                    async with self._db.session() as session:
+                    async with self._db.reads() as session:
                         site = await session.get(Site, site_id)
                     if site is None or site.deleted_at is not None:
                         return
@@ -184,7 +184,7 @@ class Controller:
         while True:
             await asyncio.sleep(self._settings.controller_tick_s)
             try:
-                async with self._db.session() as session:
+                async with self._db.reads() as session:
                     due = (
                         await session.execute(
                             DUE_SITES,

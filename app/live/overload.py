@@ -23,7 +23,7 @@ FRESH = timedelta(seconds=90)
 
 
 async def overloaded(db: Database, site_id: uuid.UUID, now: datetime) -> bool:
-    async with db.session() as session:
+    async with db.reads() as session:
         rows = (
             await session.execute(
                 select(Device, Collector)

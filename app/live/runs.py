@@ -26,7 +26,7 @@ async def stored_run(db: Database, run_id: uuid.UUID) -> StoredRun | None:
         while len(_runs) > _KEEP:
             _runs.popitem(last=False)
         try:
-            async with db.session() as session:
+            async with db.reads() as session:
                 row = (
                     (await session.execute(select(OptimizationRun).where(col(OptimizationRun.id) == run_id)))
                     .scalars()
