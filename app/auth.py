@@ -13,6 +13,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
 import jwt
@@ -83,6 +84,14 @@ def issue_token(user_id: uuid.UUID, secret: str, ttl: timedelta, generation: int
 
 
 def decode_token(token: str, secret: str) -> tuple[uuid.UUID, datetime, int]:
+    """The token's user, expiry and generation. A signature once verified is remembered (a client sends the
+    same token with every request, and verifying it was a tenth of a small request's CPU); the expiry is
+    checked again on every use (`_user_principal`), and what the token grants is read from the database."""
+    return _verified_claims(token, secret)
+
+
+@lru_cache(maxsize=4096)
+def _verified_claims(token: str, secret: str) -> tuple[uuid.UUID, datetime, int]:
     try:
         claims = jwt.decode(token, secret, algorithms=["HS256"], options={"require": ["exp", "sub"]})
         generation = claims.get("gen", 0)

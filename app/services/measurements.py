@@ -54,46 +54,52 @@ class IngestPoint:
     pins: tuple[PinReading, ...] = ()
 
 
-async def _resolve_devices(session: AsyncSession, caller: Principal, points: list[IngestPoint]) -> list[uuid.UUID]:
+async def _resolve_devices(
+    session: AsyncSession, caller: Principal, points: list[IngestPoint]
+) -> tuple[list[uuid.UUID], set[uuid.UUID]]:
+    """Each point's device (all of them the caller's, or nothing is written), and the sites they are on."""
     ids = {p.device_id for p in points if p.device_id is not None}
     by_name = {(p.site_id, p.asset_name) for p in points if p.device_id is None}
-    owned_ids: set[uuid.UUID] = set()
+    site_of: dict[uuid.UUID, uuid.UUID | None] = {}
     if ids:
-        owned_ids = set(
-            (
-                await session.execute(
-                    select(col(Device.id)).where(col(Device.id).in_(ids), caller.owns(col(Device.account_id)))
-                )
+        rows = await session.execute(
+            select(col(Device.id), col(Device.site_id)).where(
+                col(Device.id).in_(ids), caller.owns(col(Device.account_id))
             )
-            .scalars()
-            .all()
         )
+        site_of = {r.id: r.site_id for r in rows}
     named: dict[tuple[uuid.UUID | None, str | None], uuid.UUID] = {}
     if by_name:
-        rows = await session.execute(
-            select(col(Device.site_id), col(Device.name), col(Device.id))
-            .join(Site, col(Site.id) == col(Device.site_id))
-            .where(
-                col(Device.site_id).in_({s for s, _ in by_name}),
-                caller.owns(col(Device.account_id)),
-                col(Site.deleted_at).is_(None),
+        named_rows = (
+            await session.execute(
+                select(col(Device.site_id), col(Device.name), col(Device.id))
+                .join(Site, col(Site.id) == col(Device.site_id))
+                .where(
+                    col(Device.site_id).in_({s for s, _ in by_name}),
+                    caller.owns(col(Device.account_id)),
+                    col(Site.deleted_at).is_(None),
+                )
             )
-        )
-        named = {(r.site_id, r.name): r.id for r in rows}
-    resolved, issues = [], []
+        ).all()
+        named = {(r.site_id, r.name): r.id for r in named_rows}
+        site_of.update({r.id: r.site_id for r in named_rows})
+    resolved: list[uuid.UUID] = []
+    issues: list[Issue] = []
     for index, point in enumerate(points):
+        device: uuid.UUID | None
         if point.device_id is not None:
-            device = point.device_id if point.device_id in owned_ids else None
+            device = point.device_id if point.device_id in site_of else None
             field = f"points[{index}].deviceId"
         else:
             device = named.get((point.site_id, point.asset_name))
             field = f"points[{index}].assetName"
         if device is None:
             issues.append(Issue(ErrorCode.NOT_FOUND, field, "no such device that you can see"))
-        resolved.append(device)
+        else:
+            resolved.append(device)
     if issues:
         raise ValidationFailed(issues[:20])
-    return resolved  # type: ignore[return-value]
+    return resolved, {site for device in resolved if (site := site_of[device]) is not None}
 
 
 def _pin_column(point: IngestPoint, pin: str, attribute: str) -> float | None:
@@ -173,7 +179,7 @@ async def ingest(session: AsyncSession, caller: Principal, points: list[IngestPo
     caller.require(Role.OPERATOR)
     if len(points) > MAX_POINTS:
         raise ValidationFailed.one(ErrorCode.OUT_OF_RANGE, "points", f"at most {MAX_POINTS} points per call")
-    devices = await _resolve_devices(session, caller, points)
+    devices, sites = await _resolve_devices(session, caller, points)
     latest: dict[tuple[uuid.UUID, datetime], IngestPoint] = {}
     for device, point in zip(devices, points, strict=True):
         latest[(device, point.timestamp)] = point
@@ -194,18 +200,12 @@ async def ingest(session: AsyncSession, caller: Principal, points: list[IngestPo
         if all(value is None for value in columns[name]):
             columns[name] = []  # unnest pads a shorter array with NULLs: nothing to encode or send
     if keys:
-        sites = (
-            (await session.execute(select(col(Device.site_id)).where(col(Device.id).in_(set(columns["d"]))).distinct()))
-            .scalars()
-            .all()
-        )
         await session.execute(INSERT, columns)
         # Two batches of one device must not recompute a shared slot without seeing each other's points. The lock
         # comes after the insert: the batch that gets it second recomputes in a new snapshot (read committed), which
         # holds the first one's points, so only the recompute and the commit wait for another batch.
         await session.execute(LOCK_DEVICES, {"d": sorted({k[0] for k in keys})})
         await session.execute(RECOMPUTE, {"d": columns["d"], "t": columns["t"]})
-        for site_id in sites:
-            if site_id is not None:
-                await notify(session, EventKind.MEASUREMENTS, site_id)
+        for site_id in sorted(sites):
+            await notify(session, EventKind.MEASUREMENTS, site_id)
     return len(keys)
