@@ -19,11 +19,11 @@ from typing import Any
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import ColumnElement, Select, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Mapped
 from sqlmodel import col
 
+from app.database import Database
 from app.errors import Forbidden, Unauthenticated
 from app.models import Account, ApiKey, User
 
@@ -118,69 +118,61 @@ def hash_api_key(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-async def authenticate(session: AsyncSession, credential: str | None, jwt_secret: str) -> Principal | None:
+async def authenticate(db: Database, credential: str | None, jwt_secret: str) -> Principal | None:
     """The principal behind a bearer credential (a login token or an API key), `None` when there is none."""
     if not credential:
         return None
     if credential.startswith(API_KEY_PREFIX):
-        return await _api_key_principal(session, credential)
+        return await _api_key_principal(db, credential)
     user_id, expires_at, generation = decode_token(credential, jwt_secret)
-    return await _user_principal(session, user_id, expires_at, generation)
+    return await _user_principal(db, user_id, expires_at, generation)
 
 
-async def _user_principal(
-    session: AsyncSession, user_id: uuid.UUID, expires_at: datetime | None, generation: int
-) -> Principal:
-    row = (
-        await session.execute(
-            select(col(User.id), col(User.account_id), col(User.role), col(User.token_generation), col(Account.path))
-            .join(Account, col(Account.id) == col(User.account_id))
-            .where(col(User.id) == user_id)
-        )
-    ).first()
+# Every request reads its caller: plain SQL straight through asyncpg (Database.fetch_row) costs a quarter of the
+# same read through a session and a compiled statement.
+_USER = f"""SELECT u.id, u.account_id, u.role, u.token_generation, a.path
+    FROM {User.__tablename__} u JOIN {Account.__tablename__} a ON a.id = u.account_id WHERE u.id = $1"""
+_API_KEY = f"""SELECT k.id, k.account_id, k.role, k.secret_hash, k.expires_at, a.path
+    FROM {ApiKey.__tablename__} k JOIN {Account.__tablename__} a ON a.id = k.account_id WHERE k.{{key}} = $1"""
+_API_KEY_BY_PREFIX = _API_KEY.format(key="prefix")
+_API_KEY_BY_ID = _API_KEY.format(key="id")
+
+
+async def _user_principal(db: Database, user_id: uuid.UUID, expires_at: datetime | None, generation: int) -> Principal:
+    row = await db.fetch_row(_USER, user_id)
     if row is None:
         raise Unauthenticated("the token's user no longer exists")
-    if row.token_generation != generation:
+    if row["token_generation"] != generation:
         raise Unauthenticated("the token was issued before the password changed; log in again")
     if expires_at is not None and expires_at <= datetime.now(UTC):
         raise Unauthenticated("the token has expired; log in again")
-    return Principal("user", row.id, row.account_id, row.path, Role(row.role), expires_at, generation)
+    return Principal("user", row["id"], row["account_id"], row["path"], Role(row["role"]), expires_at, generation)
 
 
-async def _api_key_principal(session: AsyncSession, secret: str) -> Principal:
+async def _api_key_principal(db: Database, secret: str) -> Principal:
     prefix = secret[len(API_KEY_PREFIX) :].split("_", 1)[0]
-    row = (await session.execute(_api_key_query().where(col(ApiKey.prefix) == prefix))).first()
-    if row is None or not secrets.compare_digest(row.secret_hash, hash_api_key(secret)):
+    row = await db.fetch_row(_API_KEY_BY_PREFIX, prefix)
+    if row is None or not secrets.compare_digest(row["secret_hash"], hash_api_key(secret)):
         raise Unauthenticated("the API key is not valid")
     return _api_key_of(row)
 
 
-def _api_key_query() -> Select[uuid.UUID, uuid.UUID, str, str, datetime | None, str]:
-    return select(
-        col(ApiKey.id),
-        col(ApiKey.account_id),
-        col(ApiKey.role),
-        col(ApiKey.secret_hash),
-        col(ApiKey.expires_at),
-        col(Account.path),
-    ).join(Account, col(Account.id) == col(ApiKey.account_id))
-
-
 def _api_key_of(row: Any) -> Principal:
-    if row.expires_at is not None and row.expires_at <= datetime.now(UTC):
+    expires_at = row["expires_at"]
+    if expires_at is not None and expires_at <= datetime.now(UTC):
         raise Unauthenticated("the API key has expired")
-    return Principal("api_key", row.id, row.account_id, row.path, Role(row.role), row.expires_at)
+    return Principal("api_key", row["id"], row["account_id"], row["path"], Role(row["role"]), expires_at)
 
 
-async def revalidate(session: AsyncSession, principal: Principal) -> Principal:
+async def revalidate(db: Database, principal: Principal) -> Principal:
     """The principal as it stands now: Unauthenticated once its key is revoked or expired, its user deleted
     or its password changed; otherwise with its current account path and role (an account move counts)."""
     if principal.kind == "api_key":
-        row = (await session.execute(_api_key_query().where(col(ApiKey.id) == principal.id))).first()
+        row = await db.fetch_row(_API_KEY_BY_ID, principal.id)
         if row is None:
             raise Unauthenticated("the API key was revoked")
         return _api_key_of(row)
-    return await _user_principal(session, principal.id, principal.expires_at, principal.generation)
+    return await _user_principal(db, principal.id, principal.expires_at, principal.generation)
 
 
 def bearer(authorization: str | None) -> str | None:

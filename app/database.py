@@ -15,11 +15,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+import asyncpg
 from sqlalchemy import Executable, Row, event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
-from app.availability import outage
+from app.availability import is_unavailable, outage
 from app.metrics import DB_POOL
 from app.settings import Settings
 
@@ -190,6 +191,21 @@ class Database:
         async with self.engine.connect() as connection:
             await connection.execution_options(isolation_level="AUTOCOMMIT")
             return list((await connection.execute(statement)).all())
+
+    async def fetch_row(self, sql: str, *args: object) -> asyncpg.Record | None:
+        """One row of a plain SQL read on a pooled connection, straight through asyncpg, outside a transaction.
+
+        For the reads every request makes (its caller): a session and a compiled statement around a one-row read
+        cost three times the read. A connection that failed this way is dropped, as SQLAlchemy would drop it."""
+        async with self.engine.connect() as connection:
+            raw = await connection.get_raw_connection()
+            try:
+                row: asyncpg.Record | None = await raw.driver_connection.fetchrow(sql, *args)  # type: ignore[union-attr]
+            except Exception as error:
+                if is_unavailable(error):
+                    await connection.invalidate(error)
+                raise
+            return row
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -72,8 +72,7 @@ class PhasewiseGraphQL(CodedHTTPErrors, GraphQL[Context, None]):
         try:
             credential = bearer(request.headers.get("authorization"))
             if credential:
-                async with self.db.reads() as session:
-                    principal = await authenticate(session, credential, self.settings.resolved_jwt_secret())
+                principal = await authenticate(self.db, credential, self.settings.resolved_jwt_secret())
                 if principal is not None:
                     context.authenticate_as(principal)
         except Unauthenticated as exc:
@@ -94,8 +93,7 @@ class PhasewiseGraphQL(CodedHTTPErrors, GraphQL[Context, None]):
             credential = bearer(header) if header else None
             if not credential:
                 raise Unauthenticated("connection_init must carry Authorization: Bearer <token or API key>")
-            async with self.db.reads() as session:
-                principal = await authenticate(session, credential, self.settings.resolved_jwt_secret())
+            principal = await authenticate(self.db, credential, self.settings.resolved_jwt_secret())
         except Unauthenticated as exc:
             raise ConnectionRejectionError({"code": exc.code.value, "message": exc.message}) from exc
         except Exception as exc:

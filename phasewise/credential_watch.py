@@ -31,8 +31,7 @@ async def _watch(websocket: WebSocket, db: Database, principal: Principal, inter
         if not _open(websocket):
             return
         try:
-            async with db.reads() as session:
-                await revalidate(session, principal)
+            await revalidate(db, principal)
         except Unauthenticated as exc:
             with contextlib.suppress(Exception):
                 await websocket.close(code=4401, reason=exc.message[:120])

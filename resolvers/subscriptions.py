@@ -85,8 +85,7 @@ async def _recheck(info: Info, site_pk: uuid.UUID) -> None:
     """Before every event: the credential as it stands now (revoked, deleted or a changed password end the
     subscription) and the site still in the caller's subtree (an account move ends it too); fresh loaders."""
     principal = info.context.caller()
-    async with info.context.db.session() as session:
-        info.context.authenticate_as(await revalidate(session, principal))
+    info.context.authenticate_as(await revalidate(info.context.db, principal))
     if await info.context.loaders.site.load(site_pk) is None:
         raise NotFound("the site is no longer in your account's subtree")
 
