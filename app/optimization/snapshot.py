@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, union
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -94,12 +94,7 @@ async def read_site_inputs(session: AsyncSession, site: Site, now: datetime, lea
     prices = await _series(session, PricePoint, col(PricePoint.site_id), [site.id], start, end)
     limits = await _series(session, ExternalLimit, col(ExternalLimit.site_id), [site.id], start, end)
     forecasts = await _series(session, ForecastPoint, col(ForecastPoint.device_id), device_ids, start, end)
-    constraints = await _rows(
-        session,
-        select(DeviceConstraint).where(
-            col(DeviceConstraint.device_id).in_(device_ids), col(DeviceConstraint.invalid_at) > now
-        ),
-    )
+    constraints = await _rows(session, winning_constraints(device_ids, now))
     open_sessions = await _rows(
         session,
         select(ChargingSession).where(
@@ -125,6 +120,33 @@ async def read_site_inputs(session: AsyncSession, site: Site, now: datetime, lea
         ],
         stations=[StationRecord.model_validate(row) for row in stations],
     )
+
+
+def winning_constraints(device_ids: list[uuid.UUID], now: datetime) -> Any:
+    """Per device, the live constraint that wins each field under the flexibility rule (app.domain.flexibility:
+    highest priority, newest on a tie), at most three: the rule discards every other one, and a busy site may
+    hold thousands of live constraints that reading and parsing would cost each run for nothing."""
+    winners = [
+        select(col(DeviceConstraint.id))
+        .ext(distinct_on(col(DeviceConstraint.device_id)))
+        .where(
+            col(DeviceConstraint.device_id).in_(device_ids),
+            col(DeviceConstraint.invalid_at) > now,
+            field.is_not(None),
+        )
+        .order_by(
+            col(DeviceConstraint.device_id),
+            col(DeviceConstraint.priority).desc(),
+            col(DeviceConstraint.created_at).desc(),
+            col(DeviceConstraint.id).desc(),
+        )
+        for field in (
+            col(DeviceConstraint.min_active_power),
+            col(DeviceConstraint.max_active_power),
+            col(DeviceConstraint.active_power),
+        )
+    ]
+    return select(DeviceConstraint).where(col(DeviceConstraint.id).in_(union(*winners)))
 
 
 def delivered_statement(session_ids: list[uuid.UUID]) -> Any:

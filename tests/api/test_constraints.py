@@ -1,8 +1,18 @@
 """Constraints resolve, by priority and expiry, into each device's flexibility."""
 
 import asyncio
+import random
+import uuid
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import select
+from sqlmodel import col
+from strawberry.relay import GlobalID
+
+from app.domain.flexibility import resolve
+from app.models import DeviceConstraint
+from app.optimization.site_inputs import ConstraintRecord
+from app.optimization.snapshot import winning_constraints
 from tests.api.helpers import demo_devices
 
 SET = """mutation($d: ID!, $p: Int!, $at: DateTime!, $min: Float, $max: Float, $sp: Float) {
@@ -165,3 +175,29 @@ async def test_clusters_list_their_devices_constraints_and_systems_sum_flexibili
     assert total["maxActivePower"] == 5000 + 11040 * 2 + 3680 + 0 + 27600 + 10000
     assert total["minActivePower"] == -17250 - 10000
     assert total["setPoint"] == 1000.0
+
+
+async def test_a_run_reads_only_the_winning_constraints_and_they_resolve_as_all_of_them_do(app, api, tenant_a):
+    """Sixty live constraints on a pole (ties on priority, every field, some soon expired): a run's snapshot
+    reads at most three, and they resolve exactly as every live constraint does."""
+    _, devices = await devices_of(api, tenant_a)
+    pole = devices["pole_entrance"]
+    rng = random.Random(7)
+    for _ in range(60):
+        fields = rng.choice(
+            [{"max": 1000.0 + rng.randrange(20) * 500}, {"min": rng.randrange(10) * 500.0}, {"sp": 3000.0}]
+        )
+        variables = {"d": pole, "p": rng.choice([1, 5, 5, 9]), "at": soon(rng.choice([3, 3600, 7200])), **fields}
+        await api.ok(SET, variables, tenant_a.operator)
+    device = uuid.UUID(GlobalID.from_id(pole).node_id)
+    for later in (0, 4):  # now, and once the 3-second ones have expired
+        now = datetime.now(UTC) + timedelta(seconds=later)
+        async with app.state.db.session() as session:
+            live = select(DeviceConstraint).where(
+                col(DeviceConstraint.device_id) == device, col(DeviceConstraint.invalid_at) > now
+            )
+            every = [ConstraintRecord.model_validate(r).view() for r in (await session.execute(live)).scalars()]
+            read = (await session.execute(winning_constraints([device], now))).scalars()
+            winners = [ConstraintRecord.model_validate(r).view() for r in read]
+        assert len(winners) <= 3 < len(every)
+        assert resolve((0.0, 22_080.0), winners, now) == resolve((0.0, 22_080.0), every, now)
