@@ -58,7 +58,11 @@ class Event:
         )
 
 
+def payload(kind: EventKind, site_id: uuid.UUID | None, **ids: Any) -> str:
+    """The NOTIFY payload of an event sent now (for a statement that queues it along with other work)."""
+    return Event(kind, site_id, {k: str(v) for k, v in ids.items()}, time.time()).encode()
+
+
 async def notify(session: AsyncSession, kind: EventKind, site_id: uuid.UUID | None, **ids: Any) -> None:
     """Queue an event in the caller's transaction; PostgreSQL delivers it at commit."""
-    event = Event(kind, site_id, {k: str(v) for k, v in ids.items()}, time.time())
-    await session.execute(select(func.pg_notify(CHANNEL, event.encode())))
+    await session.execute(select(func.pg_notify(CHANNEL, payload(kind, site_id, **ids))))

@@ -23,7 +23,7 @@ from sqlmodel import col
 
 from app.auth import Principal, Role
 from app.errors import ErrorCode, Issue, ValidationFailed
-from app.events import EventKind, notify
+from app.events import CHANNEL, EventKind, payload
 from app.models import Device, Site
 
 MAX_POINTS = 10_000
@@ -127,9 +127,11 @@ INSERT = text(
     """
 )
 
-LOCK_DEVICES = text(
+LOCK_DEVICES_AND_NOTIFY = text(
     "SELECT pg_advisory_xact_lock(hashtextextended(CAST(d AS text), 0)) FROM unnest(CAST(:d AS uuid[])) AS u(d)"
+    " UNION ALL SELECT pg_notify(:channel, e) FROM unnest(CAST(:events AS text[])) AS e"
 )
+"""The devices' locks, and the sites' events queued in the same round trip (PostgreSQL sends them at commit)."""
 
 # Slot of a point at t: the one ending at the first 15-minute boundary >= t.
 SLOT_END = (
@@ -204,8 +206,9 @@ async def ingest(session: AsyncSession, caller: Principal, points: list[IngestPo
         # Two batches of one device must not recompute a shared slot without seeing each other's points. The lock
         # comes after the insert: the batch that gets it second recomputes in a new snapshot (read committed), which
         # holds the first one's points, so only the recompute and the commit wait for another batch.
-        await session.execute(LOCK_DEVICES, {"d": sorted({k[0] for k in keys})})
+        events = [payload(EventKind.MEASUREMENTS, site_id) for site_id in sorted(sites)]
+        await session.execute(
+            LOCK_DEVICES_AND_NOTIFY, {"d": sorted({k[0] for k in keys}), "channel": CHANNEL, "events": events}
+        )
         await session.execute(RECOMPUTE, {"d": columns["d"], "t": columns["t"]})
-        for site_id in sorted(sites):
-            await notify(session, EventKind.MEASUREMENTS, site_id)
     return len(keys)
