@@ -5,14 +5,17 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import func, insert, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.auth import Principal, Role
 from app.domain.bounds import MAX_POWER_W, magnitude_issue
-from app.errors import ErrorCode, Issue
-from app.events import EventKind, notify
+from app.errors import ErrorCode, Issue, NotFound
+from app.events import CHANNEL, EventKind, notify, payload
 from app.models import Device, DeviceConstraint
 from app.services.common import get_owned, raise_if
+from app.tenancy import in_subtree
 
 MAX_PRIORITY = 2_147_483_647
 MAX_LIFETIME = timedelta(hours=25)
@@ -56,11 +59,19 @@ async def set_constraint(
     invalid_at: datetime,
 ) -> DeviceConstraint:
     caller.require(Role.OPERATOR)
-    device = await get_owned(session, caller, Device, device_id)
+    device = (
+        await session.execute(
+            select(col(Device.account_id), col(Device.site_id)).where(
+                col(Device.id) == device_id, in_subtree(caller, Device)
+            )
+        )
+    ).first()
+    if device is None:
+        raise NotFound(f"no Device with id {device_id} that you can see")
     raise_if(_issues(min_active_power, max_active_power, active_power, priority, invalid_at))
     constraint = DeviceConstraint(
         account_id=device.account_id,
-        device_id=device.id,
+        device_id=device_id,
         min_active_power=min_active_power,
         max_active_power=max_active_power,
         active_power=active_power,
@@ -68,9 +79,10 @@ async def set_constraint(
         invalid_at=invalid_at,
         emitter=f"{caller.kind}:{caller.id}",
     )
-    session.add(constraint)
-    await session.flush()
-    await notify(session, EventKind.FLEXIBILITY_CHANGED, device.site_id, device=device.id)
+    # The row and its event in one round trip: a partner may set constraints many times a second.
+    inserted = insert(DeviceConstraint).values(constraint.model_dump()).returning(literal(1)).cte("inserted")
+    event = payload(EventKind.FLEXIBILITY_CHANGED, device.site_id, device=device_id)
+    await session.execute(select(func.pg_notify(CHANNEL, event)).select_from(inserted))
     return constraint
 
 
