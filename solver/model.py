@@ -182,6 +182,8 @@ class LinearModel:
         self.problem = cp.Problem(cp.Minimize(self._objective()), list(self.constraints.values()))
         self._highs = StartingBasisHighs(
             (() if self.aggregate is None else ((self.aggregate, self.constraints["aggregate"]),))
+            + ((self.imported, self.constraints["grid_balance"]),)
+            + (() if self.soc is None else ((self.soc, self.constraints["soc_balance"]),))
             + self.features.defined(self.constraints)
         )
         self.chain: Chain | None = None
