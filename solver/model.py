@@ -267,7 +267,7 @@ class LinearModel:
             discharge_w = np.repeat([b.discharging_priority for b in layout.batteries], steps)
             terms.append((PRIORITY_WEIGHT * hours * charge_w) @ self.charge)
             terms.append((PRIORITY_WEIGHT * hours * discharge_w) @ self.discharge)
-        objective: cp.Expression = cp.sum(cp.hstack(terms)) if len(terms) > 1 else terms[0]
+        objective: cp.Expression = sum(terms[1:], terms[0])
         return objective
 
     def set_numbers(self, numbers: Numbers) -> None:
