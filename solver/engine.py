@@ -77,7 +77,8 @@ class CompiledModel:
         `force_fallback` skips the LP, as a solver failure would: for drills and tests.
         """
         called = time.perf_counter()
-        layout = self._layout if problem is None else build_layout(problem)
+        # The Problem the model was built from (frozen) needs no second layout.
+        layout = self._layout if problem is None or problem is self._layout.problem else build_layout(problem)
         if layout.structure_key() != self._key:
             raise IncompatibleProblem("the problem's structure differs from the compiled model's; build a new one")
         config = layout.problem.config

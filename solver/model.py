@@ -182,6 +182,8 @@ class LinearModel:
         self.problem = cp.Problem(cp.Minimize(self._objective()), list(self.constraints.values()))
         self._highs = StartingBasisHighs(
             (() if self.aggregate is None else ((self.aggregate, self.constraints["aggregate"]),))
+            + ((self.imported, self.constraints["grid_balance"]),)
+            + (() if self.soc is None else ((self.soc, self.constraints["soc_balance"]),))
             + self.features.defined(self.constraints)
         )
         self.chain: Chain | None = None
@@ -265,7 +267,7 @@ class LinearModel:
             discharge_w = np.repeat([b.discharging_priority for b in layout.batteries], steps)
             terms.append((PRIORITY_WEIGHT * hours * charge_w) @ self.charge)
             terms.append((PRIORITY_WEIGHT * hours * discharge_w) @ self.discharge)
-        objective: cp.Expression = cp.sum(cp.hstack(terms)) if len(terms) > 1 else terms[0]
+        objective: cp.Expression = sum(terms[1:], terms[0])
         return objective
 
     def set_numbers(self, numbers: Numbers) -> None:

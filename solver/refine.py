@@ -12,7 +12,9 @@ from the LP's answer, which it keeps if it finds nothing better in time. With at
 steps (a negative price now and then), the same optimum comes faster from the LPs of every choice: each is the
 LP with, at each such step, either export or import closed and the other side billed at its true price, solved
 in the LP's own HiGHS from its optimal basis (a few pivots each, where the MILP started over and took 3-6 times
-the LP's time on the random sites of bench/random_sites.py).
+the LP's time on the random sites of bench/random_sites.py). A choice that exports where the non-controllable
+load alone imports whatever the devices do is infeasible and is not run (on the random family every inverted
+step was such a step: its LP took up to 600 pivots only to prove that).
 """
 
 from __future__ import annotations
@@ -175,12 +177,15 @@ def _best_sign_choice(
     cost = np.asarray(held.col_cost_)[both]
     lower, upper = np.asarray(held.col_lower_)[both], np.asarray(held.col_upper_)[both]
     best: tuple[float, np.ndarray] | None = None
+    can_export = _lowest_grid_kW(model, numbers)[steps] <= TOLERANCE_KW
     try:
         for importing in itertools.product((True, False), repeat=steps.size):
+            side = np.array(importing)
+            if (~side & ~can_export).any():  # exporting where the load alone imports: infeasible, no LP needed
+                continue
             remaining = time_limit_s - (time.perf_counter() - started)
             if remaining <= 0:
                 return None
-            side = np.array(importing)
             closed = np.concatenate([~side, side])
             highs.changeColsCost(both.size, both, cost + np.concatenate([cheaper, cheaper]))
             highs.changeColsBounds(both.size, both, lower, np.where(closed, 0.0, upper))
@@ -205,6 +210,21 @@ def _best_sign_choice(
         first = columns[variable.id]
         variable.value = best[1][first : first + variable.size].reshape(variable.shape)
     return model.solution(numbers, best[0] + offset)
+
+
+def _lowest_grid_kW(model: LinearModel, numbers: Numbers) -> np.ndarray:
+    """A lower bound on the grid's net power per step (kW): the non-controllable load with every car at its lowest
+    net current (its minimum, less what it may discharge) and every battery discharging fully. The grid's balance is
+    exactly the load plus every device's power (AC side), so where this is above 0 the site cannot export."""
+    layout = model.layout
+    watts_per_ampere = np.array([s.watts_per_ampere for s in layout.sessions])[layout.car_of_step]
+    cars = np.bincount(
+        layout.step_of_car_step,
+        weights=(numbers.car_lower + discharge_lower(layout)) * watts_per_ampere,
+        minlength=layout.steps,
+    )
+    lowest: np.ndarray = (numbers.fixed_total + cars + numbers.battery_lower.sum(axis=0)) / 1000
+    return lowest
 
 
 def _grid_bound_kW(model: LinearModel, numbers: Numbers) -> np.ndarray:
