@@ -17,7 +17,7 @@ counting frees everything the moment the request's context goes.
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
+from collections import defaultdict, namedtuple
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,7 +26,6 @@ from typing import Any, TypeVar
 from sqlalchemy import (
     ColumnElement,
     FromClause,
-    Row,
     Table,
     func,
     literal_column,
@@ -41,7 +40,8 @@ from app.services.aggregation import Period
 from app.tenancy import in_subtree
 from resolvers.connection import Page, Window
 
-RowT = Row[Any]
+RowT = Any
+"""A loaded row: a named tuple of its statement's columns (`Reader.fetch`), read by attribute."""
 T = TypeVar("T")
 
 
@@ -78,7 +78,31 @@ class Reader:
         return in_subtree(self.principal, model)
 
     async def fetch(self, statement: Any) -> list[RowT]:
-        return await self.db.fetch(statement)
+        """The statement's rows as named tuples: a large answer reads a dozen columns of thousands of rows
+        while building its objects, and a named tuple's attribute is a C-level read where a SQLAlchemy
+        `Row`'s goes through its key lookup (about fourteen times slower)."""
+        rows = await self.db.fetch(statement)
+        if not rows:
+            return rows
+        record = _record_type(rows[0]._fields)
+        if record is None:
+            return rows
+        make = tuple.__new__
+        return [make(record, row) for row in rows]
+
+
+_RECORD_TYPES: dict[tuple[str, ...], type[tuple[Any, ...]] | None] = {}
+
+
+def _record_type(fields: tuple[str, ...]) -> type[tuple[Any, ...]] | None:
+    """One named tuple type per shape of result, for the process; `None` for column names that cannot be
+    attributes of one (the rows are then kept as they are)."""
+    if fields not in _RECORD_TYPES:
+        try:
+            _RECORD_TYPES[fields] = namedtuple("Record", fields)  # noqa: PYI024
+        except ValueError:
+            _RECORD_TYPES[fields] = None
+    return _RECORD_TYPES[fields]
 
 
 def _row(row: RowT) -> RowT:
@@ -117,7 +141,7 @@ class LoaderKinds:
             .subquery()
         )
         in_window = inner.c.pw_rn.between(window.offset + 1, window.offset + window.first)
-        rows = await self._db.fetch(select(inner).where(or_(in_window, inner.c.pw_rn == 1)).order_by(inner.c.pw_rn))
+        rows = await self._reader.fetch(select(inner).where(or_(in_window, inner.c.pw_rn == 1)).order_by(inner.c.pw_rn))
         total = rows[0].pw_total if rows else 0
         return Page([r for r in rows if window.offset < r.pw_rn <= window.offset + window.first], total)
 
