@@ -119,8 +119,9 @@ class LoaderKinds:
         self._db = db
         self._principal = principal
         self._reader = Reader(db, principal)
-        self.converted: dict[tuple[int, Callable[[Any], Any]], Any] = {}
-        """Typed objects made from loaded rows, by row and conversion: each row is converted once per request."""
+        self.converted: dict[tuple[Any, ...], Any] = {}
+        """Typed objects made from loaded rows, by row and conversion (each row is converted once per request),
+        and by loader, key and conversion (`resolvers.types.node.relation`)."""
 
     def owned(self, model: Any) -> ColumnElement[bool]:
         """The tenancy condition for `model`'s rows (`app.tenancy`)."""
