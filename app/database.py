@@ -7,7 +7,9 @@ newcomer needs nothing installed; with one, it uses that server. One mutation is
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -16,6 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
+import orjson
 from sqlalchemy import Executable, Row, event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
@@ -130,6 +133,21 @@ def _ping_when_idle(engine: AsyncEngine, idle_s: float) -> None:
     event.listen(pool, "checkout", checked_out)
 
 
+_LONG_NUMBER = re.compile(r"\d{19}")
+
+
+def read_json(text: str) -> Any:
+    """A json/jsonb value as orjson reads it, several times faster than the standard library (a large read
+    decodes a document per row). orjson reads integers beyond 64 bits as floats and refuses numbers beyond a
+    double, so a document with a run of 19 digits, or one orjson refuses, is read by the standard library."""
+    if _LONG_NUMBER.search(text) is None:
+        try:
+            return orjson.loads(text)
+        except orjson.JSONDecodeError:
+            pass
+    return json.loads(text)
+
+
 class Database:
     """One engine per process; sessions per unit of work."""
 
@@ -148,6 +166,7 @@ class Database:
             pool_size=pool_size,
             max_overflow=max_overflow,
             connect_args={"timeout": connect_timeout_s},
+            json_deserializer=read_json,
         )
         outage.watch(self.engine)
         _count_pool_use(self.engine)

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import multiprocessing
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from starlette.applications import Starlette
@@ -18,6 +18,7 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types import ExecutionResult, SubscriptionExecutionResult
 
 from app.auth import authenticate, bearer
 from app.availability import is_unavailable, outage
@@ -47,6 +48,10 @@ from phasewise.websockets import TransportWS
 from resolvers.availability import answers_unavailable
 from resolvers.context import Context
 from resolvers.schema import schema
+
+if TYPE_CHECKING:
+    from cross_web import AsyncHTTPRequestAdapter
+    from strawberry.http import GraphQLRequestData
 
 
 class PhasewiseGraphQL(CodedHTTPErrors, GraphQL[Context, None]):
@@ -84,6 +89,25 @@ class PhasewiseGraphQL(CodedHTTPErrors, GraphQL[Context, None]):
         if response is not None:
             response.headers["X-Request-Id"] = context.request_id
         return context
+
+    async def execute_operation(  # noqa: PLR0917
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        request_data: GraphQLRequestData | list[GraphQLRequestData],
+        context: Context,
+        root_value: None,
+        sub_response: Response,
+    ) -> ExecutionResult | list[ExecutionResult] | SubscriptionExecutionResult:
+        """Once an answer is complete, its context lets go of the rows it loaded: graphql-core's execution
+        context is a reference cycle that holds the context, so they would otherwise wait for a full
+        collection (`resolvers.loader_kinds` explains why the loaders themselves hold no cycle)."""
+        result = await super().execute_operation(
+            request, request_adapter, request_data, context, root_value, sub_response
+        )
+        if isinstance(result, ExecutionResult | list):  # streamed answers still need their loaders
+            context.fresh_loaders()
+        return result
 
     async def on_ws_connect(self, context: Context) -> None:
         """Authenticate from connection_init's payload ({"Authorization": "Bearer <token or API key>"})."""

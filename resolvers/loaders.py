@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from functools import cached_property
+from functools import cached_property, partial
 
 from sqlalchemy import ARRAY, cast, func, select, true
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
@@ -44,9 +44,9 @@ from app.models import (
 )
 from app.optimization.snapshot import delivered_statement
 from app.optimization.stored_run import StoredRun, parse_run
-from app.services.aggregation import DeviceBucket, Period, SystemBucket, device_buckets, system_buckets
+from app.services.aggregation import DeviceBucket, SystemBucket, device_buckets, system_buckets
 from resolvers.connection import Page
-from resolvers.loader_kinds import ChildKey, LoaderKinds, PeriodKey, RowT, SpanKey, table_of
+from resolvers.loader_kinds import ChildKey, LoaderKinds, PeriodKey, Reader, RowT, SpanKey, table_of
 
 __all__ = ["ChildKey", "Loaders", "PeriodKey", "RowT", "SpanKey"]
 
@@ -125,11 +125,11 @@ class Loaders(LoaderKinds):
 
     @cached_property
     def upstream_status_by_site(self) -> DataLoader[uuid.UUID, str | None]:
-        return DataLoader(self._load_upstream_status)
+        return DataLoader(partial(_upstream_statuses, self._reader))
 
     @cached_property
     def device_counts_by_site(self) -> DataLoader[uuid.UUID, dict[str, int]]:
-        return DataLoader(self._load_device_counts)
+        return DataLoader(partial(_device_counts, self._reader))
 
     @cached_property
     def accounts_by_parent(self) -> DataLoader[ChildKey, Page]:
@@ -226,7 +226,7 @@ class Loaders(LoaderKinds):
 
     @cached_property
     def latest_measurement_by_device(self) -> DataLoader[uuid.UUID, RowT | None]:
-        return DataLoader(self._load_latest_measurements)
+        return DataLoader(partial(_latest_measurements, self._reader))
 
     @cached_property
     def charging_session(self) -> DataLoader[uuid.UUID, RowT | None]:
@@ -242,8 +242,10 @@ class Loaders(LoaderKinds):
 
     @cached_property
     def session_energy_delivered(self) -> DataLoader[uuid.UUID, float]:
+        reader = self._reader
+
         async def load(ids: list[uuid.UUID]) -> list[float]:
-            found = {row.id: float(row.wh) for row in await self._db.fetch(delivered_statement(ids))}
+            found = {row.id: float(row.wh) for row in await reader.fetch(delivered_statement(ids))}
             return [found.get(i, 0.0) for i in ids]
 
         return DataLoader(load)
@@ -254,7 +256,7 @@ class Loaders(LoaderKinds):
 
     @cached_property
     def latest_run_by_site(self) -> DataLoader[uuid.UUID, StoredRun | None]:
-        return DataLoader(self._load_latest_runs)
+        return DataLoader(partial(_latest_runs, self._reader))
 
     @cached_property
     def runs_by_site(self) -> DataLoader[ChildKey, Page]:
@@ -281,15 +283,15 @@ class Loaders(LoaderKinds):
 
     @cached_property
     def device_measurements(self) -> DataLoader[PeriodKey, list[DeviceBucket]]:
-        return self._per_period(self._device_buckets)
+        return self._per_period(partial(device_buckets, self._db.engine))
 
     @cached_property
     def system_measurements(self) -> DataLoader[PeriodKey, list[SystemBucket]]:
-        return self._per_period(self._system_buckets)
+        return self._per_period(partial(system_buckets, self._db.engine))
 
     @cached_property
     def pool_measurements(self) -> DataLoader[PeriodKey, list[SystemBucket]]:
-        return self._per_period(self._pool_buckets)
+        return self._per_period(partial(system_buckets, self._db.engine, pools=True))
 
     @cached_property
     def devices_by_cluster(self) -> DataLoader[ChildKey, Page]:
@@ -320,56 +322,51 @@ class Loaders(LoaderKinds):
             ),
         )
 
-    async def _load_upstream_status(self, site_ids: list[uuid.UUID]) -> list[str | None]:
-        rows = await self._db.fetch(
-            select(col(Site.id), func.upstream_status(col(Site.id), func.now()).label("status")).where(
-                col(Site.id).in_(site_ids), self.owned(Site)
-            )
+
+async def _upstream_statuses(reader: Reader, site_ids: list[uuid.UUID]) -> list[str | None]:
+    rows = await reader.fetch(
+        select(col(Site.id), func.upstream_status(col(Site.id), func.now()).label("status")).where(
+            col(Site.id).in_(site_ids), reader.owned(Site)
         )
-        found = {row.id: row.status for row in rows}
-        return [found.get(i) for i in site_ids]
+    )
+    found = {row.id: row.status for row in rows}
+    return [found.get(i) for i in site_ids]
 
-    async def _device_buckets(self, period: Period, ids: list[uuid.UUID]) -> dict[uuid.UUID, list[DeviceBucket]]:
-        return await device_buckets(self._db.engine, period, ids)
 
-    async def _system_buckets(self, period: Period, ids: list[uuid.UUID]) -> dict[uuid.UUID, list[SystemBucket]]:
-        return await system_buckets(self._db.engine, period, ids)
+async def _latest_measurements(reader: Reader, device_ids: list[uuid.UUID]) -> list[RowT | None]:
+    """The newest point per device: one index probe per device (LATERAL ... LIMIT 1), in one statement."""
+    ids = select(func.unnest(cast(device_ids, ARRAY(PG_UUID(as_uuid=True)))).label("id")).subquery()
+    newest = (
+        select(Measurement)
+        .where(col(Measurement.device_id) == ids.c.id)
+        .order_by(col(Measurement.ts).desc())
+        .limit(1)
+        .lateral()
+    )
+    rows = await reader.fetch(select(newest).select_from(ids.join(newest, true())))
+    found = {row.device_id: row for row in rows}
+    return [found.get(i) for i in device_ids]
 
-    async def _pool_buckets(self, period: Period, ids: list[uuid.UUID]) -> dict[uuid.UUID, list[SystemBucket]]:
-        return await system_buckets(self._db.engine, period, ids, pools=True)
 
-    async def _load_latest_measurements(self, device_ids: list[uuid.UUID]) -> list[RowT | None]:
-        """The newest point per device: one index probe per device (LATERAL ... LIMIT 1), in one statement."""
-        ids = select(func.unnest(cast(device_ids, ARRAY(PG_UUID(as_uuid=True)))).label("id")).subquery()
-        newest = (
-            select(Measurement)
-            .where(col(Measurement.device_id) == ids.c.id)
-            .order_by(col(Measurement.ts).desc())
-            .limit(1)
-            .lateral()
-        )
-        rows = await self._db.fetch(select(newest).select_from(ids.join(newest, true())))
-        found = {row.device_id: row for row in rows}
-        return [found.get(i) for i in device_ids]
+async def _latest_runs(reader: Reader, site_ids: list[uuid.UUID]) -> list[StoredRun | None]:
+    table = table_of(OptimizationRun)
+    rows = await reader.fetch(
+        select(table)
+        .ext(distinct_on(col(OptimizationRun.site_id)))
+        .where(col(OptimizationRun.site_id).in_(site_ids), reader.owned(OptimizationRun))
+        .order_by(col(OptimizationRun.site_id), col(OptimizationRun.created_at).desc())
+    )
+    found = {row.site_id: parse_run(row) for row in rows}
+    return [found.get(i) for i in site_ids]
 
-    async def _load_latest_runs(self, site_ids: list[uuid.UUID]) -> list[StoredRun | None]:
-        table = table_of(OptimizationRun)
-        rows = await self._db.fetch(
-            select(table)
-            .ext(distinct_on(col(OptimizationRun.site_id)))
-            .where(col(OptimizationRun.site_id).in_(site_ids), self.owned(OptimizationRun))
-            .order_by(col(OptimizationRun.site_id), col(OptimizationRun.created_at).desc())
-        )
-        found = {row.site_id: parse_run(row) for row in rows}
-        return [found.get(i) for i in site_ids]
 
-    async def _load_device_counts(self, site_ids: list[uuid.UUID]) -> list[dict[str, int]]:
-        rows = await self._db.fetch(
-            select(col(Device.site_id), col(Device.type), func.count().label("n"))
-            .where(col(Device.site_id).in_(site_ids), self.owned(Device))
-            .group_by(col(Device.site_id), col(Device.type))
-        )
-        counts: dict[uuid.UUID, dict[str, int]] = defaultdict(dict)
-        for row in rows:
-            counts[row.site_id][row.type] = row.n
-        return [counts.get(i, {}) for i in site_ids]
+async def _device_counts(reader: Reader, site_ids: list[uuid.UUID]) -> list[dict[str, int]]:
+    rows = await reader.fetch(
+        select(col(Device.site_id), col(Device.type), func.count().label("n"))
+        .where(col(Device.site_id).in_(site_ids), reader.owned(Device))
+        .group_by(col(Device.site_id), col(Device.type))
+    )
+    counts: dict[uuid.UUID, dict[str, int]] = defaultdict(dict)
+    for row in rows:
+        counts[row.site_id][row.type] = row.n
+    return [counts.get(i, {}) for i in site_ids]

@@ -7,10 +7,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Column, Text, UniqueConstraint
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
-from app.models.columns import account_field, created_at_field, fk_field, id_field
+from app.models.columns import DriverArray, account_field, created_at_field, fk_field, id_field
 
 
 class Collector(SQLModel, table=True):
@@ -51,8 +51,8 @@ class Device(SQLModel, table=True):
     name: str
     type: str
     line_current: float | None = None
-    pin_list: list[str] | None = Field(default=None, sa_column=Column(ARRAY(Text), nullable=True))
-    phase_list: list[str] | None = Field(default=None, sa_column=Column(ARRAY(Text), nullable=True))
+    pin_list: list[str] | None = Field(default=None, sa_column=Column(DriverArray(Text), nullable=True))
+    phase_list: list[str] | None = Field(default=None, sa_column=Column(DriverArray(Text), nullable=True))
     forecast_type: str | None = None
     should_be_aggregated: bool | None = None
     charging_efficiency: float | None = None

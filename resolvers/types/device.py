@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
@@ -16,11 +17,11 @@ from resolvers.connection import Connection
 from resolvers.context import Info
 from resolvers.loaders import PeriodKey, SpanKey
 from resolvers.members import members
+from resolvers.types.collector import Collector  # not lazily: a device's collector is read once per device
 from resolvers.types.measurement import DeviceMeasurement, RawMeasurement
 from resolvers.types.node import First, LoadedNode, connection, relation
 
 if TYPE_CHECKING:
-    from resolvers.types.collector import Collector
     from resolvers.types.constraint import Constraint
     from resolvers.types.flexibility import Flexibility
     from resolvers.types.ocpp import OcppStation
@@ -71,9 +72,7 @@ class Device(LoadedNode):
         return relation(info, info.context.loaders.site, self.site_id, Site.from_row)
 
     @strawberry.field
-    def collector(self, info: Info) -> Annotated[Collector, strawberry.lazy("resolvers.types.collector")] | None:
-        from resolvers.types.collector import Collector
-
+    def collector(self, info: Info) -> Collector | None:
         return relation(info, info.context.loaders.collector, self.collector_id, Collector.from_row)
 
     @strawberry.field
@@ -146,6 +145,22 @@ class PinToPhaseMapping:
     phase_list: list[Phase]
 
 
+_MAPPINGS: dict[tuple[tuple[str, ...], tuple[str, ...]], PinToPhaseMapping] = {}
+
+
+def pin_to_phase_mapping(pins: Sequence[str], phases: Sequence[str]) -> PinToPhaseMapping:
+    """One object per distinct mapping, for the process, shared by every pole that has it: a mapping is a few
+    names of two small enums (so there are few of them), nothing changes it once made, and a site of many
+    poles would otherwise build the same lists of members again for each."""
+    key = (tuple(pins), tuple(phases))
+    found = _MAPPINGS.get(key)
+    if found is None:
+        found = _MAPPINGS[key] = PinToPhaseMapping(
+            pin_list=[_pin(p) for p in pins], phase_list=[_phase(p) for p in phases]
+        )
+    return found
+
+
 @strawberry.type(description="An AC charging pole (Pleevi charging_pole_3phase); one pin makes it single-phase.")
 class ChargingPole(Device):
     device_type = DeviceType.CHARGING_POLE
@@ -175,9 +190,7 @@ class ChargingPole(Device):
     def from_row(cls, row: Any) -> ChargingPole:
         return cls(
             **cls.common(row),
-            pin_to_phase_mapping=PinToPhaseMapping(
-                pin_list=[_pin(p) for p in row.pin_list], phase_list=[_phase(p) for p in row.phase_list]
-            ),
+            pin_to_phase_mapping=pin_to_phase_mapping(row.pin_list, row.phase_list),
             supports_phase_switching=bool(row.supports_phase_switching),
             bidirectional=bool(row.bidirectional),
         )

@@ -91,18 +91,28 @@ def relation(
     info: Info, loader: DataLoader[uuid.UUID, Any], key: uuid.UUID | None, convert: Callable[[Any], T]
 ) -> T | None:
     """The related object of `key`, converted from its row once per request however many parents share it
-    (ten devices on one collector get the same `Collector`). For plain `def` resolvers; see `then`."""
+    (ten devices on one collector get the same `Collector`). For plain `def` resolvers; see `then`.
+
+    Once converted, the object is found again by loader and key (a loader answers a key with one row for the
+    whole request): the thousands of parents of a large level skip the loader's own lookups."""
     if key is None:
         return None
-    future = loader.load(key)
     memo = info.context.loaders.converted
+    entry = (loader, key, convert)
+    found = memo.get(entry)
+    if found is not None:
+        return cast(T, found)
+    future = loader.load(key)
     if isinstance(future, asyncio.Future) and future.done():
-        return _converted(memo, future.result(), convert)
+        found = _converted(memo, future.result(), convert)
+        if found is not None:
+            memo[entry] = found
+        return found
     return cast(T, _derived(memo, future, convert))
 
 
 def _derived(
-    memo: dict[tuple[int, Callable[[Any], Any]], Any], future: Awaitable[Any], convert: Callable[[Any], Any]
+    memo: dict[tuple[Any, ...], Any], future: Awaitable[Any], convert: Callable[[Any], Any]
 ) -> asyncio.Future[Any]:
     """One future of the converted object per loading row, shared by every parent that waits for it (a
     future, not a coroutine: waiting on it costs no task)."""
@@ -127,7 +137,7 @@ def _derived(
     return derived
 
 
-def _converted(memo: dict[tuple[int, Callable[[Any], Any]], Any], row: Any, convert: Callable[[Any], T]) -> T | None:
+def _converted(memo: dict[tuple[Any, ...], Any], row: Any, convert: Callable[[Any], T]) -> T | None:
     if row is None:
         return None
     entry = (id(row), convert)
