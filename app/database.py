@@ -11,7 +11,7 @@ import json
 import logging
 import re
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -204,12 +204,13 @@ class Database:
         async with AsyncSession(self.engine, expire_on_commit=False) as session, session.begin():
             yield session
 
-    async def fetch(self, statement: Executable) -> list[Row[Any]]:
-        """Run one read statement on a pooled connection of its own. Outside a transaction (autocommit): one
-        statement reads one snapshot anyway, and BEGIN and ROLLBACK around it would be two more round trips."""
+    async def fetch(self, statement: Executable, params: Mapping[str, Any] | None = None) -> list[Row[Any]]:
+        """Run one read statement (with values for its bound parameters) on a pooled connection of its own.
+        Outside a transaction (autocommit): one statement reads one snapshot anyway, and BEGIN and ROLLBACK
+        around it would be two more round trips."""
         async with self.engine.connect() as connection:
             await connection.execution_options(isolation_level="AUTOCOMMIT")
-            return list((await connection.execute(statement)).all())
+            return list((await connection.execute(statement, params)).all())
 
     async def fetch_row(self, sql: str, *args: object) -> asyncpg.Record | None:
         """One row of a plain SQL read on a pooled connection, straight through asyncpg, outside a transaction.

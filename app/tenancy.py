@@ -22,10 +22,20 @@ def in_subtree(principal: Principal | None, model: Any) -> ColumnElement[bool]:
     """SQL condition on `model`'s rows: they lie in the caller's subtree; no principal sees nothing."""
     if principal is None:
         return false()
+    return in_subtree_at(principal.account_path, model)
+
+
+def in_subtree_at(path: str | ColumnElement[str], model: Any) -> ColumnElement[bool]:
+    """`model`'s rows in the subtree of the account at `path`: a value, or a bound parameter that each read fills
+    in (a statement built once for every caller, `resolvers.loader_kinds`)."""
+
+    def owned(account_column: Any) -> ColumnElement[bool]:
+        return account_column.in_(select(col(Account.id)).where(col(Account.path).startswith(path)))
+
     if model is Account:
-        return col(Account.path).startswith(principal.account_path)
+        return col(Account.path).startswith(path)
     if model in _BY_SITE:
-        return col(model.site_id).in_(select(col(Site.id)).where(principal.owns(col(Site.account_id))))
+        return col(model.site_id).in_(select(col(Site.id)).where(owned(col(Site.account_id))))
     if model in _BY_DEVICE:
-        return col(model.device_id).in_(select(col(Device.id)).where(principal.owns(col(Device.account_id))))
-    return principal.owns(col(model.account_id))
+        return col(model.device_id).in_(select(col(Device.id)).where(owned(col(Device.account_id))))
+    return owned(col(model.account_id))

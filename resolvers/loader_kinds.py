@@ -27,9 +27,6 @@ from sqlalchemy import (
     ColumnElement,
     FromClause,
     Table,
-    func,
-    literal_column,
-    or_,
     select,
 )
 from strawberry.dataloader import DataLoader
@@ -38,6 +35,7 @@ from app.auth import Principal
 from app.database import Database
 from app.services.aggregation import Period
 from app.tenancy import in_subtree
+from resolvers import statements
 from resolvers.connection import Page, Window
 
 RowT = Any
@@ -77,11 +75,12 @@ class Reader:
         """The tenancy condition for `model`'s rows (`app.tenancy`)."""
         return in_subtree(self.principal, model)
 
-    async def fetch(self, statement: Any) -> list[RowT]:
+    async def fetch(self, statement: Any, **values: Any) -> list[RowT]:
         """The statement's rows as named tuples: a large answer reads a dozen columns of thousands of rows
         while building its objects, and a named tuple's attribute is a C-level read where a SQLAlchemy
-        `Row`'s goes through its key lookup (about fourteen times slower)."""
-        rows = await self.db.fetch(statement)
+        `Row`'s goes through its key lookup (about fourteen times slower). `values` fill a statement of
+        `resolvers.statements`, with the caller's subtree."""
+        rows = await self.db.fetch(statement, statements.params(self.principal, **values) if values else None)
         if not rows:
             return rows
         record = _record_type(rows[0]._fields)
@@ -131,18 +130,10 @@ class LoaderKinds:
         self, model: Any, window: Window, order_by: Sequence[Any], *conditions: ColumnElement[bool]
     ) -> Page:
         """A top-level list (everything of a kind in the caller's subtree) in one statement."""
-        table = table_of(model)
-        inner = (
-            select(
-                table,
-                func.row_number().over(order_by=[*order_by, table.c.id]).label("pw_rn"),
-                func.count(literal_column("*")).over().label("pw_total"),
-            )
-            .where(self.owned(model), *conditions)
-            .subquery()
+        statement = statements.root_page(self._principal, table_of(model), model, order_by, conditions)
+        rows = await self._reader.fetch(
+            statement, **{statements.LOW: window.offset + 1, statements.HIGH: window.offset + window.first}
         )
-        in_window = inner.c.pw_rn.between(window.offset + 1, window.offset + window.first)
-        rows = await self._reader.fetch(select(inner).where(or_(in_window, inner.c.pw_rn == 1)).order_by(inner.c.pw_rn))
         total = rows[0].pw_total if rows else 0
         return Page([r for r in rows if window.offset < r.pw_rn <= window.offset + window.first], total)
 
@@ -156,7 +147,8 @@ class LoaderKinds:
         table, reader = table_of(model), self._reader
 
         async def load(ids: list[uuid.UUID]) -> list[T | None]:
-            rows = await reader.fetch(select(table).where(table.c.id.in_(ids), reader.owned(model), *conditions))
+            statement = statements.by_key(reader.principal, table, model, None, conditions)
+            rows = await reader.fetch(statement, **{statements.IDS: ids})
             found = {row.id: parse(row) for row in rows}
             return [found.get(i) for i in ids]
 
@@ -166,9 +158,8 @@ class LoaderKinds:
         table, reader = table_of(model), self._reader
 
         async def load(keys: list[uuid.UUID]) -> list[RowT | None]:
-            rows = await reader.fetch(
-                select(table, key.label("pw_key")).where(key.in_(keys), reader.owned(model), *conditions)
-            )
+            statement = statements.by_key(reader.principal, table, model, key, conditions)
+            rows = await reader.fetch(statement, **{statements.IDS: keys})
             found = {row.pw_key: row for row in rows}
             return [found.get(k) for k in keys]
 
@@ -217,9 +208,9 @@ class LoaderKinds:
                 by_window[key.window].add(key.parent_id)
             pages: dict[ChildKey, Page] = {}
             for window, parents in by_window.items():
-                rows = await reader.fetch(
-                    _page_statement(reader, table, model, parent, order_by, conditions, source, window, parents)
-                )
+                statement = statements.child_page(reader.principal, table, model, parent, order_by, conditions, source)
+                bounds = {statements.LOW: window.offset + 1, statements.HIGH: window.offset + window.first}
+                rows = await reader.fetch(statement, **{statements.IDS: list(parents)}, **bounds)
                 for key, page in _split_pages(rows, window).items():
                     pages[key] = page if parse is None else Page([parse(r) for r in page.rows], page.total)
             return [pages.get(key, Page([], 0)) for key in keys]
@@ -262,33 +253,6 @@ class LoaderKinds:
             return [found[key] for key in keys]
 
         return DataLoader(load, cache_key_fn=lambda key: key)
-
-
-def _page_statement(
-    reader: Reader,
-    table: Table,
-    model: Any,
-    parent: Any,
-    order_by: Sequence[Any],
-    conditions: Sequence[ColumnElement[bool]],
-    source: FromClause | None,
-    window: Window,
-    parents: set[uuid.UUID],
-) -> Any:
-    inner = (
-        select(
-            table,
-            parent.label("pw_parent"),
-            func.row_number().over(partition_by=parent, order_by=[*order_by, table.c.id]).label("pw_rn"),
-            func.count(literal_column("*")).over(partition_by=parent).label("pw_total"),
-        )
-        .select_from(source if source is not None else table)
-        .where(parent.in_(parents), reader.owned(model), *conditions)
-        .subquery()
-    )
-    # Row 1 always comes along to carry the total, even for a window past the end of the list.
-    in_window = inner.c.pw_rn.between(window.offset + 1, window.offset + window.first)
-    return select(inner).where(or_(in_window, inner.c.pw_rn == 1)).order_by(inner.c.pw_parent, inner.c.pw_rn)
 
 
 def _split_pages(rows: list[RowT], window: Window) -> dict[ChildKey, Page]:

@@ -190,3 +190,20 @@ async def test_api_keys_are_shown_once_bound_to_their_account_and_revocable(api,
     assert revoked["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
     forged = await api.post("{ viewer { role } }", token=secret[:-4] + "AAAA")
     assert forged["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_a_statement_built_for_one_caller_reads_every_other_callers_own_subtree(api, tenant_a, tenant_b):
+    """Loader statements are built once per process (resolvers.statements): the caller's subtree is a value
+    of each read, so callers taking turns on the same query each see their own rows only."""
+    _, site_a = await site_with_topology(api, tenant_a.operator, tenant_a.account_id)
+    _, site_b = await site_with_topology(
+        api, tenant_b.operator, tenant_b.account_id, identifier=ean("54144100000000778")
+    )
+    query = "{ sites { nodes { id devices { nodes { id } } mainCollector { children { nodes { id } } } } } }"
+    seen: dict[str, set[str]] = {}
+    for tenant, site in [(tenant_a, site_a), (tenant_b, site_b), (tenant_a, site_a), (tenant_b, site_b)]:
+        nodes = (await api.ok(query, token=tenant.viewer))["sites"]["nodes"]
+        assert [n["id"] for n in nodes] == [site]
+        devices = {d["id"] for n in nodes for d in n["devices"]["nodes"]}
+        assert devices and seen.setdefault(site, devices) == devices
+    assert not seen[site_a] & seen[site_b]
