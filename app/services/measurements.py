@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, text
@@ -127,11 +127,55 @@ INSERT = text(
     """
 )
 
-LOCK_DEVICES_AND_NOTIFY = text(
-    "SELECT pg_advisory_xact_lock(hashtextextended(CAST(d AS text), 0)) FROM unnest(CAST(:d AS uuid[])) AS u(d)"
+LOCK_AND_NOTIFY = text(
+    "SELECT pg_advisory_xact_lock_shared(hashtextextended(CAST(d AS text), 0))"
+    " FROM unnest(CAST(:shared AS uuid[])) d"
+    " UNION ALL SELECT pg_advisory_xact_lock(hashtextextended(CAST(d AS text), 0))"
+    " FROM unnest(CAST(:whole AS uuid[])) d"
+    " UNION ALL SELECT pg_advisory_xact_lock(hashtextextended(CAST(d AS text) || '/' || CAST(h AS text), 0))"
+    " FROM unnest(CAST(:lock_d AS uuid[]), CAST(:lock_h AS bigint[])) AS k(d, h)"
     " UNION ALL SELECT pg_notify(:channel, e) FROM unnest(CAST(:events AS text[])) AS e"
 )
-"""The devices' locks, and the sites' events queued in the same round trip (PostgreSQL sends them at commit)."""
+"""The batch's locks (see `_locks`), and the sites' events queued in the same round trip (sent at commit)."""
+
+_LOCK_HOUR_S = 3600
+_LOCK_REACH_BEFORE = timedelta(minutes=45)
+"""A recompute reads from the slot before a batch's first point and MAX_GAP further back: within 45 minutes."""
+_LOCK_REACH_AFTER = timedelta(minutes=30)
+"""...and writes up to the slot after its last point: within 30 minutes."""
+_MOST_HOUR_LOCKS = 64
+
+
+@dataclass(frozen=True)
+class _Locks:
+    shared: list[uuid.UUID]
+    whole: list[uuid.UUID]
+    hours: list[tuple[uuid.UUID, int]]
+
+
+def _locks(keys: list[tuple[uuid.UUID, datetime]]) -> _Locks:
+    """Two batches must not recompute a slot without seeing each other's points, but only batches whose reach
+    (the points a recompute reads) meets need to wait for each other: a batch locks each hour of each device its
+    reach touches, and holds a shared lock on the device. A batch reaching over more hours than that locks its
+    devices whole (exclusive: it waits for, and holds off, every other batch of them). Keys are taken in one
+    order, so batches never deadlock; a point of another batch within this one's reach lies in an hour both lock.
+    """
+    spans: dict[uuid.UUID, tuple[datetime, datetime]] = {}
+    for device, ts in keys:
+        first, last = spans.get(device, (ts, ts))
+        spans[device] = (min(first, ts), max(last, ts))
+    hours = sorted(
+        (device, hour)
+        for device, (first, last) in spans.items()
+        for hour in range(
+            int((first - _LOCK_REACH_BEFORE).timestamp() // _LOCK_HOUR_S),
+            int((last + _LOCK_REACH_AFTER).timestamp() // _LOCK_HOUR_S) + 1,
+        )
+    )
+    if len(hours) > _MOST_HOUR_LOCKS:
+        return _Locks([], sorted(spans), [])
+    return _Locks(sorted(spans), [], hours)
+
 
 # Slot of a point at t: the one ending at the first 15-minute boundary >= t.
 SLOT_END = (
@@ -203,12 +247,20 @@ async def ingest(session: AsyncSession, caller: Principal, points: list[IngestPo
             columns[name] = []  # unnest pads a shorter array with NULLs: nothing to encode or send
     if keys:
         await session.execute(INSERT, columns)
-        # Two batches of one device must not recompute a shared slot without seeing each other's points. The lock
-        # comes after the insert: the batch that gets it second recomputes in a new snapshot (read committed), which
-        # holds the first one's points, so only the recompute and the commit wait for another batch.
+        # The locks come after the insert: of two batches that meet, the one that gets them second recomputes in a new
+        # snapshot (read committed) that holds the first one's points, so only the recompute and the commit wait.
         events = [payload(EventKind.MEASUREMENTS, site_id) for site_id in sorted(sites)]
+        locks = _locks(keys)
         await session.execute(
-            LOCK_DEVICES_AND_NOTIFY, {"d": sorted({k[0] for k in keys}), "channel": CHANNEL, "events": events}
+            LOCK_AND_NOTIFY,
+            {
+                "shared": locks.shared,
+                "whole": locks.whole,
+                "lock_d": [device for device, _ in locks.hours],
+                "lock_h": [hour for _, hour in locks.hours],
+                "channel": CHANNEL,
+                "events": events,
+            },
         )
         await session.execute(RECOMPUTE, {"d": columns["d"], "t": columns["t"]})
     return len(keys)

@@ -2,6 +2,7 @@
 
 import asyncio
 import math
+import uuid
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -9,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import text
 
+from app.services.measurements import _locks
 from tests.api.helpers import demo_devices, site_with_topology
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
@@ -347,13 +349,43 @@ async def test_points_by_site_and_asset_name_latest_values_and_limits(api, tenan
     assert refused["data"]["ingestMeasurements"]["errors"][0]["field"] == "points"
 
 
-async def test_interleaved_batches_sent_at_once_roll_up_as_one_batch_would(api, tenant_a):
-    """Concurrent batches of the same devices share every slot: each slot still counts all of their points."""
+def _interleaved(points: list[dict], early: list[dict]) -> list[list[dict]]:
+    return [points[k::8] for k in range(8)]
+
+
+def _adjacent(points: list[dict], early: list[dict]) -> list[list[dict]]:
+    """Eight consecutive spans of 15 minutes: each batch's first points follow the previous batch's last ones."""
+    spans: dict[int, list[dict]] = defaultdict(list)
+    for p in points:
+        ts = datetime.fromisoformat(p["timestamp"])
+        spans[(ts.hour * 60 + ts.minute) // 15].append(p)
+    return [spans[k] for k in sorted(spans)]
+
+
+def _with_a_long_one(points: list[dict], early: list[dict]) -> list[list[dict]]:
+    """One batch also carries points of 17 hours earlier (it reaches over so many hours that it locks its
+    devices whole), the others short spans side by side."""
+    long = [p for p in points if datetime.fromisoformat(p["timestamp"]).minute % 10 == 0]
+    rest = [p for p in points if datetime.fromisoformat(p["timestamp"]).minute % 10 != 0]
+    return [early + long, *_adjacent(rest, [])]
+
+
+@pytest.mark.parametrize("split", [_interleaved, _adjacent, _with_a_long_one])
+async def test_batches_sent_at_once_roll_up_as_one_batch_would(api, tenant_a, split):
+    """Concurrent batches of the same devices, interleaved, side by side (a recompute reaches into the slots
+    before and after its points) or one locking whole devices: each slot still counts all of their points."""
     _, devices = await setup_site(api, tenant_a)
     day = datetime(2026, 6, 10, 17, tzinfo=UTC)
     points, samples = day_points(devices, day - timedelta(hours=17), minutes=17 * 60 + 120)
+    early = [p for p in points if datetime.fromisoformat(p["timestamp"]) < day - timedelta(hours=16)]
     points = [p for p in points if datetime.fromisoformat(p["timestamp"]) >= day]
-    batches = [points[k::8] for k in range(8)]
+    batches = split(points, early)
+    if split is _with_a_long_one:
+        keys = [
+            (uuid.uuid5(uuid.NAMESPACE_URL, p["deviceId"]), datetime.fromisoformat(p["timestamp"])) for p in batches[0]
+        ]
+        assert _locks(keys).whole and not _locks(keys).hours
+        points = points + early
     answers = await asyncio.gather(*(api.ok(INGEST, {"p": batch}, tenant_a.operator) for batch in batches))
     assert sum(a["ingestMeasurements"]["accepted"] for a in answers) == len(points)
     window = {"from": day.isoformat(), "to": (day + timedelta(hours=2)).isoformat()}
