@@ -168,8 +168,7 @@ async def primed_context(db: Database, settings: Settings, user_id: uuid.UUID) -
     from resolvers.schema import schema
 
     token, _ = issue_token(user_id, settings.resolved_jwt_secret(), timedelta(hours=1))
-    async with db.session() as session:
-        principal = await authenticate(session, token, settings.resolved_jwt_secret())
+    principal = await authenticate(db, token, settings.resolved_jwt_secret())
     context = Context(db, settings, principal)
     first = await schema.execute(QUERY, context_value=context)
     assert not first.errors, first.errors
@@ -217,8 +216,7 @@ async def main() -> None:
         headers = {"Authorization": f"Bearer {token}"}
         context, ours = await primed_context(bench.db, bench.settings, user_id)
         account = ours["viewer"]["account"]
-        async with bench.db.session() as session:
-            account_id = (await authenticate_viewer(session, token)).account_id
+        account_id = (await authenticate_viewer(bench.db, token)).account_id
         root = await floor_root(bench.db, account_id, account["name"], args.devices)
         floor = await floor_schema.execute(QUERY, root_value=root)
         assert not floor.errors, floor.errors
@@ -283,10 +281,10 @@ async def main() -> None:
     )
 
 
-async def authenticate_viewer(session: Any, token: str) -> Any:
+async def authenticate_viewer(db: Any, token: str) -> Any:
     from app.auth import authenticate
 
-    principal = await authenticate(session, token, JWT_SECRET)
+    principal = await authenticate(db, token, JWT_SECRET)
     assert principal is not None
     return principal
 
