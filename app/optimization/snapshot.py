@@ -7,9 +7,11 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, union
+from sqlalchemy import ARRAY, cast, func, select, true, union
+from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 from sqlmodel import col
 
 from app.models import (
@@ -84,13 +86,7 @@ async def read_site_inputs(session: AsyncSession, site: Site, now: datetime, lea
     )
     devices = await _rows(session, select(Device).where(col(Device.site_id) == site.id).order_by(col(Device.position)))
     device_ids = [d.id for d in devices]
-    latest = await _rows(
-        session,
-        select(Measurement)
-        .ext(distinct_on(col(Measurement.device_id)))
-        .where(col(Measurement.device_id).in_(device_ids))
-        .order_by(col(Measurement.device_id), col(Measurement.ts).desc()),
-    )
+    latest = await _rows(session, newest_measurements(device_ids))
     prices = await _series(session, PricePoint, col(PricePoint.site_id), [site.id], start, end)
     limits = await _series(session, ExternalLimit, col(ExternalLimit.site_id), [site.id], start, end)
     forecasts = await _series(session, ForecastPoint, col(ForecastPoint.device_id), device_ids, start, end)
@@ -120,6 +116,20 @@ async def read_site_inputs(session: AsyncSession, site: Site, now: datetime, lea
         ],
         stations=[StationRecord.model_validate(row) for row in stations],
     )
+
+
+def newest_measurements(device_ids: list[uuid.UUID]) -> Any:
+    """Each device's newest point: one index probe per device (LATERAL ... LIMIT 1). DISTINCT ON read every
+    point the devices ever sent (PostgreSQL has no skip scan), at every run, more with every ingest."""
+    ids = select(func.unnest(cast(device_ids, ARRAY(PG_UUID(as_uuid=True)))).label("id")).subquery()
+    newest = (
+        select(Measurement)
+        .where(col(Measurement.device_id) == ids.c.id)
+        .order_by(col(Measurement.ts).desc())
+        .limit(1)
+        .lateral()
+    )
+    return select(aliased(Measurement, newest)).select_from(ids.join(newest, true()))
 
 
 def winning_constraints(device_ids: list[uuid.UUID], now: datetime) -> Any:
