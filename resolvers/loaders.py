@@ -10,8 +10,7 @@ import uuid
 from collections import defaultdict
 from functools import cached_property, partial
 
-from sqlalchemy import ARRAY, cast, func, select, true
-from sqlalchemy.dialects.postgresql import UUID as PG_UUID
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlmodel import col
 from strawberry.dataloader import DataLoader
@@ -29,7 +28,6 @@ from app.models import (
     ExternalLimit,
     ForecastPoint,
     Gateway,
-    Measurement,
     OcppStation,
     OptimizationConfiguration,
     OptimizationRun,
@@ -42,7 +40,7 @@ from app.models import (
     UpstreamSite,
     User,
 )
-from app.optimization.snapshot import delivered_statement
+from app.optimization.snapshot import delivered_statement, newest_measurements
 from app.optimization.stored_run import StoredRun, parse_run
 from app.services.aggregation import DeviceBucket, SystemBucket, device_buckets, system_buckets
 from resolvers.connection import Page
@@ -334,16 +332,8 @@ async def _upstream_statuses(reader: Reader, site_ids: list[uuid.UUID]) -> list[
 
 
 async def _latest_measurements(reader: Reader, device_ids: list[uuid.UUID]) -> list[RowT | None]:
-    """The newest point per device: one index probe per device (LATERAL ... LIMIT 1), in one statement."""
-    ids = select(func.unnest(cast(device_ids, ARRAY(PG_UUID(as_uuid=True)))).label("id")).subquery()
-    newest = (
-        select(Measurement)
-        .where(col(Measurement.device_id) == ids.c.id)
-        .order_by(col(Measurement.ts).desc())
-        .limit(1)
-        .lateral()
-    )
-    rows = await reader.fetch(select(newest).select_from(ids.join(newest, true())))
+    """The newest point per device, in one statement (`newest_measurements`)."""
+    rows = await reader.fetch(newest_measurements(device_ids))
     found = {row.device_id: row for row in rows}
     return [found.get(i) for i in device_ids]
 

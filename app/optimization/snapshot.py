@@ -11,7 +11,6 @@ from sqlalchemy import ARRAY, cast, func, select, true, union
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 from sqlmodel import col
 
 from app.models import (
@@ -86,7 +85,7 @@ async def read_site_inputs(session: AsyncSession, site: Site, now: datetime, lea
     )
     devices = await _rows(session, select(Device).where(col(Device.site_id) == site.id).order_by(col(Device.position)))
     device_ids = [d.id for d in devices]
-    latest = await _rows(session, newest_measurements(device_ids))
+    latest = (await session.execute(newest_measurements(device_ids))).all()
     prices = await _series(session, PricePoint, col(PricePoint.site_id), [site.id], start, end)
     limits = await _series(session, ExternalLimit, col(ExternalLimit.site_id), [site.id], start, end)
     forecasts = await _series(session, ForecastPoint, col(ForecastPoint.device_id), device_ids, start, end)
@@ -119,8 +118,8 @@ async def read_site_inputs(session: AsyncSession, site: Site, now: datetime, lea
 
 
 def newest_measurements(device_ids: list[uuid.UUID]) -> Any:
-    """Each device's newest point: one index probe per device (LATERAL ... LIMIT 1). DISTINCT ON read every
-    point the devices ever sent (PostgreSQL has no skip scan), at every run, more with every ingest."""
+    """Each device's newest point, as rows of the measurement's columns: one index probe per device (LATERAL ...
+    LIMIT 1). DISTINCT ON read every point the devices ever sent (PostgreSQL has no skip scan), at every run."""
     ids = select(func.unnest(cast(device_ids, ARRAY(PG_UUID(as_uuid=True)))).label("id")).subquery()
     newest = (
         select(Measurement)
@@ -129,7 +128,7 @@ def newest_measurements(device_ids: list[uuid.UUID]) -> Any:
         .limit(1)
         .lateral()
     )
-    return select(aliased(Measurement, newest)).select_from(ids.join(newest, true()))
+    return select(newest).select_from(ids.join(newest, true()))
 
 
 def winning_constraints(device_ids: list[uuid.UUID], now: datetime) -> Any:
