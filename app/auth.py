@@ -60,10 +60,18 @@ class Principal:
 
     def owns(self, account_column: ColumnElement[Any] | Mapped[Any]) -> ColumnElement[bool]:
         """SQL condition: the row's account lies in the caller's subtree."""
-        return account_column.in_(select(col(Account.id)).where(col(Account.path).startswith(self.account_path)))
+        return account_in_subtree(account_column, self.account_path)
 
     def owns_path(self, path: str) -> bool:
         return path.startswith(self.account_path)
+
+
+def account_in_subtree(
+    account_column: ColumnElement[Any] | Mapped[Any], path: str | ColumnElement[str]
+) -> ColumnElement[bool]:
+    """SQL condition: the row's account lies in the subtree of the account at `path` (a value, or a bound
+    parameter each read fills in)."""
+    return account_column.in_(select(col(Account.id)).where(col(Account.path).startswith(path)))
 
 
 def hash_password(password: str) -> str:

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, false, select
 from sqlmodel import col
 
-from app.auth import Principal
+from app.auth import Principal, account_in_subtree
 from app.models import Account, Device, ExternalLimit, ForecastPoint, OptimizationConfiguration, PricePoint, Site
 
 # Rows without an account of their own, owned through their site or their device.
@@ -28,14 +28,10 @@ def in_subtree(principal: Principal | None, model: Any) -> ColumnElement[bool]:
 def in_subtree_at(path: str | ColumnElement[str], model: Any) -> ColumnElement[bool]:
     """`model`'s rows in the subtree of the account at `path`: a value, or a bound parameter that each read fills
     in (a statement built once for every caller, `resolvers.loader_kinds`)."""
-
-    def owned(account_column: Any) -> ColumnElement[bool]:
-        return account_column.in_(select(col(Account.id)).where(col(Account.path).startswith(path)))
-
     if model is Account:
         return col(Account.path).startswith(path)
     if model in _BY_SITE:
-        return col(model.site_id).in_(select(col(Site.id)).where(owned(col(Site.account_id))))
+        return col(model.site_id).in_(select(col(Site.id)).where(account_in_subtree(col(Site.account_id), path)))
     if model in _BY_DEVICE:
-        return col(model.device_id).in_(select(col(Device.id)).where(owned(col(Device.account_id))))
-    return owned(col(model.account_id))
+        return col(model.device_id).in_(select(col(Device.id)).where(account_in_subtree(col(Device.account_id), path)))
+    return account_in_subtree(col(model.account_id), path)
