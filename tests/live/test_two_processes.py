@@ -27,7 +27,9 @@ RUNS = """query($s: ID!) { node(id: $s) { ... on Site { optimizationRuns(first: 
   nodes { trigger createdAt finishedAt } } } } }"""
 
 
-QUIET_S = 0.3
+# Wide enough that a NOTIFY crossing processes on a loaded machine still lands inside its burst's quiet window.
+QUIET_S = 1.0
+BURSTS = 10
 
 
 @pytest.fixture
@@ -113,7 +115,7 @@ async def test_events_cross_processes_and_each_burst_is_planned_once(two_servers
 
         before: set[str] = set()
         while True:  # the session's own runs have settled
-            await asyncio.sleep(1.0)
+            await asyncio.sleep(3 * QUIET_S)
             seen = {
                 n["createdAt"]
                 for n in (await api_a.ok(RUNS, {"s": site_id}, viewer))["node"]["optimizationRuns"]["nodes"]
@@ -124,7 +126,7 @@ async def test_events_cross_processes_and_each_burst_is_planned_once(two_servers
         until = (datetime.now(UTC) + timedelta(hours=2)).isoformat()
         poles = [devices[n] for n in ("pole_entrance", "pole_garage_1", "pole_garage_2", "pole_carport")]
         spread_bursts = 0  # bursts whose writes took longer than the quiet window may be planned twice
-        for burst in range(20):
+        for burst in range(BURSTS):
             sent = asyncio.get_running_loop().time()
             await asyncio.gather(
                 *(
@@ -142,11 +144,11 @@ async def test_events_cross_processes_and_each_burst_is_planned_once(two_servers
                     break
                 assert asyncio.get_running_loop().time() < deadline, f"burst {burst} was never planned"
                 await asyncio.sleep(0.05)
-            await asyncio.sleep(0.3)
+            await asyncio.sleep(QUIET_S)  # the run's own tail (unlock, return) is over
 
         nodes = (await api_a.ok(RUNS, {"s": site_id}, viewer))["node"]["optimizationRuns"]["nodes"]
         new = [n for n in nodes if n["createdAt"] not in before and n["trigger"] != "timer"]
-        assert 20 <= len(new) <= 20 + spread_bursts, sorted((n["createdAt"], n["trigger"]) for n in new)
+        assert BURSTS <= len(new) <= BURSTS + spread_bursts, sorted((n["createdAt"], n["trigger"]) for n in new)
         ordered = sorted(nodes, key=lambda n: n["createdAt"])
         for earlier, later in zip(ordered, ordered[1:], strict=False):
             assert datetime.fromisoformat(earlier["finishedAt"]) <= datetime.fromisoformat(later["createdAt"])
