@@ -18,13 +18,25 @@ _KEEP = 64
 _runs: OrderedDict[uuid.UUID, asyncio.Future[StoredRun | None]] = OrderedDict()
 
 
+def _kept(run_id: uuid.UUID) -> asyncio.Future[StoredRun | None]:
+    future: asyncio.Future[StoredRun | None] = asyncio.get_running_loop().create_future()
+    _runs[run_id] = future
+    while len(_runs) > _KEEP:
+        _runs.popitem(last=False)
+    return future
+
+
+def remember(run: StoredRun) -> None:
+    """A run this process has just stored: its readers here (the overload check after every ingest, subscribers)
+    take it as written, where reading and parsing its document back cost more than the run's own bookkeeping."""
+    if run.id not in _runs:
+        _kept(run.id).set_result(run)
+
+
 async def stored_run(db: Database, run_id: uuid.UUID) -> StoredRun | None:
     future = _runs.get(run_id)
     if future is None:
-        future = asyncio.get_running_loop().create_future()
-        _runs[run_id] = future
-        while len(_runs) > _KEEP:
-            _runs.popitem(last=False)
+        future = _kept(run_id)
         try:
             async with db.reads() as session:
                 row = (

@@ -21,6 +21,7 @@ from app.auth import Principal, Role
 from app.database import Database
 from app.errors import ErrorCode, ValidationFailed
 from app.events import EventKind, notify
+from app.live.runs import remember
 from app.metrics import FALLBACK_RUNS, OPTIMIZER_FAILURES, OPTIMIZER_RUNS, OPTIMIZER_SECONDS
 from app.models import OptimizationRun, Site
 from app.optimization.documents import enforced_document, result_document, timings_document
@@ -158,8 +159,10 @@ async def _run_site(db: Database, settings: Settings, site: Site, trigger: str) 
                 await record_phase_counts(session, site.id, enforced)
                 await notify(session, EventKind.RUN_STORED, site.id, run=run.id)
             # The documents as written, not parsed back from their JSON.
-            return StoredRun.model_validate(
+            stored = StoredRun.model_validate(
                 {**run.model_dump(), "timings": timings, "result": document, "enforced_limits": enforced}
             )
+            remember(stored)
+            return stored
         finally:
             await lock.execute(select(func.pg_advisory_unlock(site_lock_key(site.id))))

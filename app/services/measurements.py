@@ -190,11 +190,17 @@ RECOMPUTE = text(
                {SLOT_END.format(ts="max(t)")} + interval '{SLOT}' AS hi
         FROM unnest(CAST(:d AS uuid[]), CAST(:t AS timestamptz[])) AS u(d, t) GROUP BY d
     ), stepped AS (
-        SELECT m.device_id, m.ts, m.power_w, m.energy_wh, m.soc, touched.lo,
+        SELECT touched.device_id, m.ts, m.power_w, m.energy_wh, m.soc, touched.lo,
                lag(m.ts) OVER w AS prev_ts, lag(m.energy_wh) OVER w AS prev_energy
-        FROM measurement m JOIN touched ON m.device_id = touched.device_id
-         AND m.ts > touched.lo - interval '{MAX_GAP}' AND m.ts <= touched.hi
-        WINDOW w AS (PARTITION BY m.device_id ORDER BY m.ts)
+        FROM touched CROSS JOIN LATERAL (
+            -- One key range scan per touched device. OFFSET 0 keeps the subquery from being flattened into a
+            -- join, which the planner may hash over the whole table when the table holds few devices.
+            SELECT m.ts, m.power_w, m.energy_wh, m.soc FROM measurement m
+            WHERE m.device_id = touched.device_id
+              AND m.ts > touched.lo - interval '{MAX_GAP}' AND m.ts <= touched.hi
+            OFFSET 0
+        ) m
+        WINDOW w AS (PARTITION BY touched.device_id ORDER BY m.ts)
     ), increments AS (
         SELECT device_id, {SLOT_END.format(ts="ts")} AS slot_end, soc,
                CASE WHEN prev_ts IS NULL OR ts - prev_ts > interval '{MAX_GAP}' THEN NULL

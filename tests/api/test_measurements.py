@@ -9,8 +9,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import text
+from strawberry.relay import GlobalID
 
-from app.services.measurements import _locks
+from app.services.measurements import RECOMPUTE, _locks
 from tests.api.helpers import demo_devices, site_with_topology
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
@@ -400,3 +401,28 @@ async def test_batches_sent_at_once_roll_up_as_one_batch_would(api, tenant_a, sp
         for row in rows:
             wh, seconds = expected[datetime.fromisoformat(row["timestamp"])]
             close(row["power"], wh * 3600 / seconds, f"{name} {row['timestamp']}")
+
+
+async def test_the_slot_recompute_reads_only_the_touched_range_of_a_long_history(api, app, tenant_a):
+    """A site whose few devices hold a long history: the recompute after a small batch is a key range scan per
+    device, never a pass over the whole table (the planner hashed the table once it held few devices)."""
+    _, devices = await setup_site(api, tenant_a)
+    ids = [uuid.UUID(GlobalID.from_id(v).node_id) for v in devices.values()]
+    async with app.state.db.transaction() as session:
+        await session.execute(
+            text(
+                "INSERT INTO measurement (device_id, ts, power_w) SELECT d, TIMESTAMPTZ '2026-01-01' "
+                "+ make_interval(secs => s * 10), 1000 FROM unnest(CAST(:d AS uuid[])) d, generate_series(0, 50000) s"
+            ),
+            {"d": ids},
+        )
+        await session.execute(text("ANALYZE measurement"))
+    batch = [datetime(2026, 1, 2, 12, tzinfo=UTC) + timedelta(seconds=5 + 10 * k) for k in range(25)]
+    async with app.state.db.transaction() as session:
+        plan = "\n".join(
+            row[0]
+            for row in await session.execute(
+                text("EXPLAIN " + RECOMPUTE.text), {"d": [ids[k % len(ids)] for k in range(25)], "t": batch}
+            )
+        )
+    assert "Seq Scan on measurement" not in plan, plan

@@ -1,8 +1,13 @@
 """optimizeSite end to end: snapshot from PostgreSQL, solve in the solver process, stored run over GraphQL."""
 
 import asyncio
+import uuid
 from datetime import UTC, datetime, timedelta
 
+from strawberry.relay import GlobalID
+
+from app.database import Database
+from app.live.runs import stored_run
 from tests.api.helpers import demo_devices
 
 OPTIMIZE = """mutation($s: ID!) { optimizeSite(siteId: $s) { errors { code message }
@@ -121,3 +126,19 @@ async def test_energy_a_session_already_took_lowers_what_it_still_needs(api, ten
     (outcome,) = run["sessions"]
     delivered = need * 29 / 60  # 29 one-minute intervals closed after the first point
     assert abs(outcome["target"] - (need - delivered)) < 1.0, (outcome, start)
+
+
+async def test_a_run_this_process_stored_is_served_to_its_readers_without_a_read(api, tenant_a):
+    """The overload check after every ingest and every subscriber read the newest run: the process that wrote it
+    hands them the document as written (here over a database that cannot be reached at all)."""
+    _, site_id, devices = await demo_devices(api, tenant_a)
+    await plan_a_day_of_prices(api, tenant_a, site_id, devices, 10_000)
+    run = (await api.ok(OPTIMIZE, {"s": site_id}, tenant_a.operator))["optimizeSite"]["run"]
+    unreachable = Database("postgresql+asyncpg://nobody@127.0.0.1:9/nothing")
+    try:
+        served = await stored_run(unreachable, uuid.UUID(GlobalID.from_id(run["id"]).node_id))
+    finally:
+        await unreachable.dispose()
+    assert served is not None
+    assert [str(e.uuid) for e in served.enforced_limits] == [e["uuid"] for e in run["enforcedLimits"]]
+    assert served.result.timestamps == [datetime.fromisoformat(t) for t in run["timestamps"]]
