@@ -11,8 +11,8 @@ import json
 import logging
 import re
 import time
-from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -24,6 +24,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
 from app.availability import is_unavailable, outage
+from app.driver_reads import driver_statement, record_type
 from app.metrics import DB_POOL
 from app.settings import Settings
 
@@ -168,6 +169,7 @@ class Database:
             connect_args={"timeout": connect_timeout_s},
             json_deserializer=read_json,
         )
+        self._observers: list[Callable[[str], None]] = []
         outage.watch(self.engine)
         _count_pool_use(self.engine)
         _ping_when_idle(self.engine, ping_idle_s)
@@ -212,6 +214,51 @@ class Database:
             await connection.execution_options(isolation_level="AUTOCOMMIT")
             return list((await connection.execute(statement, params)).all())
 
+    async def records(
+        self, statement: Executable, params: Mapping[str, Any] | None = None, *, kept: bool = False
+    ) -> list[Any]:
+        """As `fetch`, as named tuples (`app.driver_reads.record_type`). A `kept` statement (built once by the
+        process, run many times) goes through asyncpg alone when SQLAlchemy would pass its SQL and values on
+        unchanged; any other is compiled through SQLAlchemy's cache as usual."""
+        plain = driver_statement(statement, self.engine.dialect) if kept else None
+        if plain is None:
+            rows: list[Any] = await self.fetch(statement, params)
+            fields = tuple(rows[0]._fields) if rows else ()
+        else:
+            async with self.engine.connect() as connection:
+                raw = await connection.get_raw_connection()
+                for observe in self._observers:
+                    observe(plain.sql)
+                try:
+                    rows = await raw.driver_connection.fetch(plain.sql, *plain.arguments(params))  # type: ignore[union-attr]
+                except Exception as error:
+                    if is_unavailable(error):
+                        await connection.invalidate(error)
+                    raise
+            fields = tuple(rows[0].keys()) if rows else ()
+        record = record_type(fields) if rows else None
+        if record is None:
+            return rows
+        make = tuple.__new__
+        return [make(record, row) for row in rows]
+
+    @contextmanager
+    def statements_sent(self) -> Iterator[list[str]]:
+        """Every statement this process sends while the block runs, through SQLAlchemy or asyncpg alone (the
+        tests and benches that count them)."""
+        sent: list[str] = []
+
+        def through_sqlalchemy(*args: Any) -> None:
+            sent.append(args[2])
+
+        self._observers.append(sent.append)
+        event.listen(self.engine.sync_engine, "before_cursor_execute", through_sqlalchemy)
+        try:
+            yield sent
+        finally:
+            event.remove(self.engine.sync_engine, "before_cursor_execute", through_sqlalchemy)
+            self._observers.remove(sent.append)
+
     async def fetch_row(self, sql: str, *args: object) -> asyncpg.Record | None:
         """One row of a plain SQL read on a pooled connection, straight through asyncpg, outside a transaction.
 
@@ -219,6 +266,8 @@ class Database:
         cost three times the read. A connection that failed this way is dropped, as SQLAlchemy would drop it."""
         async with self.engine.connect() as connection:
             raw = await connection.get_raw_connection()
+            for observe in self._observers:
+                observe(sql)
             try:
                 row: asyncpg.Record | None = await raw.driver_connection.fetchrow(sql, *args)  # type: ignore[union-attr]
             except Exception as error:

@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Any
 
 import psutil
-from sqlalchemy import event
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -224,8 +223,8 @@ async def main() -> None:
         devices = sum(len(s["devices"]["nodes"]) for n in account["systems"]["nodes"] for s in n["sites"]["nodes"])
 
         tune_collector()  # the server's process settings, for both in-memory figures alike
-        statements: list[str] = []
-        event.listen(bench.db.engine.sync_engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+        counting = bench.db.statements_sent()
+        statements = counting.__enter__()  # left at the end of the rounds
 
         async def in_memory() -> None:
             context.loaders.converted.clear()  # rows stay loaded; their conversion is per request, so counted
@@ -257,6 +256,7 @@ async def main() -> None:
                 figures["floor"].append(await timed(plain))
             load_after = load_average()
         memory_statements = len(statements)
+        counting.__exit__(None, None, None)
 
     wall = {k: [w for w, _ in v] for k, v in figures.items()}
     cpu = {k: [c for _, c in v] for k, v in figures.items()}

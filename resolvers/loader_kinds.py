@@ -17,7 +17,7 @@ counting frees everything the moment the request's context goes.
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict, namedtuple
+from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -76,32 +76,12 @@ class Reader:
         return in_subtree(self.principal, model)
 
     async def fetch(self, statement: Any, **values: Any) -> list[RowT]:
-        """The statement's rows as named tuples: a large answer reads a dozen columns of thousands of rows
-        while building its objects, and a named tuple's attribute is a C-level read where a SQLAlchemy
-        `Row`'s goes through its key lookup (about fourteen times slower). `values` fill a statement of
-        `resolvers.statements`, with the caller's subtree."""
-        rows = await self.db.fetch(statement, statements.params(self.principal, **values) if values else None)
-        if not rows:
-            return rows
-        record = _record_type(rows[0]._fields)
-        if record is None:
-            return rows
-        make = tuple.__new__
-        return [make(record, row) for row in rows]
-
-
-_RECORD_TYPES: dict[tuple[str, ...], type[tuple[Any, ...]] | None] = {}
-
-
-def _record_type(fields: tuple[str, ...]) -> type[tuple[Any, ...]] | None:
-    """One named tuple type per shape of result, for the process; `None` for column names that cannot be
-    attributes of one (the rows are then kept as they are)."""
-    if fields not in _RECORD_TYPES:
-        try:
-            _RECORD_TYPES[fields] = namedtuple("Record", fields)  # noqa: PYI024
-        except ValueError:
-            _RECORD_TYPES[fields] = None
-    return _RECORD_TYPES[fields]
+        """The statement's rows as named tuples (a large answer reads a dozen columns of thousands of rows while
+        building its objects). `values` fill a statement of `resolvers.statements`, with the caller's subtree:
+        those are built once per shape, so they may go through asyncpg alone."""
+        if not values:
+            return await self.db.records(statement)
+        return await self.db.records(statement, statements.params(self.principal, **values), kept=True)
 
 
 def _row(row: RowT) -> RowT:

@@ -14,7 +14,8 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, FromClause, Table, bindparam, false, func, literal_column, or_, select
+from sqlalchemy import ColumnElement, FromClause, Table, any_, bindparam, false, func, literal_column, or_, select
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from app.auth import Principal
 from app.tenancy import in_subtree_at
@@ -54,7 +55,7 @@ def child_page(
                 func.count(literal_column("*")).over(partition_by=parent).label("pw_total"),
             )
             .select_from(source if source is not None else table)
-            .where(parent.in_(bindparam(IDS, expanding=True)), _subtree(principal, model), *conditions)
+            .where(_among_ids(parent), _subtree(principal, model), *conditions)
             .subquery()
         )
         in_window = inner.c.pw_rn.between(bindparam(LOW), bindparam(HIGH))
@@ -92,9 +93,15 @@ def by_key(
     def build() -> Any:
         column = table.c.id if key is None else key
         selected = select(table) if key is None else select(table, key.label("pw_key"))
-        return selected.where(column.in_(bindparam(IDS, expanding=True)), _subtree(principal, model), *conditions)
+        return selected.where(_among_ids(column), _subtree(principal, model), *conditions)
 
     return _statement(("by_key", principal is None, table, key, *conditions), build)
+
+
+def _among_ids(column: Any) -> ColumnElement[bool]:
+    """`column` is one of IDS, bound as one array: the SQL is then the same for any number of ids (an expanding
+    IN renders one parameter per id, so its SQL changes with every count and must be compiled per read)."""
+    return column == any_(bindparam(IDS, type_=ARRAY(column.type)))
 
 
 def _subtree(principal: Principal | None, model: Any) -> ColumnElement[bool]:

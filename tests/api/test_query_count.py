@@ -1,7 +1,5 @@
 """No N+1: the nested inventory query costs the same number of SQL statements for 1 and for 50 systems."""
 
-from sqlalchemy import event
-
 from app.bootstrap import operator_of
 from app.demo import DEMO_CONFIGURATION
 from app.domain.grid_identifiers import make_valid_identifier
@@ -64,17 +62,8 @@ async def add_systems(db, account_id, count: int, offset: int) -> None:
 
 
 async def statements_for(api, app, token: str) -> tuple[int, dict]:
-    engine = app.state.db.engine.sync_engine
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    with app.state.db.statements_sent() as statements:
         data = await api.ok(NESTED, token=token)
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
     return len(statements), data
 
 
