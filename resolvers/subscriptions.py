@@ -17,8 +17,8 @@ from strawberry import relay
 from app.auth import revalidate
 from app.errors import NotFound
 from app.events import Event, EventKind
-from app.live.runs import stored_run
 from app.metrics import LIMIT_PUBLICATIONS
+from app.optimization.run_cache import stored_run
 from app.optimization.stored_run import StoredRun
 from resolvers.context import Info
 from resolvers.mutations.base import pk

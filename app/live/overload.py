@@ -13,8 +13,8 @@ from sqlalchemy import BindParameter, Select, bindparam, select, true
 from sqlmodel import col
 
 from app.database import Database
-from app.live.runs import stored_run
 from app.models import Collector, Device, Measurement, OptimizationRun
+from app.optimization.run_cache import stored_run
 from app.phases import measured_currents
 from app.vocabulary import DeviceType
 

@@ -21,11 +21,11 @@ from app.auth import Principal, Role
 from app.database import Database
 from app.errors import ErrorCode, ValidationFailed
 from app.events import EventKind, notify
-from app.live.runs import remember
 from app.metrics import FALLBACK_RUNS, OPTIMIZER_FAILURES, OPTIMIZER_RUNS, OPTIMIZER_SECONDS
 from app.models import OptimizationRun, Site
 from app.optimization.documents import enforced_document, result_document, timings_document
 from app.optimization.phase_state import record_phase_counts, with_phase_switching
+from app.optimization.run_cache import remember
 from app.optimization.snapshot import take_snapshot
 from app.optimization.stored_run import StoredRun
 from app.optimization.worker import solve_site, warm_up

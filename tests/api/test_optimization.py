@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from strawberry.relay import GlobalID
 
 from app.database import Database
-from app.live.runs import stored_run
+from app.optimization.run_cache import stored_run
 from tests.api.helpers import demo_devices
 
 OPTIMIZE = """mutation($s: ID!) { optimizeSite(siteId: $s) { errors { code message }

@@ -1,5 +1,5 @@
-"""Stored runs as subscribers need them: one read (and one parse) per run per process, however many
-subscribers wait."""
+"""Stored runs as their readers in a process need them (the overload check after every ingest, subscribers):
+one read and one parse per run per process, however many wait, and none for a run this process stored."""
 
 from __future__ import annotations
 
