@@ -15,13 +15,17 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, Page, async_playwright, expect
 from starlette.applications import Starlette
 
 from app.demo import DEMO_EMAIL, DEMO_PASSWORD, ensure_demo
 from app.simulator import DemoSimulator
 from tests.api.conftest import Api
 from tests.live.conftest import server  # noqa: F401  (the fixture)
+
+# Every `expect` waits for its state to appear, up to this bound: Playwright's default 5 s was missed once in CI,
+# when the first site view's queries met the demo's solver processes starting up on a 2-core machine.
+expect.set_options(timeout=30_000)
 
 CHROMIUM = os.environ.get("PHASEWISE_CHROMIUM", "/usr/bin/chromium")
 ARGS = [

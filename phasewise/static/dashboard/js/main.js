@@ -31,6 +31,13 @@ function closeSite() {
   current = null;
 }
 
+// Moving to `hash` routes once: by its hashchange event, or here when the hash is already there. Routing twice
+// rendered a view twice, and a keyboard user's focus was lost with the first rendering's elements.
+async function go(hash) {
+  if (location.hash === hash) return route();
+  location.hash = hash;
+}
+
 async function showLogin() {
   show("login-view");
   $("email").focus();
@@ -44,8 +51,7 @@ $("login-form").addEventListener("submit", async (event) => {
   try {
     await login($("email").value.trim(), $("password").value);
     $("password").value = "";
-    location.hash = "#/sites";
-    await route();
+    await go("#/sites");
   } catch (error) {
     $("login-error").textContent = error.message;
     $("password").focus();
@@ -57,8 +63,7 @@ $("login-form").addEventListener("submit", async (event) => {
 $("sign-out").addEventListener("click", () => {
   closeSite();
   signOut();
-  location.hash = "";
-  route();
+  go("");
 });
 
 const STATUS_CLASS = { ONBOARDED: "ok", NO_RESOURCES: "warn", PAUSED: "warn", DELETED: "bad" };
