@@ -58,6 +58,8 @@ def _compile(statement: Executable, dialect: Dialect) -> DriverStatement | None:
         return None
     if not all(_unprocessed(entry.type, dialect) for entry in compiled._result_columns):
         return None
+    if record_type(tuple(entry.keyname for entry in compiled._result_columns)) is None:
+        return None  # names a named tuple cannot carry: SQLAlchemy's rows, whose attributes read them anyway
     processors = compiled._bind_processors
     return DriverStatement(str(compiled), compiled, tuple((n, processors.get(n)) for n in compiled.positiontup))
 

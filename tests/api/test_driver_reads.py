@@ -54,3 +54,10 @@ async def test_statements_sqlalchemy_would_change_stay_with_sqlalchemy(app):
     decimal = select(cast(Device.__table__.c.maximum_power, Numeric(10, 2)))
     assert driver_statement(expanding, dialect) is None
     assert driver_statement(decimal, dialect) is None
+
+
+async def test_a_column_name_no_named_tuple_can_carry_stays_with_sqlalchemy(app):
+    db = app.state.db
+    statement = select(Device.__table__.c.name.label("_hidden"))
+    assert driver_statement(statement, db.engine.dialect) is None
+    assert await db.records(statement, kept=True) == await db.records(statement)
