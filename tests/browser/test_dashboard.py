@@ -38,6 +38,10 @@ UPDATE = """mutation($s: ID!, $leave: DateTime!) {
   updateChargingSession(id: $s, target: {energyAmountNeeded: 20000, leaveTime: $leave}) { errors { message } } }"""
 CONSTRAIN = """mutation($d: ID!, $until: DateTime!) {
   setConstraint(deviceId: $d, priority: 100, invalidAt: $until, maxActivePower: 4140) { errors { message } } }"""
+FORECAST = """mutation($d: ID!, $points: [ForecastPointInput!]!) {
+  setForecast(deviceId: $d, points: $points) { errors { message } } }"""
+NO_DISCHARGE = """mutation($d: ID!, $until: DateTime!) {
+  setConstraint(deviceId: $d, priority: 100, invalidAt: $until, minActivePower: 0) { errors { message } } }"""
 INGEST = "mutation($p: MeasurementPoints!) { ingestMeasurements(points: $p) { accepted errors { message } } }"
 
 
@@ -66,9 +70,18 @@ async def until(check: Any, what: str, bound: float = 60.0) -> Any:
 
 
 async def every_car_urgent(demo: Demo) -> dict[str, Any]:
-    """Four cars that must charge at once: the main fuse binds, so the plan holds some of them back."""
-    leave = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    """Four cars that must charge at once: the main fuse binds, so the plan holds some of them back.
+
+    At any hour: the demo's PV forecast follows the clock (at noon its 12 kW and the battery's 10 kW make room
+    for every car), so the next hours get no sun and the battery may not discharge."""
+    now = datetime.now(UTC)
+    leave = (now + timedelta(hours=1)).isoformat()
     devices = by_name(await site_state(demo))
+    hour = now.replace(minute=0, second=0, microsecond=0)
+    dark = [{"timestamp": (hour + timedelta(minutes=15 * i)).isoformat(), "powerValue": 0.0} for i in range(13)]
+    await demo.api.ok(FORECAST, {"d": devices["pv_roof"]["id"], "points": dark}, demo.token)
+    until_when = (now + timedelta(hours=2)).isoformat()
+    await demo.api.ok(NO_DISCHARGE, {"d": devices["battery_basement"]["id"], "until": until_when}, demo.token)
     for name, pins in (("pole_garage_2", ["PIN1", "PIN2", "PIN3"]), ("pole_carport", ["PIN1"])):
         await demo.api.ok(START, {"d": devices[name]["id"], "pins": pins, "leave": leave}, demo.token)
     for name in ("pole_entrance", "pole_garage_1"):
