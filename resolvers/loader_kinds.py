@@ -37,6 +37,7 @@ from app.services.aggregation import Period
 from app.tenancy import in_subtree
 from resolvers import statements
 from resolvers.connection import Page, Window
+from resolvers.shared_loads import Loader
 
 RowT = Any
 """A loaded row: a named tuple of its statement's columns (`Reader.fetch`), read by attribute."""
@@ -132,7 +133,7 @@ class LoaderKinds:
             found = {row.id: parse(row) for row in rows}
             return [found.get(i) for i in ids]
 
-        return DataLoader(load)
+        return Loader(load)
 
     def _one_by(self, model: Any, key: Any, *conditions: ColumnElement[bool]) -> DataLoader[uuid.UUID, RowT | None]:
         table, reader = table_of(model), self._reader
@@ -143,7 +144,7 @@ class LoaderKinds:
             found = {row.pw_key: row for row in rows}
             return [found.get(k) for k in keys]
 
-        return DataLoader(load)
+        return Loader(load)
 
     def _all_by(
         self,
@@ -168,7 +169,7 @@ class LoaderKinds:
                 grouped[row.pw_key].append(row)
             return [grouped.get(k, []) for k in keys]
 
-        return DataLoader(load)
+        return Loader(load)
 
     def _paged(
         self,
@@ -195,7 +196,7 @@ class LoaderKinds:
                     pages[key] = page if parse is None else Page([parse(r) for r in page.rows], page.total)
             return [pages.get(key, Page([], 0)) for key in keys]
 
-        return DataLoader(load, cache_key_fn=lambda key: key)
+        return Loader(load, cache_key_fn=lambda key: key)
 
     def _series(self, model: Any, key: Any) -> DataLoader[SpanKey, list[RowT]]:
         table, reader = table_of(model), self._reader
@@ -215,7 +216,7 @@ class LoaderKinds:
                     found[SpanKey(row.pw_key, start, end)].append(row)
             return [found.get(k, []) for k in keys]
 
-        return DataLoader(load, cache_key_fn=lambda k: k)
+        return Loader(load, cache_key_fn=lambda k: k)
 
     def _per_period(
         self, load_group: Callable[[Period, list[uuid.UUID]], Awaitable[dict[uuid.UUID, T]]]
@@ -232,7 +233,7 @@ class LoaderKinds:
                     found[PeriodKey(owner, period)] = value
             return [found[key] for key in keys]
 
-        return DataLoader(load, cache_key_fn=lambda key: key)
+        return Loader(load, cache_key_fn=lambda key: key)
 
 
 def _split_pages(rows: list[RowT], window: Window) -> dict[ChildKey, Page]:

@@ -45,6 +45,7 @@ from app.optimization.stored_run import StoredRun, parse_run
 from app.services.aggregation import DeviceBucket, SystemBucket, device_buckets, system_buckets
 from resolvers.connection import Page
 from resolvers.loader_kinds import ChildKey, LoaderKinds, PeriodKey, Reader, RowT, SpanKey, table_of
+from resolvers.shared_loads import Loader
 
 __all__ = ["ChildKey", "Loaders", "PeriodKey", "RowT", "SpanKey"]
 
@@ -123,11 +124,11 @@ class Loaders(LoaderKinds):
 
     @cached_property
     def upstream_status_by_site(self) -> DataLoader[uuid.UUID, str | None]:
-        return DataLoader(partial(_upstream_statuses, self._reader))
+        return Loader(partial(_upstream_statuses, self._reader))
 
     @cached_property
     def device_counts_by_site(self) -> DataLoader[uuid.UUID, dict[str, int]]:
-        return DataLoader(partial(_device_counts, self._reader))
+        return Loader(partial(_device_counts, self._reader))
 
     @cached_property
     def accounts_by_parent(self) -> DataLoader[ChildKey, Page]:
@@ -224,7 +225,7 @@ class Loaders(LoaderKinds):
 
     @cached_property
     def latest_measurement_by_device(self) -> DataLoader[uuid.UUID, RowT | None]:
-        return DataLoader(partial(_latest_measurements, self._reader))
+        return Loader(partial(_latest_measurements, self._reader))
 
     @cached_property
     def charging_session(self) -> DataLoader[uuid.UUID, RowT | None]:
@@ -246,7 +247,7 @@ class Loaders(LoaderKinds):
             found = {row.id: float(row.wh) for row in await reader.fetch(delivered_statement(ids))}
             return [found.get(i, 0.0) for i in ids]
 
-        return DataLoader(load)
+        return Loader(load)
 
     @cached_property
     def open_session_by_device(self) -> DataLoader[uuid.UUID, RowT | None]:
@@ -254,7 +255,7 @@ class Loaders(LoaderKinds):
 
     @cached_property
     def latest_run_by_site(self) -> DataLoader[uuid.UUID, StoredRun | None]:
-        return DataLoader(partial(_latest_runs, self._reader))
+        return Loader(partial(_latest_runs, self._reader))
 
     @cached_property
     def runs_by_site(self) -> DataLoader[ChildKey, Page]:

@@ -16,6 +16,7 @@ from resolvers.connection import Connection, Window
 from resolvers.context import Info
 from resolvers.loaders import ChildKey
 from resolvers.prefetch import prefetch
+from resolvers.shared_loads import LoadCancelled, SharedFuture
 
 T = TypeVar("T")
 K = TypeVar("K")
@@ -115,16 +116,16 @@ def _derived(
     memo: dict[tuple[Any, ...], Any], future: Awaitable[Any], convert: Callable[[Any], Any]
 ) -> asyncio.Future[Any]:
     """One future of the converted object per loading row, shared by every parent that waits for it (a
-    future, not a coroutine: waiting on it costs no task)."""
+    future, not a coroutine: waiting on it costs no task; shared, so no waiter can cancel it)."""
     entry = (id(future), convert)
     derived = memo.get(entry)
     if derived is None:
-        derived = memo[entry] = asyncio.get_running_loop().create_future()
+        derived = memo[entry] = SharedFuture(loop=asyncio.get_running_loop())
         assert isinstance(future, asyncio.Future)
 
         def finish(loaded: asyncio.Future[Any]) -> None:
             if loaded.cancelled():
-                derived.cancel()
+                derived.set_exception(LoadCancelled("the read was cancelled"))
             elif (error := loaded.exception()) is not None:
                 derived.set_exception(error)
             else:
