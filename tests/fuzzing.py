@@ -7,6 +7,7 @@ A finding is an answer that is a 5xx, or not JSON, or carries "Unexpected error.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -87,6 +88,28 @@ class FuzzReport:
         return f"{self.sent} requests in {self.seconds:.1f} s ({rate:.0f}/s): {kinds}; findings {len(self.findings)}"
 
 
+class _ErrorLogs(logging.Handler):
+    """ERROR records logged while the fuzz runs: a fault can answer in time and still log (an exception in a
+    callback after the answer went out), and that is a finding too."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+    def take(self) -> str | None:
+        if not self.records:
+            return None
+        taken, self.records = self.records, []
+        return "logged: " + "; ".join(f"{r.name}: {r.getMessage()[:200]} ({_exception(r)})" for r in taken)
+
+
+def _exception(record: logging.LogRecord) -> str:
+    return record.exc_info[0].__name__ if record.exc_info and record.exc_info[0] else "no exception"
+
+
 def classify(status: int, body: Any) -> str:
     if status >= 500 or not isinstance(body, dict):
         return "finding"
@@ -132,6 +155,25 @@ async def fuzz(
         gql_strategies.from_schema(graphql_schema, custom_scalars=scalars),
         gql_strategies.from_schema(graphql_schema, custom_scalars=scalars, mode=Mode.NEGATIVE),
     )
+    logs = _ErrorLogs()
+    logging.getLogger().addHandler(logs)
+    try:
+        await _send(client, token, strategy, report, logs, examples=examples, seconds=seconds)
+    finally:
+        logging.getLogger().removeHandler(logs)
+    return report
+
+
+async def _send(
+    client: Any,
+    token: str,
+    strategy: st.SearchStrategy[str],
+    report: FuzzReport,
+    logs: _ErrorLogs,
+    *,
+    examples: int,
+    seconds: float,
+) -> None:
     start = time.perf_counter()
     while report.sent < examples and time.perf_counter() - start < seconds:
         for query in _draw(strategy, min(_BATCH, examples - report.sent)):
@@ -145,9 +187,11 @@ async def fuzz(
             except ValueError:
                 body = None
             outcome = classify(response.status_code, body)
+            logged = logs.take()
+            if logged is not None:
+                outcome = "finding"
             report.outcomes[outcome] += 1
             report.sent += 1
             if outcome == "finding":
-                report.findings.append((query, response.text[:500]))
+                report.findings.append((query, logged or response.text[:500]))
     report.seconds = time.perf_counter() - start
-    return report
