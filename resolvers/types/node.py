@@ -16,7 +16,7 @@ from resolvers.connection import Connection, Window
 from resolvers.context import Info
 from resolvers.loaders import ChildKey
 from resolvers.prefetch import prefetch
-from resolvers.shared_loads import LoadCancelled, SharedFuture
+from resolvers.shared_loads import SharedFuture
 
 T = TypeVar("T")
 K = TypeVar("K")
@@ -120,13 +120,11 @@ def _derived(
     entry = (id(future), convert)
     derived = memo.get(entry)
     if derived is None:
+        assert isinstance(future, SharedFuture), "every loader is a resolvers.shared_loads.Loader"
         derived = memo[entry] = SharedFuture(loop=asyncio.get_running_loop())
-        assert isinstance(future, asyncio.Future)
 
         def finish(loaded: asyncio.Future[Any]) -> None:
-            if loaded.cancelled():
-                derived.set_exception(LoadCancelled("the read was cancelled"))
-            elif (error := loaded.exception()) is not None:
+            if (error := loaded.exception()) is not None:
                 derived.set_exception(error)
             else:
                 try:
