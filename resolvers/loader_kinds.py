@@ -27,14 +27,12 @@ from sqlalchemy import (
     ColumnElement,
     FromClause,
     Table,
-    select,
 )
 from strawberry.dataloader import DataLoader
 
 from app.auth import Principal
 from app.database import Database
 from app.services.aggregation import Period
-from app.tenancy import in_subtree
 from resolvers import statements
 from resolvers.connection import Page, Window
 from resolvers.shared_loads import Loader
@@ -72,10 +70,6 @@ class Reader:
     db: Database
     principal: Principal | None
 
-    def owned(self, model: Any) -> ColumnElement[bool]:
-        """The tenancy condition for `model`'s rows (`app.tenancy`)."""
-        return in_subtree(self.principal, model)
-
     async def fetch(self, statement: Any, **values: Any) -> list[RowT]:
         """The statement's rows as named tuples (a large answer reads a dozen columns of thousands of rows while
         building its objects). `values` fill a statement of `resolvers.statements`, with the caller's subtree:
@@ -102,10 +96,6 @@ class LoaderKinds:
         self.converted: dict[tuple[Any, ...], Any] = {}
         """Typed objects made from loaded rows, by row and conversion (each row is converted once per request),
         and by loader, key and conversion (`resolvers.types.node.relation`)."""
-
-    def owned(self, model: Any) -> ColumnElement[bool]:
-        """The tenancy condition for `model`'s rows (`app.tenancy`)."""
-        return self._reader.owned(model)
 
     async def root_page(
         self, model: Any, window: Window, order_by: Sequence[Any], *conditions: ColumnElement[bool]
@@ -158,12 +148,8 @@ class LoaderKinds:
         table, reader = table_of(model), self._reader
 
         async def load(keys: list[uuid.UUID]) -> list[list[RowT]]:
-            rows = await reader.fetch(
-                select(table, key.label("pw_key"))
-                .select_from(source if source is not None else table)
-                .where(key.in_(keys), reader.owned(model), *conditions)
-                .order_by(*order_by)
-            )
+            statement = statements.all_by(reader.principal, table, model, key, order_by, conditions, source)
+            rows = await reader.fetch(statement, **{statements.IDS: keys})
             grouped: dict[uuid.UUID, list[RowT]] = defaultdict(list)
             for row in rows:
                 grouped[row.pw_key].append(row)
@@ -206,11 +192,10 @@ class LoaderKinds:
             for k in keys:
                 spans[(k.start, k.end)].append(k.owner_id)
             found: dict[SpanKey, list[RowT]] = defaultdict(list)
+            statement = statements.series(reader.principal, table, model, key)
             for (start, end), owners in spans.items():
                 rows = await reader.fetch(
-                    select(table, key.label("pw_key"))
-                    .where(key.in_(owners), reader.owned(model), model.ts >= start, model.ts < end)
-                    .order_by(*[c for c in table.primary_key.columns])
+                    statement, **{statements.IDS: owners, statements.START: start, statements.END: end}
                 )
                 for row in rows:
                     found[SpanKey(row.pw_key, start, end)].append(row)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from functools import cached_property, partial
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import distinct_on
@@ -43,6 +44,7 @@ from app.models import (
 from app.optimization.snapshot import delivered_statement, newest_measurements
 from app.optimization.stored_run import StoredRun, parse_run
 from app.services.aggregation import DeviceBucket, SystemBucket, device_buckets, system_buckets
+from resolvers import statements
 from resolvers.connection import Page
 from resolvers.loader_kinds import ChildKey, LoaderKinds, PeriodKey, Reader, RowT, SpanKey, table_of
 from resolvers.shared_loads import Loader
@@ -323,11 +325,16 @@ class Loaders(LoaderKinds):
 
 
 async def _upstream_statuses(reader: Reader, site_ids: list[uuid.UUID]) -> list[str | None]:
-    rows = await reader.fetch(
-        select(col(Site.id), func.upstream_status(col(Site.id), func.now()).label("status")).where(
-            col(Site.id).in_(site_ids), reader.owned(Site)
+    principal = reader.principal
+
+    def build() -> Any:
+        status = func.upstream_status(col(Site.id), func.now()).label("status")
+        return select(col(Site.id), status).where(
+            statements.among_ids(col(Site.id)), statements.subtree(principal, Site)
         )
-    )
+
+    statement = statements.shaped(("upstream_status", principal is None), build)
+    rows = await reader.fetch(statement, **{statements.IDS: site_ids})
     found = {row.id: row.status for row in rows}
     return [found.get(i) for i in site_ids]
 
@@ -340,23 +347,34 @@ async def _latest_measurements(reader: Reader, device_ids: list[uuid.UUID]) -> l
 
 
 async def _latest_runs(reader: Reader, site_ids: list[uuid.UUID]) -> list[StoredRun | None]:
-    table = table_of(OptimizationRun)
-    rows = await reader.fetch(
-        select(table)
-        .ext(distinct_on(col(OptimizationRun.site_id)))
-        .where(col(OptimizationRun.site_id).in_(site_ids), reader.owned(OptimizationRun))
-        .order_by(col(OptimizationRun.site_id), col(OptimizationRun.created_at).desc())
-    )
+    principal = reader.principal
+
+    def build() -> Any:
+        return (
+            select(table_of(OptimizationRun))
+            .ext(distinct_on(col(OptimizationRun.site_id)))
+            .where(statements.among_ids(col(OptimizationRun.site_id)), statements.subtree(principal, OptimizationRun))
+            .order_by(col(OptimizationRun.site_id), col(OptimizationRun.created_at).desc())
+        )
+
+    statement = statements.shaped(("latest_run", principal is None), build)
+    rows = await reader.fetch(statement, **{statements.IDS: site_ids})
     found = {row.site_id: parse_run(row) for row in rows}
     return [found.get(i) for i in site_ids]
 
 
 async def _device_counts(reader: Reader, site_ids: list[uuid.UUID]) -> list[dict[str, int]]:
-    rows = await reader.fetch(
-        select(col(Device.site_id), col(Device.type), func.count().label("n"))
-        .where(col(Device.site_id).in_(site_ids), reader.owned(Device))
-        .group_by(col(Device.site_id), col(Device.type))
-    )
+    principal = reader.principal
+
+    def build() -> Any:
+        return (
+            select(col(Device.site_id), col(Device.type), func.count().label("n"))
+            .where(statements.among_ids(col(Device.site_id)), statements.subtree(principal, Device))
+            .group_by(col(Device.site_id), col(Device.type))
+        )
+
+    statement = statements.shaped(("device_counts", principal is None), build)
+    rows = await reader.fetch(statement, **{statements.IDS: site_ids})
     counts: dict[uuid.UUID, dict[str, int]] = defaultdict(dict)
     for row in rows:
         counts[row.site_id][row.type] = row.n

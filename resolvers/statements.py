@@ -24,6 +24,8 @@ IDS = "pw_ids"
 LOW = "pw_low"
 HIGH = "pw_high"
 PATH = "pw_path"
+START = "pw_start"
+END = "pw_end"
 _KEEP = 512
 _UNCACHEABLE = object()
 _built: OrderedDict[Hashable, Any] = OrderedDict()
@@ -55,13 +57,13 @@ def child_page(
                 func.count(literal_column("*")).over(partition_by=parent).label("pw_total"),
             )
             .select_from(source if source is not None else table)
-            .where(_among_ids(parent), _subtree(principal, model), *conditions)
+            .where(among_ids(parent), subtree(principal, model), *conditions)
             .subquery()
         )
         in_window = inner.c.pw_rn.between(bindparam(LOW), bindparam(HIGH))
         return select(inner).where(or_(in_window, inner.c.pw_rn == 1)).order_by(inner.c.pw_parent, inner.c.pw_rn)
 
-    return _statement(("child_page", principal is None, table, parent, *order_by, source, *conditions), build)
+    return shaped(("child_page", principal is None, table, parent, *order_by, source, *conditions), build)
 
 
 def root_page(
@@ -76,13 +78,13 @@ def root_page(
                 func.row_number().over(order_by=[*order_by, table.c.id]).label("pw_rn"),
                 func.count(literal_column("*")).over().label("pw_total"),
             )
-            .where(_subtree(principal, model), *conditions)
+            .where(subtree(principal, model), *conditions)
             .subquery()
         )
         in_window = inner.c.pw_rn.between(bindparam(LOW), bindparam(HIGH))
         return select(inner).where(or_(in_window, inner.c.pw_rn == 1)).order_by(inner.c.pw_rn)
 
-    return _statement(("root_page", principal is None, table, *order_by, *conditions), build)
+    return shaped(("root_page", principal is None, table, *order_by, *conditions), build)
 
 
 def by_key(
@@ -93,22 +95,59 @@ def by_key(
     def build() -> Any:
         column = table.c.id if key is None else key
         selected = select(table) if key is None else select(table, key.label("pw_key"))
-        return selected.where(_among_ids(column), _subtree(principal, model), *conditions)
+        return selected.where(among_ids(column), subtree(principal, model), *conditions)
 
-    return _statement(("by_key", principal is None, table, key, *conditions), build)
+    return shaped(("by_key", principal is None, table, key, *conditions), build)
 
 
-def _among_ids(column: Any) -> ColumnElement[bool]:
+def all_by(
+    principal: Principal | None,
+    table: Table,
+    model: Any,
+    key: Any,
+    order_by: Sequence[Any],
+    conditions: Sequence[ColumnElement[bool]],
+    source: FromClause | None,
+) -> Any:
+    """Every row whose `key` is one of IDS, with the key as `pw_key`."""
+
+    def build() -> Any:
+        return (
+            select(table, key.label("pw_key"))
+            .select_from(source if source is not None else table)
+            .where(among_ids(key), subtree(principal, model), *conditions)
+            .order_by(*order_by)
+        )
+
+    return shaped(("all_by", principal is None, table, key, *order_by, source, *conditions), build)
+
+
+def series(principal: Principal | None, table: Table, model: Any, key: Any) -> Any:
+    """The points whose `key` is one of IDS with START <= ts < END, the key as `pw_key`, in primary-key order."""
+
+    def build() -> Any:
+        return (
+            select(table, key.label("pw_key"))
+            .where(among_ids(key), subtree(principal, model), model.ts >= bindparam(START), model.ts < bindparam(END))
+            .order_by(*table.primary_key.columns)
+        )
+
+    return shaped(("series", principal is None, table, key), build)
+
+
+def among_ids(column: Any) -> ColumnElement[bool]:
     """`column` is one of IDS, bound as one array: the SQL is then the same for any number of ids (an expanding
     IN renders one parameter per id, so its SQL changes with every count and must be compiled per read)."""
     return column == any_(bindparam(IDS, type_=ARRAY(column.type)))
 
 
-def _subtree(principal: Principal | None, model: Any) -> ColumnElement[bool]:
+def subtree(principal: Principal | None, model: Any) -> ColumnElement[bool]:
     return false() if principal is None else in_subtree_at(bindparam(PATH), model)
 
 
-def _statement(parts: tuple[Any, ...], build: Callable[[], Any]) -> Any:
+def shaped(parts: tuple[Any, ...], build: Callable[[], Any]) -> Any:
+    """The statement `build` makes, built once per shape: `parts` name everything its SQL depends on (a loader's
+    own statements start them with a name of their own); what varies per read must be a bound parameter."""
     key = tuple(_shape(part) for part in parts)
     if _UNCACHEABLE in key:
         return build()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import Numeric, cast, select
+from sqlalchemy import Numeric, cast, event, select
 from strawberry.relay import GlobalID
 
 from app.auth import Principal, Role
@@ -61,3 +61,33 @@ async def test_a_column_name_no_named_tuple_can_carry_stays_with_sqlalchemy(app)
     statement = select(Device.__table__.c.name.label("_hidden"))
     assert driver_statement(statement, db.engine.dialect) is None
     assert await db.records(statement, kept=True) == await db.records(statement)
+
+
+INVENTORY = """{
+  sites { nodes {
+    name gridIdentifier status upstreamStatus validation { validForOptimization missing { code message } }
+    mainCollector { name lineCurrent children { nodes { name phaseType phasePermutations { childPhase } } } }
+    devices { nodes { __typename name collector { name } ... on ChargingPole { pinToPhaseMapping { pinList } } } }
+  } }
+}"""
+
+
+async def test_an_inventory_request_compiles_no_statement_of_its_own(app, api, tenant_a):
+    """Every read of the README's inventory (pages, relations, statuses, device counts) is a kept statement: none
+    is built and compiled by SQLAlchemy per request (that cost more CPU than the rest of the request)."""
+    await demo_devices(api, tenant_a)
+    db = app.state.db
+    compiled: list[str] = []
+
+    def through_sqlalchemy(*args: object) -> None:
+        compiled.append(str(args[2]))
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", through_sqlalchemy)
+    try:
+        with db.statements_sent() as sent:
+            data = await api.ok(INVENTORY, token=tenant_a.viewer)
+    finally:
+        event.remove(db.engine.sync_engine, "before_cursor_execute", through_sqlalchemy)
+    assert data["sites"]["nodes"][0]["devices"]["nodes"]
+    assert len(sent) >= 6
+    assert compiled == []
