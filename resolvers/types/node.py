@@ -95,7 +95,8 @@ def relation(
     (ten devices on one collector get the same `Collector`). For plain `def` resolvers; see `then`.
 
     Once converted, the object is found again by loader and key (a loader answers a key with one row for the
-    whole request): the thousands of parents of a large level skip the loader's own lookups."""
+    whole request): the thousands of parents of a large level skip the loader's own lookups, also when the
+    row was still loading at the first ask (`resolvers.prefetch` asks for a whole level before its fields)."""
     if key is None:
         return None
     memo = info.context.loaders.converted
@@ -109,28 +110,32 @@ def relation(
         if found is not None:
             memo[entry] = found
         return found
-    return cast(T, _derived(memo, future, convert))
+    return cast(T, _derived(memo, future, convert, entry))
 
 
 def _derived(
-    memo: dict[tuple[Any, ...], Any], future: Awaitable[Any], convert: Callable[[Any], Any]
+    memo: dict[tuple[Any, ...], Any], future: Awaitable[Any], convert: Callable[[Any], Any], entry: tuple[Any, ...]
 ) -> asyncio.Future[Any]:
     """One future of the converted object per loading row, shared by every parent that waits for it (a
     future, not a coroutine: waiting on it costs no task; shared, so no waiter can cancel it)."""
-    entry = (id(future), convert)
-    derived = memo.get(entry)
+    waiting = (id(future), convert)
+    derived = memo.get(waiting)
     if derived is None:
         assert isinstance(future, SharedFuture), "every loader is a resolvers.shared_loads.Loader"
-        derived = memo[entry] = SharedFuture(loop=asyncio.get_running_loop())
+        derived = memo[waiting] = SharedFuture(loop=asyncio.get_running_loop())
 
         def finish(loaded: asyncio.Future[Any]) -> None:
             if (error := loaded.exception()) is not None:
                 derived.set_exception(error)
-            else:
-                try:
-                    derived.set_result(_converted(memo, loaded.result(), convert))
-                except Exception as exc:  # a row that does not convert fails its parents, as an await would
-                    derived.set_exception(exc)
+                return
+            try:
+                found = _converted(memo, loaded.result(), convert)
+            except Exception as exc:  # a row that does not convert fails its parents, as an await would
+                derived.set_exception(exc)
+                return
+            if found is not None:
+                memo[entry] = found
+            derived.set_result(found)
 
         future.add_done_callback(finish)
     return derived

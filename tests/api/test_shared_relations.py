@@ -6,6 +6,7 @@ with every other parent of the request that asks for it (`resolvers.shared_loads
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 
@@ -71,3 +72,30 @@ async def test_a_batch_cancelled_settles_every_waiter_with_an_error() -> None:
     batch.cancel()
     with pytest.raises(LoadCancelled):
         await waiting
+
+
+async def test_a_relation_asked_for_while_loading_is_found_again_without_the_loader() -> None:
+    """A level's relations are first asked for while their rows load (`resolvers.prefetch`), then once more by
+    each field: that second ask is answered from the request's conversions, not through the loader again."""
+    from types import SimpleNamespace
+
+    from resolvers.types.node import relation
+
+    async def rows(keys: list[int]) -> list[str]:
+        return [f"row {k}" for k in keys]
+
+    loader = Loader(rows)
+    asks: list[int] = []
+    load = loader.load
+
+    def counted(key: int) -> object:
+        asks.append(key)
+        return load(key)
+
+    loader.load = counted  # type: ignore[method-assign,assignment]
+    info: Any = SimpleNamespace(context=SimpleNamespace(loaders=SimpleNamespace(converted={})))
+    pending: Any = relation(info, loader, 7, str.upper)  # type: ignore[arg-type]
+    assert isinstance(pending, asyncio.Future)
+    assert await pending == "ROW 7"
+    assert relation(info, loader, 7, str.upper) == "ROW 7"  # type: ignore[arg-type]
+    assert asks == [7]
