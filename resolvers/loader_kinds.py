@@ -26,12 +26,12 @@ from typing import Any, TypeVar
 from sqlalchemy import (
     ColumnElement,
     FromClause,
-    Table,
 )
 from strawberry.dataloader import DataLoader
 
 from app.auth import Principal
 from app.database import Database
+from app.models import table_of
 from app.services.aggregation import Period
 from resolvers import statements
 from resolvers.connection import Page, Window
@@ -81,10 +81,6 @@ class Reader:
 
 def _row(row: RowT) -> RowT:
     return row
-
-
-def table_of(model: Any) -> Table:
-    return model.__table__
 
 
 class LoaderKinds:

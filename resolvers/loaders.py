@@ -40,13 +40,14 @@ from app.models import (
     SystemPoolMember,
     UpstreamSite,
     User,
+    table_of,
 )
 from app.optimization.snapshot import delivered_statement, newest_measurements
 from app.optimization.stored_run import StoredRun, parse_run
 from app.services.aggregation import DeviceBucket, SystemBucket, device_buckets, system_buckets
 from resolvers import statements
 from resolvers.connection import Page
-from resolvers.loader_kinds import ChildKey, LoaderKinds, PeriodKey, Reader, RowT, SpanKey, table_of
+from resolvers.loader_kinds import ChildKey, LoaderKinds, PeriodKey, Reader, RowT, SpanKey
 from resolvers.shared_loads import Loader
 
 __all__ = ["ChildKey", "Loaders", "PeriodKey", "RowT", "SpanKey"]

@@ -1,6 +1,7 @@
 """The database tables. Importing this package registers every table on `SQLModel.metadata`."""
 
 from app.models.accounts import Account, ApiKey, User
+from app.models.columns import table_of
 from app.models.constraints import DeviceConstraint
 from app.models.inventory import Cluster, ClusterDevice, Gateway, System, SystemPool, SystemPoolMember
 from app.models.measurements import Measurement, MeasurementSlot
@@ -17,6 +18,7 @@ from app.models.sites import Contract, Site, SupplyPoint, UpstreamSite
 from app.models.topology import Collector, Device
 
 __all__ = [
+    "table_of",
     "ChargingSession",
     "ExternalLimit",
     "ForecastPoint",

@@ -6,9 +6,14 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Column, DateTime, Dialect, ForeignKey, TypeDecorator
+from sqlalchemy import Column, DateTime, Dialect, ForeignKey, Table, TypeDecorator
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlmodel import Field
+
+
+def table_of(model: Any) -> Table:
+    """A table model's Core table: its statements select plain rows, with no ORM entities to build."""
+    return model.__table__
 
 
 def utcnow() -> datetime:

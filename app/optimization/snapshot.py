@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ARRAY, cast, func, select, true, union
+from sqlalchemy import ARRAY, any_, bindparam, cast, func, or_, select, true, union
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,6 +26,7 @@ from app.models import (
     OptimizationConfiguration,
     PricePoint,
     Site,
+    table_of,
 )
 from app.optimization.problem_mapping import Snapshot, snapshot_of
 from app.optimization.site_inputs import (
@@ -45,26 +46,80 @@ from app.optimization.site_inputs import (
 from app.vocabulary import SessionState
 
 
-async def _rows(session: AsyncSession, statement: Any) -> list[Any]:
-    return list((await session.execute(statement)).scalars())
+def _ids(name: str) -> Any:
+    """A list of ids bound as one array parameter: the statement's SQL is the same for any number of them."""
+    return any_(bindparam(name, type_=ARRAY(PG_UUID(as_uuid=True))))
 
 
-async def _series(
-    session: AsyncSession, model: Any, key: Any, owners: list[uuid.UUID], start: datetime, end: datetime
-) -> list[Any]:
-    """Points before `end`, from the one in force at `start` on."""
+def _series_statement(model: Any, key: Any) -> Any:
+    """Points of the owners `owners` before `end`, from the one in force at `start` on."""
     in_force = (
         select(key.label("owner"), func.max(model.ts).label("ts"))
-        .where(key.in_(owners), model.ts <= start)
+        .where(key == _ids("owners"), model.ts <= bindparam("start"))
         .group_by(key)
     ).subquery()
-    return await _rows(
-        session,
-        select(model)
+    return (
+        select(table_of(model))
         .outerjoin(in_force, in_force.c.owner == key)
-        .where(key.in_(owners), model.ts < end, model.ts >= func.coalesce(in_force.c.ts, start))
-        .order_by(model.ts),
+        .where(
+            key == _ids("owners"),
+            model.ts < bindparam("end"),
+            model.ts >= func.coalesce(in_force.c.ts, bindparam("start")),
+        )
+        .order_by(model.ts)
     )
+
+
+def _winning_constraints() -> Any:
+    """Per device of `devices`, the live constraint (`now`) that wins each field under the flexibility rule
+    (app.domain.flexibility: highest priority, newest on a tie), at most three: the rule discards every other
+    one, and a busy site may hold thousands of live constraints that reading and parsing would cost each run
+    for nothing."""
+    winners = [
+        select(col(DeviceConstraint.id))
+        .ext(distinct_on(col(DeviceConstraint.device_id)))
+        .where(
+            col(DeviceConstraint.device_id) == _ids("devices"),
+            col(DeviceConstraint.invalid_at) > bindparam("now"),
+            field.is_not(None),
+        )
+        .order_by(
+            col(DeviceConstraint.device_id),
+            col(DeviceConstraint.priority).desc(),
+            col(DeviceConstraint.created_at).desc(),
+            col(DeviceConstraint.id).desc(),
+        )
+        for field in (
+            col(DeviceConstraint.min_active_power),
+            col(DeviceConstraint.max_active_power),
+            col(DeviceConstraint.active_power),
+        )
+    ]
+    return select(table_of(DeviceConstraint)).where(col(DeviceConstraint.id).in_(union(*winners)))
+
+
+# A run's reads, built once for the process: building them (a join of subqueries, a union of three) cost more
+# CPU than running them, at every run of every site. What varies per run is bound (`site`, `devices`, ...).
+_CONFIGURATION = select(table_of(OptimizationConfiguration)).where(
+    col(OptimizationConfiguration.site_id) == bindparam("site")
+)
+_COLLECTORS = (
+    select(table_of(Collector)).where(col(Collector.site_id) == bindparam("site")).order_by(col(Collector.position))
+)
+_DEVICES = select(table_of(Device)).where(col(Device.site_id) == bindparam("site")).order_by(col(Device.position))
+_PRICES = _series_statement(PricePoint, col(PricePoint.site_id))
+_LIMITS = _series_statement(ExternalLimit, col(ExternalLimit.site_id))
+_FORECASTS = _series_statement(ForecastPoint, col(ForecastPoint.device_id))
+WINNING_CONSTRAINTS = _winning_constraints()
+_OPEN_SESSIONS = select(table_of(ChargingSession)).where(
+    col(ChargingSession.site_id) == bindparam("site"),
+    or_(*(col(ChargingSession.state) == state.value for state in (SessionState.STARTED, SessionState.UPDATED))),
+)
+_STATIONS = select(table_of(OcppStation)).where(col(OcppStation.device_id) == _ids("devices"))
+
+
+async def _rows(session: AsyncSession, statement: Any, **values: Any) -> list[Any]:
+    return list((await session.execute(statement, values)).all())
 
 
 async def take_snapshot(
@@ -75,30 +130,22 @@ async def take_snapshot(
 
 async def read_site_inputs(session: AsyncSession, site: Site, now: datetime, lead: timedelta) -> SiteInputs:
     """The site's inputs as of `now`, for the planning window that `now + lead` falls in."""
-    stored = await session.get(OptimizationConfiguration, site.id)
-    configuration = ConfigurationRecord.model_validate(stored) if stored else ConfigurationRecord()
+    stored = await _rows(session, _CONFIGURATION, site=site.id)
+    configuration = ConfigurationRecord.model_validate(stored[0]) if stored else ConfigurationRecord()
     window = planning_window(configuration, now, lead)
-    start, end = window.start, window.end
+    span = {"start": window.start, "end": window.end}
 
-    collectors = await _rows(
-        session, select(Collector).where(col(Collector.site_id) == site.id).order_by(col(Collector.position))
-    )
-    devices = await _rows(session, select(Device).where(col(Device.site_id) == site.id).order_by(col(Device.position)))
+    collectors = await _rows(session, _COLLECTORS, site=site.id)
+    devices = await _rows(session, _DEVICES, site=site.id)
     device_ids = [d.id for d in devices]
     latest = (await session.execute(newest_measurements(device_ids))).all()
-    prices = await _series(session, PricePoint, col(PricePoint.site_id), [site.id], start, end)
-    limits = await _series(session, ExternalLimit, col(ExternalLimit.site_id), [site.id], start, end)
-    forecasts = await _series(session, ForecastPoint, col(ForecastPoint.device_id), device_ids, start, end)
-    constraints = await _rows(session, winning_constraints(device_ids, now))
-    open_sessions = await _rows(
-        session,
-        select(ChargingSession).where(
-            col(ChargingSession.site_id) == site.id,
-            col(ChargingSession.state).in_([SessionState.STARTED.value, SessionState.UPDATED.value]),
-        ),
-    )
+    prices = await _rows(session, _PRICES, owners=[site.id], **span)
+    limits = await _rows(session, _LIMITS, owners=[site.id], **span)
+    forecasts = await _rows(session, _FORECASTS, owners=device_ids, **span)
+    constraints = await _rows(session, WINNING_CONSTRAINTS, devices=device_ids, now=now)
+    open_sessions = await _rows(session, _OPEN_SESSIONS, site=site.id)
     delivered = await _delivered(session, open_sessions)
-    stations = await _rows(session, select(OcppStation).where(col(OcppStation.device_id).in_(device_ids)))
+    stations = await _rows(session, _STATIONS, devices=device_ids)
     return SiteInputs(
         window=window,
         configuration=configuration,
@@ -131,33 +178,6 @@ def newest_measurements(device_ids: list[uuid.UUID]) -> Any:
     return select(newest).select_from(ids.join(newest, true()))
 
 
-def winning_constraints(device_ids: list[uuid.UUID], now: datetime) -> Any:
-    """Per device, the live constraint that wins each field under the flexibility rule (app.domain.flexibility:
-    highest priority, newest on a tie), at most three: the rule discards every other one, and a busy site may
-    hold thousands of live constraints that reading and parsing would cost each run for nothing."""
-    winners = [
-        select(col(DeviceConstraint.id))
-        .ext(distinct_on(col(DeviceConstraint.device_id)))
-        .where(
-            col(DeviceConstraint.device_id).in_(device_ids),
-            col(DeviceConstraint.invalid_at) > now,
-            field.is_not(None),
-        )
-        .order_by(
-            col(DeviceConstraint.device_id),
-            col(DeviceConstraint.priority).desc(),
-            col(DeviceConstraint.created_at).desc(),
-            col(DeviceConstraint.id).desc(),
-        )
-        for field in (
-            col(DeviceConstraint.min_active_power),
-            col(DeviceConstraint.max_active_power),
-            col(DeviceConstraint.active_power),
-        )
-    ]
-    return select(DeviceConstraint).where(col(DeviceConstraint.id).in_(union(*winners)))
-
-
 def delivered_statement(session_ids: list[uuid.UUID]) -> Any:
     """Energy each session took so far (Wh, column `wh`), from its pole's 15-minute rollup between its start
     and its end: one statement for any number of sessions (the optimizer's remaining need, `energyDelivered`)."""
@@ -177,7 +197,7 @@ def delivered_statement(session_ids: list[uuid.UUID]) -> Any:
     )
 
 
-async def _delivered(session: AsyncSession, sessions: list[ChargingSession]) -> dict[uuid.UUID, float]:
+async def _delivered(session: AsyncSession, sessions: list[Any]) -> dict[uuid.UUID, float]:
     if not sessions:
         return {}
     rows = await session.execute(delivered_statement([row.id for row in sessions]))

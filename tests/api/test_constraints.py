@@ -12,7 +12,7 @@ from strawberry.relay import GlobalID
 from app.domain.flexibility import resolve
 from app.models import DeviceConstraint
 from app.optimization.site_inputs import ConstraintRecord
-from app.optimization.snapshot import winning_constraints
+from app.optimization.snapshot import WINNING_CONSTRAINTS
 from tests.api.helpers import demo_devices
 
 SET = """mutation($d: ID!, $p: Int!, $at: DateTime!, $min: Float, $max: Float, $sp: Float) {
@@ -197,7 +197,7 @@ async def test_a_run_reads_only_the_winning_constraints_and_they_resolve_as_all_
                 col(DeviceConstraint.device_id) == device, col(DeviceConstraint.invalid_at) > now
             )
             every = [ConstraintRecord.model_validate(r).view() for r in (await session.execute(live)).scalars()]
-            read = (await session.execute(winning_constraints([device], now))).scalars()
+            read = (await session.execute(WINNING_CONSTRAINTS, {"devices": [device], "now": now})).all()
             winners = [ConstraintRecord.model_validate(r).view() for r in read]
         assert len(winners) <= 3 < len(every)
         assert resolve((0.0, 22_080.0), winners, now) == resolve((0.0, 22_080.0), every, now)

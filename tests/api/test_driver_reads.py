@@ -9,9 +9,8 @@ from strawberry.relay import GlobalID
 
 from app.auth import Principal, Role
 from app.driver_reads import driver_statement
-from app.models import Collector, Device
+from app.models import Collector, Device, table_of
 from resolvers import statements
-from resolvers.loader_kinds import table_of
 from tests.api.helpers import demo_devices
 
 
