@@ -14,8 +14,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Executable
+from sqlalchemy import ColumnElement, Executable, any_, bindparam
 from sqlalchemy import types as sqltypes
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Dialect
 
 _KEEP = 1024
@@ -36,6 +37,13 @@ class DriverStatement:
 
 
 _compiled: OrderedDict[int, tuple[Executable, DriverStatement | None]] = OrderedDict()
+
+
+def among(column: Any, name: str) -> ColumnElement[bool]:
+    """`column` is one of the values bound as `name`, one array: the SQL is then the same for any number of them
+    (an expanding IN renders one parameter per value, so its SQL changes with every count and is compiled per
+    read), and a statement built once serves every read."""
+    return column == any_(bindparam(name, type_=ARRAY(column.type)))
 
 
 def driver_statement(statement: Executable, dialect: Dialect) -> DriverStatement | None:

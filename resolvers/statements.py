@@ -14,10 +14,10 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, FromClause, Table, any_, bindparam, false, func, literal_column, or_, select
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import ColumnElement, FromClause, Table, bindparam, false, func, literal_column, or_, select
 
 from app.auth import Principal
+from app.driver_reads import among
 from app.tenancy import in_subtree_at
 
 IDS = "pw_ids"
@@ -136,9 +136,8 @@ def series(principal: Principal | None, table: Table, model: Any, key: Any) -> A
 
 
 def among_ids(column: Any) -> ColumnElement[bool]:
-    """`column` is one of IDS, bound as one array: the SQL is then the same for any number of ids (an expanding
-    IN renders one parameter per id, so its SQL changes with every count and must be compiled per read)."""
-    return column == any_(bindparam(IDS, type_=ARRAY(column.type)))
+    """`column` is one of IDS (`app.driver_reads.among`)."""
+    return among(column, IDS)
 
 
 def subtree(principal: Principal | None, model: Any) -> ColumnElement[bool]:

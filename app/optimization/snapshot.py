@@ -7,12 +7,13 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ARRAY, any_, bindparam, cast, func, or_, select, true, union
+from sqlalchemy import ARRAY, bindparam, cast, func, or_, select, true, union
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from app.driver_reads import among
 from app.models import (
     ChargingSession,
     Collector,
@@ -46,23 +47,18 @@ from app.optimization.site_inputs import (
 from app.vocabulary import SessionState
 
 
-def _ids(name: str) -> Any:
-    """A list of ids bound as one array parameter: the statement's SQL is the same for any number of them."""
-    return any_(bindparam(name, type_=ARRAY(PG_UUID(as_uuid=True))))
-
-
 def _series_statement(model: Any, key: Any) -> Any:
     """Points of the owners `owners` before `end`, from the one in force at `start` on."""
     in_force = (
         select(key.label("owner"), func.max(model.ts).label("ts"))
-        .where(key == _ids("owners"), model.ts <= bindparam("start"))
+        .where(among(key, "owners"), model.ts <= bindparam("start"))
         .group_by(key)
     ).subquery()
     return (
         select(table_of(model))
         .outerjoin(in_force, in_force.c.owner == key)
         .where(
-            key == _ids("owners"),
+            among(key, "owners"),
             model.ts < bindparam("end"),
             model.ts >= func.coalesce(in_force.c.ts, bindparam("start")),
         )
@@ -79,7 +75,7 @@ def _winning_constraints() -> Any:
         select(col(DeviceConstraint.id))
         .ext(distinct_on(col(DeviceConstraint.device_id)))
         .where(
-            col(DeviceConstraint.device_id) == _ids("devices"),
+            among(col(DeviceConstraint.device_id), "devices"),
             col(DeviceConstraint.invalid_at) > bindparam("now"),
             field.is_not(None),
         )
@@ -115,7 +111,7 @@ _OPEN_SESSIONS = select(table_of(ChargingSession)).where(
     col(ChargingSession.site_id) == bindparam("site"),
     or_(*(col(ChargingSession.state) == state.value for state in (SessionState.STARTED, SessionState.UPDATED))),
 )
-_STATIONS = select(table_of(OcppStation)).where(col(OcppStation.device_id) == _ids("devices"))
+_STATIONS = select(table_of(OcppStation)).where(among(col(OcppStation.device_id), "devices"))
 
 
 async def _rows(session: AsyncSession, statement: Any, **values: Any) -> list[Any]:

@@ -6,7 +6,7 @@ import copy
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import event, text
+from sqlalchemy import text
 from strawberry.relay import GlobalID
 
 from app.models import Site
@@ -17,21 +17,12 @@ from tests.api.helpers import APPLY, demo_document, site_with_topology
 async def _reads(app, site_id: str) -> tuple[list[str], int]:
     """The SQL a run's snapshot sends for the site, and how many devices it read."""
     db = app.state.db
-    sent: list[str] = []
-
-    def seen(*args: object) -> None:
-        sent.append(str(args[2]))
-
-    event.listen(db.engine.sync_engine, "before_cursor_execute", seen)
-    try:
-        async with db.session() as session, session.begin():
-            await session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY"))
-            site = await session.get(Site, uuid.UUID(GlobalID.from_id(site_id).node_id))
-            assert site is not None
-            sent.clear()
+    async with db.session() as session, session.begin():
+        await session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY"))
+        site = await session.get(Site, uuid.UUID(GlobalID.from_id(site_id).node_id))
+        assert site is not None
+        with db.statements_sent() as sent:
             inputs = await read_site_inputs(session, site, datetime.now(UTC), timedelta(seconds=30))
-    finally:
-        event.remove(db.engine.sync_engine, "before_cursor_execute", seen)
     return sent, len(inputs.devices)
 
 
