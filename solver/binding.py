@@ -18,7 +18,7 @@ from solver.assemble import Plan
 from solver.bidirectional import discharge_lower
 from solver.layout import Layout
 from solver.matrices import Matrices
-from solver.model import LinearModel, solved
+from solver.model import LinearModel
 from solver.numbers import Numbers
 from solver.result import BindingKind, BindingLimit
 
@@ -98,11 +98,12 @@ def _collector_limits(context: _Context, matrices: Matrices, model: LinearModel,
     layout, numbers = context.layout, context.numbers
     topology, steps = layout.topology, layout.steps
     reduced = model.aggregate_reduced_cost()
-    if reduced is None or model.aggregate is None or model.aggregate.value is None:
+    if reduced is None or model.aggregate is None:
         return []
     hits = np.flatnonzero(np.abs(reduced) > DUAL_TOLERANCE)
-    value = model.aggregate.value[hits]
-    upper, lower = solved(model.aggregate_upper)[hits], solved(model.aggregate_lower)[hits]
+    value = model.value(model.aggregate)[hits]
+    columns = model.aggregate.columns
+    upper, lower = model.lp.col_upper[columns][hits], model.lp.col_lower[columns][hits]
     importing = np.abs(value - upper) <= np.abs(value - lower)
     rows, times = np.divmod(matrices.aggregate_index[hits], steps)
     limit = np.where(importing, numbers.row_limit_import[rows, times], numbers.row_limit_export[rows, times])

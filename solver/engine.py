@@ -36,7 +36,7 @@ class IncompatibleProblem(ValueError):
 
 
 class CompiledModel:
-    """The LP of one site structure, compiled once by cvxpy; `solve` only swaps parameter values.
+    """The LP of one site structure, built once (its matrix); `solve` only writes the numbers into its arrays.
 
     A problem is compatible when only numbers changed: prices, forecasts, measurements, live bounds,
     initial SoC, session energies and price limits, external limits, peak settings, time limit.
@@ -49,7 +49,6 @@ class CompiledModel:
         self._matrices = build_matrices(self._layout)
         self._model = LinearModel(self._layout, self._matrices)
         self._build_s = time.perf_counter() - started
-        self._compiled_for: str | None = None
         self._fresh = True
         self.previous_plan: PreviousPlan | None = None
         """The last optimized plan: what a solve without the LP's answer starts from (solver.timeout). A caller
@@ -58,9 +57,6 @@ class CompiledModel:
     @property
     def layout(self) -> Layout:
         return self._layout
-
-    def is_dpp(self) -> bool:
-        return bool(self._model.problem.is_dpp())
 
     def exported_highs(self, problem: Problem) -> hp.Highs:
         """The LP HiGHS would receive for `problem`, in a plain HiGHS with default options (see export)."""
@@ -88,24 +84,18 @@ class CompiledModel:
         self._model.layout = layout
         self._model.set_numbers(numbers)
 
-        compile_s, recompiled = 0.0, False
-        if not force_fallback and self._compiled_for != config.solver:
-            started = time.perf_counter()
-            self._model.problem.get_problem_data(self._model.solver())
-            compile_s = time.perf_counter() - started
-            recompiled = True
-            self._compiled_for = config.solver
-
+        recompiled = build_s > 0.0
         started = time.perf_counter()
         warnings: list[str] = []
         deadline = called + config.time_limit_s
-        status, solution, binding_s, iterations = "fallback_forced", None, 0.0, 0
+        status, solution, binding_s, iterations, compile_s = "fallback_forced", None, 0.0, 0, 0.0
         binding: tuple[BindingLimit, ...] = ()
         source: PlanSource = "equal_share"
         if not force_fallback:
             status, solution, partial = solve_with_autonomy(self._model, numbers, deadline)
             source = "best_so_far" if partial else "optimized"
             iterations = self._model.iterations()
+            compile_s = self._model.compile_s
             if (
                 solution is not None
                 and status != "optimal"
@@ -128,7 +118,7 @@ class CompiledModel:
         else:
             plan, source = self._unsolved_plan(layout, numbers, force_fallback)
             warnings.append(_UNSOLVED_WARNING[source].format(status=status))
-        solve_s = time.perf_counter() - started - binding_s
+        solve_s = time.perf_counter() - started - binding_s - compile_s
 
         started = time.perf_counter()
         instant_layout, instant_plan = instant_view(layout, plan)

@@ -7,13 +7,13 @@ empty and the model is exactly the one without these features.
 
 from __future__ import annotations
 
-import cvxpy as cp
 import numpy as np
 import scipy.sparse as sp
 
 import solver.bidirectional as bidirectional
 import solver.phase_switching as phase_switching
 from solver.layout import Layout
+from solver.linear import Linear, LinearProgram, Variable
 from solver.numbers import Numbers
 
 
@@ -25,15 +25,15 @@ def _select(columns: np.ndarray, size: int) -> sp.csr_array:
 class FeatureModel:
     """One-phase currents of switchable cars; discharged current and stored energy of discharging cars."""
 
-    def __init__(self, layout: Layout, aggregate_index: np.ndarray, charging: cp.Expression | None) -> None:
+    def __init__(self, layout: Layout, aggregate_index: np.ndarray, charging: Linear | None, lp: LinearProgram) -> None:
         self.layout = layout
         self.charging = charging
+        self.lp = lp
         n_sessions = len(layout.sessions)
         self.switch = phase_switching.switching(layout)
         self.store = bidirectional.storage(layout)
         n_single, n_store = self.switch.size, self.store.size
-        self.single_upper = cp.Parameter(n_single, nonneg=True) if n_single else None
-        self.single = cp.Variable(n_single, bounds=[np.zeros(n_single), self.single_upper]) if n_single else None
+        self.single = lp.variable("single", n_single) if n_single else None
         self.single_aggregate = phase_switching.aggregate_matrix(self.switch, aggregate_index) if n_single else None
         self.single_energy = (
             sp.csr_array(
@@ -42,12 +42,8 @@ class FeatureModel:
             if n_single
             else None
         )
-        self.store_low = cp.Parameter(n_store) if n_store else None
-        self.store_high = cp.Parameter(n_store) if n_store else None
-        self.store_start = cp.Parameter(n_store) if n_store else None
-        self.stored = cp.Variable(n_store, bounds=[self.store_low, self.store_high]) if n_store else None
-        self.discharge_upper = cp.Parameter(n_store, nonneg=True) if n_store else None
-        self.discharged = cp.Variable(n_store, bounds=[np.zeros(n_store), self.discharge_upper]) if n_store else None
+        self.stored = lp.variable("stored", n_store) if n_store else None
+        self.discharged = lp.variable("discharged", n_store) if n_store else None
         self.loss = (
             sp.csr_array(
                 (self.store.loss_kwh_per_ampere, (self.store.session, np.arange(n_store))), shape=(n_sessions, n_store)
@@ -56,19 +52,19 @@ class FeatureModel:
             else None
         )
 
-    def net(self, charging: cp.Expression | None) -> cp.Expression | None:
+    def net(self, charging: Linear | None) -> Linear | None:
         """The cars' net current: charging less what discharging cars give back."""
         if charging is None or self.discharged is None:
             return charging
-        net: cp.Expression = charging - _select(self.store.car_step, self.layout.car_steps).T @ self.discharged
-        return net
+        given_back: Linear = _select(self.store.car_step, self.layout.car_steps).T @ self.discharged
+        return charging - given_back
 
-    def aggregate_flows(self) -> list[cp.Expression]:
+    def aggregate_flows(self) -> list[Linear]:
         if self.single is None or self.single_aggregate is None:
             return []
         return [self.single_aggregate @ self.single]
 
-    def energy(self, delivered: cp.Expression) -> cp.Expression:
+    def energy(self, delivered: Linear) -> Linear:
         """`delivered` (kWh per session) with the one-phase energy added and the discharged energy taken off."""
         if self.single is not None and self.single_energy is not None:
             delivered = delivered + self.single_energy @ self.single
@@ -76,7 +72,7 @@ class FeatureModel:
             delivered = delivered - self.loss @ self.discharged
         return delivered
 
-    def autonomy(self, load: cp.Expression, autonomy_steps: np.ndarray) -> cp.Expression:
+    def autonomy(self, load: Linear, autonomy_steps: np.ndarray) -> Linear:
         """`load` (kW per autonomy step) with the one-phase load of full-autonomy switchable cars added."""
         if self.single is None:
             return load
@@ -90,56 +86,47 @@ class FeatureModel:
             (switch.kw_per_ampere[columns], (np.searchsorted(autonomy_steps, steps), columns)),
             shape=(autonomy_steps.size, switch.size),
         )
-        total: cp.Expression = load + matrix @ self.single
-        return total
+        single: Linear = matrix @ self.single
+        return load + single
 
-    def constraints(self) -> dict[str, cp.Constraint]:
-        found: dict[str, cp.Constraint] = {}
-        car_steps = self.layout.car_steps
-        if self.single is not None and self.single_upper is not None and self.charging is not None:
-            found["single_phase_pin"] = _select(self.switch.car_step, car_steps) @ self.charging + self.single <= (
-                self.single_upper
-            )
+    def constrain(self) -> None:
+        car_steps, lp = self.layout.car_steps, self.lp
+        if self.single is not None and self.charging is not None:
+            pin = _select(self.switch.car_step, car_steps) @ self.charging + self.single
+            lp.constrain("single_phase_pin", pin, "at_most")
         if self.stored is not None and self.discharged is not None and self.charging is not None:
             select = _select(self.store.car_step, car_steps)
             gain = sp.diags_array(self.store.kwh_per_ampere, format="csr") @ select
             loss = sp.diags_array(self.store.kwh_per_ampere + self.store.loss_kwh_per_ampere, format="csr")
-            found["car_storage"] = (
-                self.store.balance @ self.stored - gain @ self.charging + loss @ self.discharged == self.store_start
-            )
-        return found
+            balance = self.store.balance @ self.stored - gain @ self.charging + loss @ self.discharged
+            lp.constrain("car_storage", balance, "equal")
 
-    def defined(self, constraints: dict[str, cp.Constraint]) -> tuple[tuple[cp.Variable, cp.Constraint], ...]:
+    def defined(self) -> tuple[tuple[Variable, str], ...]:
         """The stored energies are defined one by one by their balance rows (unit lower bidiagonal): HiGHS's cold
         basis starts with them basic, as it does the aggregates, instead of pivoting each one in."""
-        if self.stored is None or "car_storage" not in constraints:
+        if self.stored is None or "car_storage" not in self.lp.rows:
             return ()
-        return ((self.stored, constraints["car_storage"]),)
+        return ((self.stored, "car_storage"),)
 
-    def objective(self, earliness_weight: float) -> list[cp.Expression]:
-        terms: list[cp.Expression] = []
-        layout = self.layout
+    def costs(self, earliness_weight: float) -> None:
+        layout, lp = self.layout, self.lp
         if self.single is not None:
             lateness = (layout.step_of_car_step[self.switch.car_step] + 1) / layout.steps
             weight = (earliness_weight * lateness + phase_switching.SINGLE_PHASE_WEIGHT) * self.switch.kwh_per_ampere
-            terms.append(weight @ self.single)
+            lp.add_cost(self.single, weight)
         if self.discharged is not None:
-            terms.append((bidirectional.WEAR_WEIGHT_PER_KWH * self.store.kwh_per_ampere) @ self.discharged)
-        return terms
+            lp.add_cost(self.discharged, bidirectional.WEAR_WEIGHT_PER_KWH * self.store.kwh_per_ampere)
 
     def set_numbers(self, numbers: Numbers) -> None:
-        if self.single_upper is not None:
-            self.single_upper.value = np.maximum(numbers.car_upper[self.switch.car_step], 0.0)
-        if self.store_low is not None and self.store_high is not None and self.store_start is not None:
+        lp = self.lp
+        if self.single is not None:
+            upper = np.maximum(numbers.car_upper[self.switch.car_step], 0.0)
+            lp.bound(self.single, 0.0, upper)
+            lp.rhs("single_phase_pin", upper)
+        if self.stored is not None and self.discharged is not None:
             low, high, start = bidirectional.energy_bounds(self.layout, self.store)
-            self.store_low.value, self.store_high.value, self.store_start.value = low, high, start
-        if self.discharge_upper is not None:
+            lp.bound(self.stored, low, high)
+            lp.rhs("car_storage", start)
             # Not below the car's own price limit: the energy is worth more to it there than the grid pays.
             limit = -bidirectional.discharge_lower(self.layout)[self.store.car_step]
-            self.discharge_upper.value = np.where(numbers.below_price_limit[self.store.car_step], 0.0, limit)
-
-    def single_current(self) -> np.ndarray | None:
-        if self.single is None or self.single.value is None:
-            return None
-        current: np.ndarray = np.clip(np.asarray(self.single.value), 0.0, None)
-        return current
+            lp.bound(self.discharged, 0.0, np.where(numbers.below_price_limit[self.store.car_step], 0.0, limit))

@@ -5,7 +5,7 @@ power in kW, energy and state of charge in kWh.
 
 Car currents are ONE vector over all car-steps (only steps a car is plugged in) and battery
 charge/discharge/SoC are vectors over battery-steps (index b*T + t), so each family of constraints
-is a single sparse product: cvxpy compiles a handful of expressions whatever the site size.
+is a single sparse product: the LP has a handful of blocks whatever the site size (solver.linear).
 """
 
 from __future__ import annotations

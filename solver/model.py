@@ -1,4 +1,4 @@
-"""The linear program in cvxpy, DPP-compliant so new numbers re-solve without recompiling.
+"""The linear program: its columns, rows and costs in matrix form (solver.linear), built once per structure.
 
 Objective (in units of the largest price, so weights stay meaningful whatever the currency;
 power in kW and energy in kWh):
@@ -8,30 +8,28 @@ price in the cost vector and none in the constraint matrix) + peak cost
 + a large penalty per Wh of unmet or excess session energy - the value of energy charged below a
 session's price limit + small preference terms (fair share, earliness, battery priorities).
 
-Parameters only multiply variables WITHOUT parametric bounds (cvxpy treats a variable with
-parametric bounds as parameter-dependent, and parameter x parameter is not DPP): car currents have
-parametric bounds and only constant coefficients. So the price-limit reward is a constant cost on
-its own variable, `bonus`: a price-limited car's current is `current` at steps priced at or above its
-limit and `bonus` below it, the other one fixed at 0 by its bounds (no row, no extra column per step
-beyond the bonus itself).
+Every number that changes between solves is a bound, a right-hand side or a cost, never a matrix entry, so
+the matrix is built once and a re-solve only writes arrays. The price-limit reward is a cost on its own
+column, `bonus`: a price-limited car's current is `current` at steps priced at or above its limit and
+`bonus` below it, the other one fixed at 0 by its bounds (no row, no extra column per step beyond the bonus
+itself).
 """
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
-import cvxpy as cp
 import numpy as np
 import scipy.sparse as sp
 
 from solver.bidirectional import discharge_lower
+from solver.cvxpy_backend import solve_with_cvxpy
 from solver.features import FeatureModel
 from solver.highs_basis import StartingBasisHighs
 from solver.layout import Layout
+from solver.linear import Linear, LinearProgram, Solution
 from solver.matrices import Matrices
 from solver.numbers import Numbers
-from solver.pipeline import Chain, solve_keeping_chain
 
 UNMET_PENALTY_PER_KWH = 100.0
 """Penalty per kWh of unmet (or excess) session energy: 100x the largest price."""
@@ -55,7 +53,6 @@ PRIORITY_WEIGHT = 1e-4
 """Per kWh moved through a battery, times its priority number (1 = used first)."""
 PRICE_LIMIT_REWARD_PER_KWH = 1.0
 """In units of the largest price or limit, so charging below a price limit pays whatever the price."""
-SOLVED = ("optimal", "optimal_inaccurate")
 
 
 @dataclass(frozen=True)
@@ -69,22 +66,6 @@ class LpSolution:
     single_current: np.ndarray | None = None
 
 
-def _param(size: int, nonneg: bool = False) -> cp.Parameter:
-    return cp.Parameter(size, nonneg=nonneg) if nonneg else cp.Parameter(size)
-
-
-def run(problem: cp.Problem, solver: str | StartingBasisHighs, options: dict[str, object]) -> str:
-    """Solve a cvxpy problem; its status, or why the solver failed."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)
-            problem.solve(solver=solver, warm_start=False, **options)
-    except cp.SolverError as error:
-        return f"solver_error: {error}"
-    status = str(problem.status)
-    return status if problem.value is not None else f"{status}_no_value"
-
-
 def _shortfall_offsets(layout: Layout, numbers: Numbers) -> np.ndarray:
     """Intercepts (kWh) of the shortfall penalty's pieces, segment-major: continuous at each segment's start."""
     received = np.array([s.session.energy_delivered_Wh for s in layout.sessions])
@@ -94,7 +75,7 @@ def _shortfall_offsets(layout: Layout, numbers: Numbers) -> np.ndarray:
 
 
 class LinearModel:
-    """Variables, Parameters and constraints for one model structure."""
+    """Columns and rows for one model structure (solver.linear); `set_numbers` writes each solve's numbers."""
 
     def __init__(self, layout: Layout, matrices: Matrices) -> None:
         self.layout = layout
@@ -104,309 +85,285 @@ class LinearModel:
         batteries = layout.batteries
         n_battery = len(batteries) * steps
         m = matrices
+        lp = self.lp = LinearProgram()
 
-        self.car_lower = _param(n_cars)
-        self.car_upper = _param(n_cars)
-        self.aggregate_lower = _param(m.aggregate_index.size)
-        self.aggregate_upper = _param(m.aggregate_index.size)
-        self.fixed_total = _param(steps)
-        self.import_limit = _param(steps)
-        self.export_limit = _param(steps)
-        self.import_price = _param(steps)
-        self.export_price = _param(steps)
-        self.peak_floor = cp.Parameter(nonneg=True)
-        self.peak_price = cp.Parameter(nonneg=True)
-        self.unmet_weight = cp.Parameter(nonneg=True)
-        self.penalty_scale = cp.Parameter(nonneg=True)
-        self.surplus = _param(m.autonomy_steps.size)
-        self.bonus_lower = _param(m.price_limit_steps.size)
-        self.bonus_upper = _param(m.price_limit_steps.size)
-        self.charge_lower = _param(n_battery)
-        self.charge_upper = _param(n_battery)
-        self.discharge_lower = _param(n_battery)
-        self.discharge_upper = _param(n_battery)
-        self.energy_target = _param(n_sessions)
-        self.energy_cap = _param(n_sessions)
-        self.soc_rhs = _param(n_battery)
-        self.policy_lower = _param(m.policy.shape[0])
-        self.policy_upper = _param(m.policy.shape[0])
-        self.shortfall_offset = _param(SHORTFALL_SEGMENTS * n_sessions)
-        self.end_floor = _param(len(batteries))
-        self.end_value = _param(len(batteries))
-
-        self.current = cp.Variable(n_cars, bounds=[self.car_lower, self.car_upper]) if n_cars else None
-        capacity = np.repeat([b.capacity_Wh / 1000 for b in batteries], steps)
-        self.charge = cp.Variable(n_battery, bounds=[self.charge_lower, self.charge_upper]) if n_battery else None
-        self.discharge = (
-            cp.Variable(n_battery, bounds=[self.discharge_lower, self.discharge_upper]) if n_battery else None
-        )
-        self.soc = cp.Variable(n_battery, bounds=[np.zeros(n_battery), capacity]) if n_battery else None
-        self.aggregate = (
-            cp.Variable(m.aggregate_index.size, bounds=[self.aggregate_lower, self.aggregate_upper])
-            if m.aggregate_index.size
-            else None
-        )
-        self.imported = cp.Variable(steps, nonneg=True)
-        self.exported = cp.Variable(steps, nonneg=True)
+        self.current = lp.variable("current", n_cars) if n_cars else None
+        self.charge = lp.variable("charge", n_battery) if n_battery else None
+        self.discharge = lp.variable("discharge", n_battery) if n_battery else None
+        self.soc = lp.variable("soc", n_battery) if n_battery else None
+        self.aggregate = lp.variable("aggregate", m.aggregate_index.size) if m.aggregate_index.size else None
+        self.imported = lp.variable("imported", steps)
+        self.exported = lp.variable("exported", steps)
         self.grid = self.imported - self.exported
-        self.peak = cp.Variable(nonneg=True)
-        self.fair_mean = cp.Variable(m.fair_mean.shape[1]) if m.fair_mean.shape[1] else None
-        self.unmet = cp.Variable(n_sessions, nonneg=True) if n_sessions else None
-        self.shortfall = cp.Variable(n_sessions, nonneg=True) if n_sessions else None
-        self.import_over = (
-            cp.Variable(steps, nonneg=True) if layout.problem.external_limits.import_power_W is not None else None
-        )
-        self.export_over = (
-            cp.Variable(steps, nonneg=True) if layout.problem.external_limits.export_power_W is not None else None
-        )
-        self.policy_short = cp.Variable(m.policy.shape[0], nonneg=True) if m.policy.shape[0] else None
-        self.policy_over = cp.Variable(m.policy.shape[0], nonneg=True) if m.policy.shape[0] else None
-        self.end_short = cp.Variable(len(batteries), nonneg=True) if batteries else None
-        self.served = cp.Variable(n_sessions, bounds=[self.energy_target, self.energy_cap]) if n_sessions else None
-        self.excess = cp.Variable(n_sessions, nonneg=True) if n_sessions else None
-        self.bonus = (
-            cp.Variable(m.price_limit_steps.size, bounds=[self.bonus_lower, self.bonus_upper])
-            if m.price_limit_steps.size
-            else None
-        )
-        self.charging = (
+        self.peak = lp.variable("peak", 1)
+        self.fair_mean = lp.variable("fair_mean", m.fair_mean.shape[1]) if m.fair_mean.shape[1] else None
+        self.fair_gap = lp.variable("fair_gap", m.fair_select.shape[0]) if self.fair_mean is not None else None
+        self.unmet = lp.variable("unmet", n_sessions) if n_sessions else None
+        self.shortfall = lp.variable("shortfall", n_sessions) if n_sessions else None
+        external = layout.problem.external_limits
+        self.import_over = lp.variable("import_over", steps) if external.import_power_W is not None else None
+        self.export_over = lp.variable("export_over", steps) if external.export_power_W is not None else None
+        self.policy_short = lp.variable("policy_short", m.policy.shape[0]) if m.policy.shape[0] else None
+        self.policy_over = lp.variable("policy_over", m.policy.shape[0]) if m.policy.shape[0] else None
+        self.end_short = lp.variable("end_short", len(batteries)) if batteries else None
+        self.served = lp.variable("served", n_sessions) if n_sessions else None
+        self.excess = lp.variable("excess", n_sessions) if n_sessions else None
+        self.bonus = lp.variable("bonus", m.price_limit_steps.size) if m.price_limit_steps.size else None
+        self.charging: Linear | None = (
             self.current
             if self.current is None or self.bonus is None
             else self.current + m.price_limit_select.T @ self.bonus
         )
-        self.features = FeatureModel(layout, m.aggregate_index, self.charging)
+        self.features = FeatureModel(layout, m.aggregate_index, self.charging, lp)
         self.charging = self.features.net(self.charging)
 
-        self.constraints: dict[str, cp.Constraint] = {}
         self._build_constraints()
-        self.problem = cp.Problem(cp.Minimize(self._objective()), list(self.constraints.values()))
+        lp.finish()
+        self._constant_bounds()
         self._highs = StartingBasisHighs(
-            (() if self.aggregate is None else ((self.aggregate, self.constraints["aggregate"]),))
-            + ((self.imported, self.constraints["grid_balance"]),)
-            + (() if self.soc is None else ((self.soc, self.constraints["soc_balance"]),))
-            + self.features.defined(self.constraints)
+            (() if self.aggregate is None else ((self.aggregate, "aggregate"),))
+            + ((self.imported, "grid_balance"),)
+            + (() if self.soc is None else ((self.soc, "soc_balance"),))
+            + self.features.defined()
         )
-        self.chain: Chain | None = None
-        """cvxpy's solving chain of the last HiGHS solve: refine's rounds unpack their own HiGHS runs with it."""
+        self.last: Solution | None = None
+        """The last solve's solution (columns, duals): what `value`, `dual` and refine's rounds read."""
 
-    def _flows(self, car_matrix: sp.csr_array, battery_matrix: sp.csr_array) -> cp.Expression | float:
-        terms: list[cp.Expression] = []
+    def _flows(self, car_matrix: sp.csr_array, battery_matrix: sp.csr_array) -> Linear | None:
+        terms: list[Linear] = []
         if self.charging is not None:
             terms.append(car_matrix @ self.charging)
         if self.charge is not None and self.discharge is not None:
             terms.append(battery_matrix @ (self.charge - self.discharge))
         if car_matrix is self.matrices.aggregate_car:
             terms.extend(self.features.aggregate_flows())
-        return sum(terms[1:], terms[0]) if terms else 0.0
+        return sum(terms[1:], terms[0]) if terms else None
 
     def _build_constraints(self) -> None:
-        m, c = self.matrices, self.constraints
-        grid_flows: cp.Expression | float = 0.0
+        m, lp = self.matrices, self.lp
+        grid_row = -self.grid
         if self.aggregate is not None:
-            c["aggregate"] = m.aggregate_tree @ self.aggregate == self._flows(m.aggregate_car, m.aggregate_battery)
-            grid_flows = m.grid_aggregate @ self.aggregate
-        c["grid_balance"] = grid_flows - self.grid == -self.fixed_total
+            tree = m.aggregate_tree @ self.aggregate
+            flows = self._flows(m.aggregate_car, m.aggregate_battery)
+            lp.constrain("aggregate", tree if flows is None else tree - flows, "equal")
+            grid_row = m.grid_aggregate @ self.aggregate - self.grid
+        lp.constrain("grid_balance", grid_row, "equal")
         if self.import_over is not None:
-            c["import_limit"] = self.grid - self.import_over <= self.import_limit
+            lp.constrain("import_limit", self.grid - self.import_over, "at_most")
         if self.export_over is not None:
-            c["export_limit"] = -self.grid - self.export_over <= self.export_limit
-        c["peak"] = self.grid <= self.peak
-        c["peak_floor"] = self.peak >= self.peak_floor
+            lp.constrain("export_limit", -self.grid - self.export_over, "at_most")
+        lp.constrain("peak", self.grid - np.ones((self.layout.steps, 1)) @ self.peak, "at_most")
+        lp.constrain("peak_floor", self.peak, "at_least")
+        if self.fair_mean is not None and self.fair_gap is not None and self.charging is not None:
+            deviation = m.fair_select @ self.charging - m.fair_mean @ self.fair_mean
+            lp.constrain("fair_above", deviation - self.fair_gap, "at_most")
+            lp.constrain("fair_below", -deviation - self.fair_gap, "at_most")
         charging = self.charging
         if charging is not None and self.unmet is not None and self.excess is not None and self.served is not None:
-            c["energy"] = self.features.energy(m.energy @ charging) + self.unmet - self.excess == self.served
+            energy = self.features.energy(m.energy @ charging) + self.unmet - self.excess - self.served
+            lp.constrain("energy", energy, "equal")
+            assert self.shortfall is not None
             segments = SHORTFALL_SEGMENTS
             slopes = sp.kron(
                 sp.csr_array(1 + SHORTFALL_STEP * np.arange(segments)[:, None]), sp.eye_array(self.unmet.size)
             )
             stack = sp.kron(sp.csr_array(np.ones((segments, 1))), sp.eye_array(self.unmet.size))
-            c["shortfall"] = stack @ self.shortfall >= slopes @ self.unmet - self.shortfall_offset
+            lp.constrain("shortfall", stack @ self.shortfall - slopes @ self.unmet, "at_least")
             if m.autonomy_steps.size:
-                c["full_autonomy"] = self.features.autonomy(m.autonomy @ charging, m.autonomy_steps) <= self.surplus
-            c.update(self.features.constraints())
+                autonomous = self.features.autonomy(m.autonomy @ charging, m.autonomy_steps)
+                lp.constrain("full_autonomy", autonomous, "at_most")
+            self.features.constrain()
         if self.charge is not None and self.discharge is not None and self.soc is not None:
-            c["soc_balance"] = (
-                m.soc_balance @ self.soc + m.soc_charge @ self.charge + m.soc_discharge @ self.discharge == self.soc_rhs
-            )
+            soc = m.soc_balance @ self.soc + m.soc_charge @ self.charge + m.soc_discharge @ self.discharge
+            lp.constrain("soc_balance", soc, "equal")
             if self.policy_short is not None and self.policy_over is not None:
-                c["policy_lower"] = m.policy @ self.soc + self.policy_short >= self.policy_lower
-                c["policy_upper"] = m.policy @ self.soc - self.policy_over <= self.policy_upper
+                lp.constrain("policy_lower", m.policy @ self.soc + self.policy_short, "at_least")
+                lp.constrain("policy_upper", m.policy @ self.soc - self.policy_over, "at_most")
             if self.end_short is not None:
-                c["end_of_horizon"] = m.soc_end @ self.soc + self.end_short >= self.end_floor
+                lp.constrain("end_of_horizon", m.soc_end @ self.soc + self.end_short, "at_least")
 
-    def _objective(self) -> cp.Expression:
-        layout = self.layout
-        steps = layout.steps
-        m, hours = self.matrices, layout.problem.step_hours
-        terms = [
-            self.import_price @ self.imported - self.export_price @ self.exported,
-            self.peak_price * self.peak,
-        ]
-        if self.fair_mean is not None and self.charging is not None:
-            deviation = m.fair_select @ self.charging - m.fair_mean @ self.fair_mean
-            terms.append(FAIRNESS_WEIGHT * cp.sum(cp.abs(deviation)))
+    def _constant_bounds(self) -> None:
+        """The bounds no solve changes: free fair-share means, batteries' SoC within their capacity."""
+        lp, steps = self.lp, self.layout.steps
+        if self.fair_mean is not None:
+            lp.bound(self.fair_mean, -np.inf, np.inf)
+        if self.soc is not None:
+            lp.bound(self.soc, 0.0, np.repeat([b.capacity_Wh / 1000 for b in self.layout.batteries], steps))
+        if "aggregate" in lp.rows:
+            lp.rhs("aggregate", 0.0)
+        lp.rhs("peak", 0.0)
+        for name in ("fair_above", "fair_below"):
+            if name in lp.rows:
+                lp.rhs(name, 0.0)
+        if "energy" in lp.rows:
+            lp.rhs("energy", 0.0)
+
+    def _costs(self, numbers: Numbers) -> None:
+        """The objective of one solve as the LP's cost vector (see the module docstring)."""
+        layout, m, lp = self.layout, self.matrices, self.lp
+        hours, steps = layout.problem.step_hours, layout.steps
+        lp.clear_costs()
+        lp.add_cost(self.imported, self.import_price)
+        lp.add_cost(self.exported, -self.export_price)
+        lp.add_cost(self.peak, self.peak_price)
+        if self.fair_gap is not None:
+            lp.add_cost(self.fair_gap, FAIRNESS_WEIGHT)
         for over in (self.import_over, self.export_over):
             if over is not None:
-                terms.append(self.penalty_scale * (EXTERNAL_PENALTY_PER_KWH * hours) * cp.sum(over))
+                lp.add_cost(over, self.penalty_scale * EXTERNAL_PENALTY_PER_KWH * hours)
         if self.policy_short is not None and self.policy_over is not None:
-            terms.append(self.penalty_scale * POLICY_PENALTY_PER_KWH * cp.sum(self.policy_short + self.policy_over))
+            lp.add_cost(self.policy_short, self.penalty_scale * POLICY_PENALTY_PER_KWH)
+            lp.add_cost(self.policy_over, self.penalty_scale * POLICY_PENALTY_PER_KWH)
         if self.end_short is not None and self.soc is not None:
-            terms.append(self.penalty_scale * END_PENALTY_PER_KWH * cp.sum(self.end_short))
-            terms.append(-self.end_value @ (m.soc_end @ self.soc))
+            lp.add_cost(self.end_short, self.penalty_scale * END_PENALTY_PER_KWH)
+            lp.add_cost(m.soc_end @ self.soc, -self.end_value)
         if self.charging is not None and self.shortfall is not None and self.excess is not None:
-            terms.append(self.unmet_weight * cp.sum(self.shortfall + self.excess))
+            lp.add_cost(self.shortfall, self.unmet_weight)
+            lp.add_cost(self.excess, self.unmet_weight)
             lateness = (layout.step_of_car_step + 1) / steps
-            terms.append((EARLINESS_WEIGHT * lateness * layout.energy_per_ampere() / 1000) @ self.charging)
-        terms.extend(self.features.objective(EARLINESS_WEIGHT))
+            lp.add_cost(self.charging, EARLINESS_WEIGHT * lateness * layout.energy_per_ampere() / 1000)
+        self.features.costs(EARLINESS_WEIGHT)
         if self.bonus is not None:
-            kwh_per_ampere = layout.energy_per_ampere()[self.matrices.price_limit_steps] / 1000
-            terms.append(-(PRICE_LIMIT_REWARD_PER_KWH * kwh_per_ampere) @ self.bonus)
+            kwh_per_ampere = layout.energy_per_ampere()[m.price_limit_steps] / 1000
+            lp.add_cost(self.bonus, -(PRICE_LIMIT_REWARD_PER_KWH * kwh_per_ampere))
         if self.charge is not None and self.discharge is not None:
-            hours = layout.problem.step_hours
             charge_w = np.repeat([b.charging_priority for b in layout.batteries], steps)
             discharge_w = np.repeat([b.discharging_priority for b in layout.batteries], steps)
-            terms.append((PRIORITY_WEIGHT * hours * charge_w) @ self.charge)
-            terms.append((PRIORITY_WEIGHT * hours * discharge_w) @ self.discharge)
-        objective: cp.Expression = sum(terms[1:], terms[0])
-        return objective
+            lp.add_cost(self.charge, PRIORITY_WEIGHT * hours * charge_w)
+            lp.add_cost(self.discharge, PRIORITY_WEIGHT * hours * discharge_w)
 
     def set_numbers(self, numbers: Numbers) -> None:
-        """Copy one solve's numbers into the Parameters (prices divided by their scale; kW, kWh)."""
-        layout, m = self.layout, self.matrices
+        """Write one solve's numbers into the LP's bounds, right-hand sides and costs (prices divided by their
+        scale; kW, kWh)."""
+        layout, m, lp = self.layout, self.matrices, self.lp
         problem = layout.problem
-        steps, hours, scale = layout.steps, problem.step_hours, numbers.price_scale
+        hours, scale = problem.step_hours, numbers.price_scale
         flat_fixed = numbers.fixed_rows.ravel()
         below_limit = numbers.below_price_limit
-        self.car_lower.value = np.where(below_limit, 0.0, numbers.car_lower)
-        self.car_upper.value = np.where(below_limit, 0.0, numbers.car_upper)
-        self.bonus_lower.value = np.where(below_limit, numbers.car_lower, 0.0)[m.price_limit_steps]
-        self.bonus_upper.value = np.where(below_limit, numbers.car_upper, 0.0)[m.price_limit_steps]
-        # Where the non-controllable load alone is over a limit, the devices under it add nothing (reported).
-        upper = np.maximum(numbers.row_limit_import.ravel() - flat_fixed, 0.0)
-        lower = np.minimum(-numbers.row_limit_export.ravel() - flat_fixed, 0.0)
-        self.aggregate_upper.value = upper[m.aggregate_index]
-        self.aggregate_lower.value = lower[m.aggregate_index]
-        self.fixed_total.value = numbers.fixed_total / 1000
-        self.import_limit.value = numbers.import_power_limit / 1000
-        self.export_limit.value = numbers.export_power_limit / 1000
+        if self.current is not None:
+            lower, upper = np.where(below_limit, 0.0, numbers.car_lower), np.where(below_limit, 0.0, numbers.car_upper)
+            lp.bound(self.current, lower, upper)
+        if self.bonus is not None:
+            lp.bound(
+                self.bonus,
+                np.where(below_limit, numbers.car_lower, 0.0)[m.price_limit_steps],
+                np.where(below_limit, numbers.car_upper, 0.0)[m.price_limit_steps],
+            )
+        if self.aggregate is not None:
+            # Where the non-controllable load alone is over a limit, the devices under it add nothing (reported).
+            upper = np.maximum(numbers.row_limit_import.ravel() - flat_fixed, 0.0)
+            lower = np.minimum(-numbers.row_limit_export.ravel() - flat_fixed, 0.0)
+            lp.bound(self.aggregate, lower[m.aggregate_index], upper[m.aggregate_index])
+        lp.rhs("grid_balance", -numbers.fixed_total / 1000)
+        if "import_limit" in lp.rows:
+            lp.rhs("import_limit", numbers.import_power_limit / 1000)
+        if "export_limit" in lp.rows:
+            lp.rhs("export_limit", numbers.export_power_limit / 1000)
         import_price, export_price = numbers.objective_import_price, numbers.objective_export_price
-        self.import_price.value = np.maximum(import_price, export_price) / scale * hours
-        self.export_price.value = np.minimum(import_price, export_price) / scale * hours
+        self.import_price = np.maximum(import_price, export_price) / scale * hours
+        self.export_price = np.minimum(import_price, export_price) / scale * hours
         config = problem.config
         peak_per_kw = config.peak_price_per_kW / scale if config.peak_minimization else 0.0
-        self.peak_price.value = peak_per_kw
-        self.peak_floor.value = max(config.peak_already_reached_W, 0.0) / 1000 if config.peak_minimization else 0.0
+        self.peak_price = peak_per_kw
+        lp.rhs("peak_floor", max(config.peak_already_reached_W, 0.0) / 1000 if config.peak_minimization else 0.0)
         # Penalties dominate cost: a peak price per kW counts as much per kWh over a single step.
-        self.penalty_scale.value = 1 + peak_per_kw / hours
-        self.unmet_weight.value = UNMET_PENALTY_PER_KWH * self.penalty_scale.value
-        self.energy_target.value = numbers.energy_target_Wh / 1000
-        self.energy_cap.value = numbers.energy_cap_Wh / 1000
-        self.surplus.value = numbers.local_surplus[m.autonomy_steps] / 1000
-        lower, upper = numbers.battery_lower.ravel() / 1000, numbers.battery_upper.ravel() / 1000
-        self.charge_lower.value = np.maximum(lower, 0.0)
-        self.charge_upper.value = np.maximum(upper, 0.0)
-        self.discharge_lower.value = np.maximum(-upper, 0.0)
-        self.discharge_upper.value = np.maximum(-lower, 0.0)
-        soc_rhs = np.zeros((len(layout.batteries), steps))
-        if layout.batteries:
-            soc_rhs[:, 0] = numbers.initial_soc_Wh / 1000
-        self.soc_rhs.value = soc_rhs.ravel()
-        policy = np.array([row[3:] for row in layout.policy_rows]).reshape(-1, 2)
-        capacity = np.array([layout.batteries[row[0]].capacity_Wh / 1000 for row in layout.policy_rows])
-        initial = np.array([numbers.initial_soc_Wh[row[0]] / 1000 for row in layout.policy_rows])
-        known = m.policy_initial_weight * initial
-        self.policy_lower.value = policy[:, 0] / 100 * capacity - known
-        self.policy_upper.value = policy[:, 1] / 100 * capacity - known
-        self.shortfall_offset.value = _shortfall_offsets(layout, numbers)
-        self.end_floor.value = numbers.end_floor_Wh / 1000
-        self.end_value.value = numbers.end_value_per_kWh / scale
+        self.penalty_scale = 1 + peak_per_kw / hours
+        self.unmet_weight = UNMET_PENALTY_PER_KWH * self.penalty_scale
+        if self.served is not None:
+            lp.bound(self.served, numbers.energy_target_Wh / 1000, numbers.energy_cap_Wh / 1000)
+        if "shortfall" in lp.rows:
+            lp.rhs("shortfall", -_shortfall_offsets(layout, numbers))
+        if "full_autonomy" in lp.rows:
+            lp.rhs("full_autonomy", numbers.local_surplus[m.autonomy_steps] / 1000)
+        self._battery_numbers(numbers)
+        self.end_value = numbers.end_value_per_kWh / scale
         self.features.layout = layout
         self.features.set_numbers(numbers)
+        self._costs(numbers)
+
+    def _battery_numbers(self, numbers: Numbers) -> None:
+        layout, lp = self.layout, self.lp
+        if self.charge is None or self.discharge is None:
+            return
+        lower, upper = numbers.battery_lower.ravel() / 1000, numbers.battery_upper.ravel() / 1000
+        lp.bound(self.charge, np.maximum(lower, 0.0), np.maximum(upper, 0.0))
+        lp.bound(self.discharge, np.maximum(-upper, 0.0), np.maximum(-lower, 0.0))
+        soc_rhs = np.zeros((len(layout.batteries), layout.steps))
+        soc_rhs[:, 0] = numbers.initial_soc_Wh / 1000
+        lp.rhs("soc_balance", soc_rhs.ravel())
+        if "policy_lower" in lp.rows:
+            policy = np.array([row[3:] for row in layout.policy_rows]).reshape(-1, 2)
+            capacity = np.array([layout.batteries[row[0]].capacity_Wh / 1000 for row in layout.policy_rows])
+            initial = np.array([numbers.initial_soc_Wh[row[0]] / 1000 for row in layout.policy_rows])
+            known = self.matrices.policy_initial_weight * initial
+            lp.rhs("policy_lower", policy[:, 0] / 100 * capacity - known)
+            lp.rhs("policy_upper", policy[:, 1] / 100 * capacity - known)
+        if "end_of_horizon" in lp.rows:
+            lp.rhs("end_of_horizon", numbers.end_floor_Wh / 1000)
 
     @property
     def highs_solver(self) -> StartingBasisHighs:
-        """The HiGHS interface of this model (its last optimal instance and column map: refine's true bill)."""
+        """The HiGHS of this model (its last optimal instance: refine's true bill)."""
         return self._highs
 
-    def solver(self) -> str | StartingBasisHighs:
-        """The configured solver; HiGHS starts from the aggregate basis or the last optimal one (highs_basis)."""
-        solver = self.layout.problem.config.solver
-        return self._highs if solver == "HIGHS" else solver
-
-    def solver_options(self, time_limit_s: float | None = None) -> dict[str, object]:
-        """HiGHS and Clarabel take a time limit (default: the configuration's); ECOS has none, only an iteration cap.
-
-        HiGHS runs without presolve: presolve would drop the starting basis, and took longer than the
-        pivots it saved (bench site, N=1000: 0.95 s with presolve, 0.69 s from the starting basis).
-        """
+    def time_limit(self, time_limit_s: float | None) -> float:
         config = self.layout.problem.config
-        limit = float(config.time_limit_s if time_limit_s is None else time_limit_s)
-        if config.solver == "ECOS":
-            return {"max_iters": 500}
-        if config.solver == "HIGHS":
-            return {"time_limit": limit, "presolve": "off"}
-        return {"time_limit": limit}
+        return float(config.time_limit_s if time_limit_s is None else time_limit_s)
 
     def solve(self, numbers: Numbers, time_limit_s: float | None = None) -> tuple[str, LpSolution | None]:
-        """Solve with the configured solver, within `time_limit_s` (default: the configuration's).
-
-        cvxpy's own warm start stays off (it made HiGHS re-solves up to 70x slower); HiGHS resumes
-        from the last optimal basis itself when only bounds moved (see highs_basis).
-        """
-        solver, options = self.solver(), self.solver_options(time_limit_s)
-        if isinstance(solver, StartingBasisHighs):
-            status, self.chain = solve_keeping_chain(self.problem, solver, options)
+        """Solve the LP as `set_numbers` left it with the configured solver, within `time_limit_s` (default: the
+        configuration's). HiGHS resumes from the last optimal basis itself when only bounds moved (highs_basis)."""
+        solver, limit = self.layout.problem.config.solver, self.time_limit(time_limit_s)
+        if solver == "HIGHS":
+            status, self.last = self._highs.solve(self.lp, limit)
+            self.compile_s, self._iterations = 0.0, self._highs.iterations
         else:
-            status = run(self.problem, solver, options)
-        if status not in SOLVED:
+            run = solve_with_cvxpy(self.lp, solver, limit)
+            status, self.last = run.status, run.solution
+            self.compile_s, self._iterations = run.compile_s, run.iterations
+        if self.last is None:
             return status, None
-        return status, self.solution(numbers, float(self.problem.value))
+        return status, self.solution(numbers, self.last.objective)
+
+    def value(self, expression: Linear) -> np.ndarray:
+        """An expression's value in the last solution."""
+        if self.last is None:
+            raise ValueError("read before the LP was solved")
+        return expression.value(self.last.x)
 
     def solution(self, numbers: Numbers, objective: float) -> LpSolution:
-        """The variables' values after a solve (of the LP, or of a problem built on its variables)."""
+        """The variables' values after a solve (`objective` in the LP's units)."""
         steps, n_batteries = self.layout.steps, len(self.layout.batteries)
         lowest = discharge_lower(self.layout)
-        current = np.zeros(0) if self.charging is None else np.maximum(solved(self.charging), lowest)
+        current = np.zeros(0) if self.charging is None else np.maximum(self.value(self.charging), lowest)
         if self.charge is not None and self.discharge is not None and self.soc is not None:
-            power = (solved(self.charge) - solved(self.discharge)).reshape(n_batteries, steps) * 1000
-            soc = solved(self.soc).reshape(n_batteries, steps) * 1000
+            power = (self.value(self.charge) - self.value(self.discharge)).reshape(n_batteries, steps) * 1000
+            soc = self.value(self.soc).reshape(n_batteries, steps) * 1000
         else:
             power = np.zeros((0, steps))
             soc = np.zeros((0, steps))
+        single = self.features.single
         return LpSolution(
             car_current=np.minimum(current, numbers.car_upper) if current.size else current,
             battery_power=power,
             battery_soc_Wh=soc,
             objective=objective * numbers.price_scale,
-            single_current=self.features.single_current(),
+            single_current=None if single is None else np.clip(self.value(single), 0.0, None),
         )
 
     def iterations(self) -> int:
-        """Iterations of the last solve, as the solver reported them to cvxpy."""
-        stats = self.problem.solver_stats
-        return int(stats.num_iters or 0) if stats is not None else 0
+        """Simplex (or interior point) iterations of the last solve."""
+        return self._iterations
 
     def aggregate_reduced_cost(self) -> np.ndarray | None:
-        """Objective change per A of room at each aggregate's bound (zero off its bounds): its reduced cost.
-
-        cvxpy reports no duals for variable bounds, so it is read off the duals of the two equality
-        families the aggregates appear in (all written `lhs == rhs`, so their signs agree).
-        """
-        tree, grid = self.dual("aggregate"), self.dual("grid_balance")
-        if tree is None or grid is None:
+        """Objective change per A of room at each aggregate's bound (zero off its bounds): its reduced cost."""
+        if self.aggregate is None or self.last is None:
             return None
-        m = self.matrices
-        return np.asarray(m.aggregate_tree.T @ tree + m.grid_aggregate.T @ grid)
+        return self.last.col_dual[self.aggregate.columns]
 
     def dual(self, name: str) -> np.ndarray | None:
-        constraint = self.constraints.get(name)
-        if constraint is None or constraint.dual_value is None:
+        """The duals of the rows `name` in the last solution (HiGHS's convention, solver.linear)."""
+        rows = self.lp.rows.get(name)
+        if rows is None or self.last is None:
             return None
-        return np.atleast_1d(np.asarray(constraint.dual_value, dtype=float))
-
-
-def solved(variable: cp.Variable | cp.Parameter) -> np.ndarray:
-    """The value of a variable of a solved problem (cvxpy types it as optional)."""
-    if variable.value is None:
-        raise ValueError(f"{variable.name()} has no value: the problem was not solved")
-    return np.asarray(variable.value)
+        return self.last.row_dual[rows.rows]

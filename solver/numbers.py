@@ -1,7 +1,7 @@
 """The numbers of one solve: everything that may change without changing the model's shape.
 
-Computed with numpy from the problem and its layout; the compiled model copies them into cvxpy
-Parameters, the fallback and the enforced-limits step read them directly.
+Computed with numpy from the problem and its layout; the compiled model writes them into its LP's bounds,
+right-hand sides and costs, the fallback and the enforced-limits step read them directly.
 """
 
 from __future__ import annotations

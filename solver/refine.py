@@ -23,14 +23,14 @@ import itertools
 import time
 from dataclasses import replace
 
-import cvxpy as cp
 import highspy as hp
 import numpy as np
+import scipy.sparse as sp
 
 from solver.bidirectional import discharge_lower
-from solver.model import SOLVED, LinearModel, LpSolution, run
+from solver.highs_basis import Arrays, pass_model
+from solver.model import LinearModel, LpSolution
 from solver.numbers import Numbers
-from solver.pipeline import unpack
 from solver.timeout import timed_out
 
 AUTONOMY_ROUNDS = 4
@@ -42,10 +42,10 @@ ENUMERATED_STEPS = 3
 def autonomy_conflicts(model: LinearModel) -> np.ndarray:
     """Per autonomy step: does a full-autonomy car charge while the site imports?"""
     m = model.matrices
-    if model.charging is None or not m.autonomy_steps.size or model.charging.value is None:
+    if model.charging is None or not m.autonomy_steps.size or model.last is None:
         return np.zeros(m.autonomy_steps.size, dtype=bool)
-    autonomous = m.autonomy @ model.charging.value
-    imported = _value(model.imported)[m.autonomy_steps]
+    autonomous = m.autonomy @ model.value(model.charging)
+    imported = model.value(model.imported)[m.autonomy_steps]
     conflicts: np.ndarray = (autonomous > TOLERANCE_KW) & (imported > TOLERANCE_KW)
     return conflicts
 
@@ -78,22 +78,11 @@ def solve_with_autonomy(
 def _solve_closed(
     model: LinearModel, numbers: Numbers, closed: np.ndarray, time_limit_s: float | None
 ) -> tuple[str, LpSolution | None]:
-    """The LP with no surplus for full-autonomy cars at the `closed` steps: only those rows' bounds move, so it
-    resumes in the LP's HiGHS and cvxpy only reads the answer back (solver.pipeline); through cvxpy's whole solve
-    when that HiGHS or its chain is not at hand."""
-    held = np.array(model.surplus.value, dtype=float)
-    surplus = np.where(closed, 0.0, held)
-    model.surplus.value = surplus
-    rows = model.constraints["full_autonomy"]
-    results = None
-    if model.chain is not None:
-        results = model.highs_solver.resolve_rows(rows, held, surplus, model.solver_options(time_limit_s))
-    if results is None or model.chain is None:
-        return model.solve(numbers, time_limit_s)
-    status = unpack(model.problem, results, model.chain)
-    if status not in SOLVED:
-        return status, None
-    return status, model.solution(numbers, float(model.problem.value))
+    """The LP with no surplus for full-autonomy cars at the `closed` steps: only those rows' bounds move, so HiGHS
+    resumes from the LP's basis in its own instance (solver.highs_basis)."""
+    surplus = numbers.local_surplus[model.matrices.autonomy_steps] / 1000
+    model.lp.rhs("full_autonomy", np.where(closed, 0.0, surplus))
+    return model.solve(numbers, time_limit_s)
 
 
 def _remaining(deadline: float | None) -> float | None:
@@ -116,37 +105,61 @@ def true_bill(model: LinearModel, numbers: Numbers, solution: LpSolution, time_l
     steps = inverted_steps(numbers)
     if steps.size == 0:
         return solution
-    started = time.perf_counter()
-    layout, scale = model.layout, numbers.price_scale
-    hours = layout.problem.step_hours
-    import_price = numbers.objective_import_price[steps] / scale * hours
-    export_price = numbers.objective_export_price[steps] / scale * hours
+    scale, hours = numbers.price_scale, model.layout.problem.step_hours
     # The LP priced import at the export price and export at the import price there: bill them truly.
-    correction = (import_price - export_price) @ (model.imported[steps] + model.exported[steps])
-    lp_bill = solution.objective + float(
-        (import_price - export_price) @ (_value(model.imported)[steps] + _value(model.exported)[steps]) * scale
-    )
+    cheaper = (numbers.objective_import_price[steps] - numbers.objective_export_price[steps]) / scale * hours
+    imported, exported = model.value(model.imported)[steps], model.value(model.exported)[steps]
+    lp_bill = solution.objective + float(cheaper @ (imported + exported) * scale)
+    billed = replace(solution, objective=lp_bill)
     if steps.size <= ENUMERATED_STEPS:
-        billed = replace(solution, objective=lp_bill)
-        enumerated = _best_sign_choice(model, numbers, steps, import_price - export_price, time_limit_s, billed)
+        enumerated = _best_sign_choice(model, numbers, steps, cheaper, time_limit_s, billed)
         if enumerated is not None:
             return enumerated
+    return _milp(model, numbers, steps, cheaper, time_limit_s, billed)
+
+
+def _milp(
+    model: LinearModel, numbers: Numbers, steps: np.ndarray, cheaper: np.ndarray, time_limit_s: float, lp: LpSolution
+) -> LpSolution:
+    """The LP with one binary per inverted step (importing, or exporting, never both) and the true prices there,
+    started over in a HiGHS of its own; `lp` (the LP's answer at its true bill) unless it finds better in time."""
+    program, last = model.lp, model.last
+    assert program.matrix is not None and last is not None, "the LP was solved first"
+    columns, k = program.cost.size, steps.size
+    imported, exported = model.imported.first + steps, model.exported.first + steps
     bound = _grid_bound_kW(model, numbers)[steps]
-    importing = cp.Variable(steps.size, boolean=True)
-    constraints = [
-        *model.problem.constraints,
-        model.imported[steps] <= cp.multiply(bound, importing),
-        model.exported[steps] <= cp.multiply(bound, 1 - importing),
-    ]
-    milp = cp.Problem(cp.Minimize(model.problem.objective.expr + correction), constraints)
-    remaining = max(time_limit_s - (time.perf_counter() - started), 0.05)
-    status = run(milp, "HIGHS", {"time_limit": remaining})
-    if status not in SOLVED and status != "user_limit":
-        return solution
-    candidate = model.solution(numbers, float(milp.value))
-    if candidate.objective >= lp_bill - 1e-9:
-        return replace(solution, objective=lp_bill)
-    return candidate
+    picks = np.arange(k)
+    # imported - bound * importing <= 0; exported + bound * importing <= bound
+    binary = columns + picks
+    entries = np.concatenate([np.ones(k), -bound, np.ones(k), bound])
+    at = (np.concatenate([picks, picks, picks + k, picks + k]), np.concatenate([imported, binary, exported, binary]))
+    rows = sp.csc_array((entries, at), shape=(2 * k, columns + k))
+    matrix = sp.csc_array(sp.vstack([sp.hstack([program.matrix, sp.csc_array((program.matrix.shape[0], k))]), rows]))
+    cost = np.concatenate([program.cost, np.zeros(k)])
+    cost[imported] += cheaper
+    cost[exported] += cheaper
+    arrays = Arrays(
+        cost,
+        np.concatenate([program.col_lower, np.zeros(k)]),
+        np.concatenate([program.col_upper, np.ones(k)]),
+        np.concatenate([program.row_lower, np.full(2 * k, -np.inf)]),
+        np.concatenate([program.row_upper, np.zeros(k), bound]),
+    )
+    milp = hp.Highs()
+    milp.setOptionValue("output_flag", False)
+    pass_model(milp, matrix, arrays, np.concatenate([np.zeros(columns, dtype=np.int32), np.ones(k, dtype=np.int32)]))
+    milp.setOptionValue("time_limit", max(time_limit_s, 0.05))
+    milp.run()
+    if milp.getModelStatus() not in (hp.HighsModelStatus.kOptimal, hp.HighsModelStatus.kTimeLimit):
+        return lp
+    found = milp.getSolution()
+    if not found.value_valid:
+        return lp
+    objective = float(milp.getInfo().objective_function_value)
+    if objective * numbers.price_scale >= lp.objective - 1e-9:
+        return lp
+    model.last = replace(last, x=np.array(found.col_value)[:columns], objective=objective)
+    return model.solution(numbers, objective)
 
 
 def _best_sign_choice(
@@ -164,14 +177,12 @@ def _best_sign_choice(
     import or export there. None when the LP's HiGHS is not at hand or a choice did not solve in time (an
     infeasible choice is one the MILP would not take either).
     """
-    highs = model.highs_solver.optimal
-    if highs is None or model.problem.value is None:
+    highs, last = model.highs_solver.optimal, model.last
+    if highs is None or last is None:
         return None
     started = time.perf_counter()
-    offset = float(model.problem.value) - float(highs.getInfo().objective_function_value)
-    columns = model.highs_solver.columns
-    imported = columns[model.imported.id] + steps
-    exported = columns[model.exported.id] + steps
+    imported = model.imported.first + steps
+    exported = model.exported.first + steps
     both = np.concatenate([imported, exported]).astype(np.int32)
     held = highs.getLp()
     cost = np.asarray(held.col_cost_)[both]
@@ -204,12 +215,10 @@ def _best_sign_choice(
         highs.changeColsBounds(both.size, both, lower, upper)
     if best is None:
         return None
-    if (best[0] + offset) * numbers.price_scale >= lp.objective - 1e-9:
+    if best[0] * numbers.price_scale >= lp.objective - 1e-9:
         return lp
-    for variable in model.problem.variables():
-        first = columns[variable.id]
-        variable.value = best[1][first : first + variable.size].reshape(variable.shape)
-    return model.solution(numbers, best[0] + offset)
+    model.last = replace(last, x=best[1], objective=best[0])
+    return model.solution(numbers, best[0])
 
 
 def _lowest_grid_kW(model: LinearModel, numbers: Numbers) -> np.ndarray:
@@ -243,10 +252,3 @@ def _grid_bound_kW(model: LinearModel, numbers: Numbers) -> np.ndarray:
     batteries = np.maximum(np.abs(numbers.battery_lower), np.abs(numbers.battery_upper)).sum(axis=0)
     bound: np.ndarray = (np.abs(numbers.fixed_total) + cars + batteries) / 1000 + 1.0
     return bound
-
-
-def _value(variable: cp.Variable) -> np.ndarray:
-    """A solved variable's values (the LP has been solved before anything here reads them)."""
-    value = variable.value
-    assert value is not None, "read before the LP was solved"
-    return np.asarray(value)

@@ -199,7 +199,9 @@ class EnforcedLimits:
 
 @dataclass(frozen=True)
 class Timings:
-    """Wall seconds. `recompiled` is False when a re-solve reused the compiled problem.
+    """Wall seconds. `recompiled` is True for the first solve of a model, which built its LP (`build_s`); a
+    re-solve reuses it. `compile_s` is cvxpy's compilation of that LP for ECOS and Clarabel, at every solve with
+    them; HiGHS reads the model's arrays directly (0).
 
     `lp_iterations`: the LP's simplex (or interior point) iterations, 0 when it did not run.
     `instant_s` (the enforced step's decision) and `assemble_s` (schedules, enforced limits, violations) are

@@ -30,7 +30,7 @@ TOLERANCE = 1e-6
 
 
 def timed_out(status: str) -> bool:
-    """Did the LP stop at its time limit (cvxpy's name for HiGHS's kTimeLimit is `user_limit`)?"""
+    """Did the LP stop at its time limit (HiGHS's kTimeLimit is named `user_limit`, as cvxpy names it)?"""
     return status.startswith(("user_limit", "time_limit"))
 
 

@@ -2,7 +2,7 @@
 
 Two runs of one site never overlap: a PostgreSQL advisory lock, held on its own connection for the whole
 run, serialises them across every process and host on the database. The solver never runs on the event
-loop: it runs in a spawned process pool (cvxpy's compilation is pure Python and would hold the GIL)."""
+loop: it runs in a spawned process pool (building the LP and HiGHS's solve are CPU-bound and would hold it)."""
 
 from __future__ import annotations
 

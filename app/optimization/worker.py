@@ -1,5 +1,5 @@
 """Runs in the solver processes: keeps each site's compiled model, so a re-solve with new numbers (prices,
-forecasts, measurements) skips cvxpy's compilation; a changed structure builds a new one."""
+forecasts, measurements) reuses its LP's matrix and resumes in its HiGHS; a changed structure builds a new one."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ def solve_site(site_key: str, problem: solver.Problem, fallback: bool = False) -
 
 
 def warm_up(parent: int) -> None:
-    """Run once per solver process: it ends with the server process (even one killed outright), and the first
-    real solve does not pay for cvxpy's import."""
+    """Run once per solver process: it ends with the server process (even one killed outright). The solver
+    package is imported with this module, so the first real solve pays no import (cvxpy is imported only by a
+    site configured for ECOS or Clarabel)."""
     die_with_parent(parent)
-    import cvxpy  # noqa: F401
