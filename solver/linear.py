@@ -53,9 +53,11 @@ class Linear:
         return Linear(self.size, {block: factor * matrix for block, matrix in self.terms.items()})
 
     def __rmatmul__(self, matrix: Matrix) -> Linear:
-        left = sp.csr_array(matrix)
+        left = matrix if isinstance(matrix, sp.csr_array) else sp.csr_array(matrix)
         if left.shape[1] != self.size:
             raise ValueError(f"a {left.shape} matrix times an expression of size {self.size}")
+        if isinstance(self, Variable):  # the product with its identity term is the matrix itself
+            return Linear(left.shape[0], {self: left})
         return Linear(left.shape[0], {block: sp.csr_array(left @ term) for block, term in self.terms.items()})
 
     def __getitem__(self, rows: np.ndarray) -> Linear:

@@ -39,8 +39,6 @@ class Matrices:
     fair_mean: sp.csr_array
     autonomy_steps: np.ndarray
     autonomy: sp.csr_array
-    price_limit_steps: np.ndarray
-    price_limit_select: sp.csr_array
     soc_balance: sp.csr_array
     soc_charge: sp.csr_array
     soc_discharge: sp.csr_array
@@ -156,12 +154,6 @@ def build_matrices(layout: Layout) -> Matrices:
         (kw_per_ampere[autonomous], (position, columns[autonomous])), shape=(autonomy_steps.size, car_steps)
     )
 
-    limited = np.array([s.session.price_limit is not None for s in layout.sessions], dtype=bool)[layout.car_of_step]
-    price_limit_steps = columns[limited]
-    price_limit_select = sp.csr_array(
-        (np.ones(price_limit_steps.size), (np.arange(price_limit_steps.size), price_limit_steps)),
-        shape=(price_limit_steps.size, car_steps),
-    )
     balance, charge, discharge = _soc_matrices(layout)
     policy, initial = _policy_matrix(layout)
     return Matrices(
@@ -175,8 +167,6 @@ def build_matrices(layout: Layout) -> Matrices:
         fair_mean=fair_mean,
         autonomy_steps=autonomy_steps,
         autonomy=autonomy,
-        price_limit_steps=price_limit_steps,
-        price_limit_select=price_limit_select,
         soc_balance=balance,
         soc_charge=charge,
         soc_discharge=discharge,

@@ -9,10 +9,10 @@ price in the cost vector and none in the constraint matrix) + peak cost
 session's price limit + small preference terms (fair share, earliness, battery priorities).
 
 Every number that changes between solves is a bound, a right-hand side or a cost, never a matrix entry, so
-the matrix is built once and a re-solve only writes arrays. The price-limit reward is a cost on its own
-column, `bonus`: a price-limited car's current is `current` at steps priced at or above its limit and
-`bonus` below it, the other one fixed at 0 by its bounds (no row, no extra column per step beyond the bonus
-itself).
+the matrix is built once and a re-solve only writes arrays. The price-limit reward is a cost on the car's
+current at the steps priced below its limit. (In cvxpy it had to be a cost on a column of its own beside the
+current, each fixed at 0 where the other applies: parameters could not multiply a variable with parametric
+bounds. That column was a seventh of the load-managed bench site's car-steps.)
 """
 
 from __future__ import annotations
@@ -108,12 +108,7 @@ class LinearModel:
         self.end_short = lp.variable("end_short", len(batteries)) if batteries else None
         self.served = lp.variable("served", n_sessions) if n_sessions else None
         self.excess = lp.variable("excess", n_sessions) if n_sessions else None
-        self.bonus = lp.variable("bonus", m.price_limit_steps.size) if m.price_limit_steps.size else None
-        self.charging: Linear | None = (
-            self.current
-            if self.current is None or self.bonus is None
-            else self.current + m.price_limit_select.T @ self.bonus
-        )
+        self.charging: Linear | None = self.current
         self.features = FeatureModel(layout, m.aggregate_index, self.charging, lp)
         self.charging = self.features.net(self.charging)
 
@@ -223,9 +218,9 @@ class LinearModel:
             lateness = (layout.step_of_car_step + 1) / steps
             lp.add_cost(self.charging, EARLINESS_WEIGHT * lateness * layout.energy_per_ampere() / 1000)
         self.features.costs(EARLINESS_WEIGHT)
-        if self.bonus is not None:
-            kwh_per_ampere = layout.energy_per_ampere()[m.price_limit_steps] / 1000
-            lp.add_cost(self.bonus, -(PRICE_LIMIT_REWARD_PER_KWH * kwh_per_ampere))
+        if self.current is not None and numbers.below_price_limit.any():
+            kwh_per_ampere = layout.energy_per_ampere() / 1000
+            lp.add_cost(self.current, -(PRICE_LIMIT_REWARD_PER_KWH * kwh_per_ampere) * numbers.below_price_limit)
         if self.charge is not None and self.discharge is not None:
             charge_w = np.repeat([b.charging_priority for b in layout.batteries], steps)
             discharge_w = np.repeat([b.discharging_priority for b in layout.batteries], steps)
@@ -239,16 +234,8 @@ class LinearModel:
         problem = layout.problem
         hours, scale = problem.step_hours, numbers.price_scale
         flat_fixed = numbers.fixed_rows.ravel()
-        below_limit = numbers.below_price_limit
         if self.current is not None:
-            lower, upper = np.where(below_limit, 0.0, numbers.car_lower), np.where(below_limit, 0.0, numbers.car_upper)
-            lp.bound(self.current, lower, upper)
-        if self.bonus is not None:
-            lp.bound(
-                self.bonus,
-                np.where(below_limit, numbers.car_lower, 0.0)[m.price_limit_steps],
-                np.where(below_limit, numbers.car_upper, 0.0)[m.price_limit_steps],
-            )
+            lp.bound(self.current, numbers.car_lower, numbers.car_upper)
         if self.aggregate is not None:
             # Where the non-controllable load alone is over a limit, the devices under it add nothing (reported).
             upper = np.maximum(numbers.row_limit_import.ravel() - flat_fixed, 0.0)
