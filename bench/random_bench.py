@@ -1,9 +1,10 @@
 """`bench/solver.py --random`: the random family (random_sites.py) against HiGHS alone on the same LP.
 
-Per site: build, compile, LP, enforced step (the instant decision), assembly (binding limits, schedules,
-enforced limits, violations), the whole first solve (wall), a re-solve after new measurements (wall), and
+Per site: build (layout, matrices and the LP's arrays), compile (cvxpy's, for ECOS and Clarabel only: 0 with
+HiGHS), LP, enforced step (the instant decision), assembly (binding limits, schedules, enforced limits,
+violations), the whole first solve (wall), a re-solve after new measurements (wall), and
 HiGHS alone (default options: presolve on, its own choice of simplex) on the very LP our model hands HiGHS,
-exported from cvxpy's compiled data (same rows and columns). ratio = whole first solve / HiGHS alone.
+exported from the model's arrays (same rows and columns). ratio = whole first solve / HiGHS alone.
 """
 
 from __future__ import annotations

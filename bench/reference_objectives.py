@@ -1,8 +1,10 @@
 """Write the objectives of small random sites, first solve and re-solve, to the test data file.
 
 Run once on the code whose objectives are the reference (issue 17: main before the speed work):
-    .venv/bin/python bench/reference_objectives.py
+    .venv/bin/python bench/reference_objectives.py [--family]
 `tests/solver/test_solver_speed_objectives.py` then checks that the solver still finds these objectives.
+`--family` writes the family's own smallest size instead (ten seeds at 100 cars), to its own file: it was
+written on 80d64f9, the last code that had cvxpy compile the LP, before the LP was built directly.
 """
 
 from __future__ import annotations
@@ -19,7 +21,10 @@ from solver import CompiledModel, Problem  # noqa: E402
 
 SITES = tuple((seed, cars) for seed in range(8) for cars in (20, 40))
 """Small members of the family: fast enough for the test suite, every shape present."""
-OUTPUT = Path(__file__).resolve().parent.parent / "tests" / "solver" / "data" / "random_objectives.json"
+FAMILY_SITES = tuple((seed, 100) for seed in range(10))
+DATA = Path(__file__).resolve().parent.parent / "tests" / "solver" / "data"
+OUTPUT = DATA / "random_objectives.json"
+FAMILY_OUTPUT = DATA / "random_objectives_100.json"
 
 
 def lp_optimum(model: CompiledModel, problem: Problem) -> float:
@@ -45,11 +50,12 @@ def objectives(seed: int, cars: int) -> dict[str, float | None]:
     }
 
 
-def main() -> None:
-    rows = [objectives(seed, cars) for seed, cars in SITES]
-    OUTPUT.write_text(json.dumps(rows, indent=1) + "\n")
-    print(f"{len(rows)} sites written to {OUTPUT}")
+def main(family: bool) -> None:
+    output = FAMILY_OUTPUT if family else OUTPUT
+    rows = [objectives(seed, cars) for seed, cars in (FAMILY_SITES if family else SITES)]
+    output.write_text(json.dumps(rows, indent=1) + "\n")
+    print(f"{len(rows)} sites written to {output}")
 
 
 if __name__ == "__main__":
-    main()
+    main("--family" in sys.argv[1:])

@@ -1,5 +1,8 @@
 """Benchmark the optimizer on generated sites: build, compile, solve, total and re-solve seconds.
 
+build is the layout, the matrices and the LP's arrays; compile is cvxpy's compilation, which only ECOS and
+Clarabel need (HiGHS reads the arrays: 0).
+
 Run from anywhere: /work/main/.venv/bin/python bench/solver.py [--site=NAME ...] [--raw] [--fuses=X] [--repeat=K] [N ...]
 A site with N cars plugged in now: 96 steps of 15 min, N/10 three-phase sub-boards with rotated
 phases (each also renaming its phases towards the main board), a fifth of the cars single-phase,
