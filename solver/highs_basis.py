@@ -32,6 +32,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from solver.linear import LinearProgram, Solution, Variable
+from solver.reduction import Reduction, Tree
 
 _STATUS = np.array(
     [hp.HighsBasisStatus.kLower, hp.HighsBasisStatus.kBasic, hp.HighsBasisStatus.kUpper, hp.HighsBasisStatus.kZero],
@@ -66,6 +67,17 @@ class Arrays:
     @classmethod
     def of(cls, lp: LinearProgram) -> Arrays:
         return cls(lp.cost.copy(), lp.col_lower.copy(), lp.col_upper.copy(), lp.row_lower.copy(), lp.row_upper.copy())
+
+    @classmethod
+    def reduced(cls, lp: LinearProgram, reduction: Reduction) -> Arrays:
+        columns, rows = reduction.columns, reduction.rows
+        cost = reduction.cost(lp)
+        return cls(cost, lp.col_lower[columns], lp.col_upper[columns], lp.row_lower[rows], lp.row_upper[rows])
+
+    def change_costs_of(self, solver: hp.Highs, held: Arrays) -> None:
+        columns = np.flatnonzero(self.cost != held.cost).astype(np.int32)
+        if columns.size:
+            solver.changeColsCost(columns.size, columns, self.cost[columns])
 
     def change_bounds_of(self, solver: hp.Highs, held: Arrays) -> None:
         """Give a HiGHS holding `held` (this LP's matrix and costs) these bounds, only where they differ: it
@@ -107,12 +119,18 @@ class StartingBasisHighs:
     """HiGHS for the model's LP, started from the cold basis or the last optimal one.
 
     `defined`: (variable, equality rows) pairs whose rows define the variable's entries one by one; the cold
-    basis has those entries basic and those rows' logicals nonbasic.
+    basis has those entries basic and those rows' logicals nonbasic. `reducible`: such a pair whose redundant
+    entries are substituted out before HiGHS sees the LP (solver.reduction).
     """
 
-    def __init__(self, defined: tuple[tuple[Variable, str], ...]) -> None:
+    def __init__(
+        self, defined: tuple[tuple[Variable, str], ...], reducible: tuple[Variable, str] | None = None
+    ) -> None:
         self._defined = defined
-        self._first: hp.HighsBasis | None = None
+        self._reducible = reducible
+        self._tree: Tree | None = None
+        self._reduction: Reduction | None = None
+        self._first: tuple[np.ndarray, np.ndarray] | None = None
         self._previous: _Optimal | None = None
         self.iterations = 0
         """Simplex iterations of the last run."""
@@ -122,44 +140,95 @@ class StartingBasisHighs:
         """The HiGHS of the last solve while it is optimal: changes to it resume from its basis (refine)."""
         return None if self._previous is None else self._previous.highs
 
-    def _basis(self, lp: LinearProgram, arrays: Arrays) -> hp.HighsBasis:
-        cols = np.where(np.isfinite(arrays.col_lower), LOWER, np.where(np.isfinite(arrays.col_upper), UPPER, ZERO))
-        row_codes = np.full(arrays.row_upper.size, BASIC)
-        for variable, name in self._defined:
-            cols[variable.columns] = BASIC
-            row_codes[lp.rows[name].rows] = LOWER
+    def position(self, columns: np.ndarray) -> np.ndarray:
+        """Where the LP's `columns` (never substituted out) sit in the held HiGHS."""
+        held = None if self._previous is None else self._previous.reduction
+        return columns if held is None else np.searchsorted(held.columns, columns)
+
+    def held_solution(self, lp: LinearProgram) -> Solution:
+        """The held HiGHS's current solution, as a solution of the whole `lp`."""
+        assert self._previous is not None, "no HiGHS is held"
+        found = solution_of(self._previous.highs)
+        held = self._previous.reduction
+        return found if held is None else held.expand(lp, found)
+
+    def _cold_codes(self, lp: LinearProgram) -> tuple[np.ndarray, np.ndarray]:
+        if self._first is None:
+            cols = np.where(np.isfinite(lp.col_lower), LOWER, np.where(np.isfinite(lp.col_upper), UPPER, ZERO))
+            row_codes = np.full(lp.row_upper.size, BASIC)
+            for variable, name in self._defined:
+                cols[variable.columns] = BASIC
+                row_codes[lp.rows[name].rows] = LOWER
+            self._first = (cols, row_codes)
+        return self._first
+
+    def _basis(self, lp: LinearProgram, reduction: Reduction | None) -> hp.HighsBasis:
+        cols, row_codes = self._cold_codes(lp)
+        if reduction is not None:
+            cols, row_codes = cols[reduction.columns], row_codes[reduction.rows]
         basis = hp.HighsBasis()
         basis.col_status = _STATUS[cols].tolist()
         basis.row_status = _STATUS[row_codes].tolist()
         basis.valid = True
         return basis
 
-    def solve(self, lp: LinearProgram, time_limit_s: float) -> tuple[str, Solution | None]:
-        """Solve `lp` with its current numbers within `time_limit_s`: the status, and the solution when optimal."""
+    def _reduced(self, lp: LinearProgram) -> Reduction | None:
+        """The reduction for this solve's bounds: the last one while its pattern holds (its matrix, so resumable)."""
+        if self._reducible is None:
+            return None
+        variable, name = self._reducible
+        if self._tree is None:
+            self._tree = Tree.of(lp, variable, lp.rows[name])
+        redundant = self._tree.redundant(lp)
+        if not redundant.any():
+            return None
+        if self._reduction is None or self._reduction.pattern != redundant.tobytes():
+            self._reduction = Reduction(lp, self._tree, redundant)
+        return self._reduction
+
+    def solve(self, lp: LinearProgram, time_limit_s: float, *, new_costs: bool = False) -> tuple[str, Solution | None]:
+        """Solve `lp` with its current numbers within `time_limit_s`: the status, and the solution when optimal.
+
+        `new_costs`: resume in the held HiGHS even with other costs, and keep it whatever the outcome (refine's
+        true bill tries its sign choices so, and puts the costs back with `restore`).
+        """
         assert lp.matrix is not None, "the LP was not finished"
-        arrays = Arrays.of(lp)
+        reduction = self._reduced(lp)
+        matrix = lp.matrix if reduction is None else reduction.matrix
+        arrays = Arrays.of(lp) if reduction is None else Arrays.reduced(lp, reduction)
         previous = self._previous
-        if previous is not None and previous.fits(lp.matrix, arrays):
+        if previous is not None and previous.fits(matrix, arrays, new_costs):
             solver = previous.highs
             arrays.change_bounds_of(solver, previous.arrays)
+            if new_costs:
+                arrays.change_costs_of(solver, previous.arrays)
         else:
             solver = hp.Highs()
             solver.setOptionValue("output_flag", False)
             solver.setOptionValue("presolve", "off")
-            pass_model(solver, lp.matrix, arrays)
-            if self._first is None:
-                self._first = self._basis(lp, arrays)
-            solver.setBasis(self._first)
+            pass_model(solver, matrix, arrays)
+            solver.setBasis(self._basis(lp, reduction))
         # HiGHS's clock runs on over the runs of one instance.
         solver.setOptionValue("time_limit", float(time_limit_s) + solver.getRunTime())
         solver.run()
         status = solver.getModelStatus()
         self.iterations = int(solver.getInfo().simplex_iteration_count)
-        if status != hp.HighsModelStatus.kOptimal:
-            self._previous = None
+        optimal = status == hp.HighsModelStatus.kOptimal
+        self._previous = _Optimal(solver, matrix, arrays, reduction) if optimal or new_costs else None
+        if not optimal:
             return status_name(status), None
-        self._previous = _Optimal(solver, lp.matrix, arrays)
-        return "optimal", solution_of(solver)
+        found = solution_of(solver)
+        return "optimal", found if reduction is None else reduction.expand(lp, found)
+
+    def restore(self, lp: LinearProgram) -> None:
+        """Give the held HiGHS `lp`'s numbers again (after `solve(..., new_costs=True)`), without running it."""
+        previous = self._previous
+        if previous is None:
+            return
+        arrays = Arrays.of(lp) if previous.reduction is None else Arrays.reduced(lp, previous.reduction)
+        arrays.change_bounds_of(previous.highs, previous.arrays)
+        arrays.change_costs_of(previous.highs, previous.arrays)
+        self._previous = _Optimal(previous.highs, previous.matrix, arrays, previous.reduction)
 
 
 def solution_of(solver: hp.Highs) -> Solution:
@@ -176,10 +245,11 @@ class _Optimal:
     """The HiGHS of the last optimal solve (its basis and factors), with the LP it was optimal for (see the
     module docstring): an LP with the same matrix and costs is solved by changing its bounds in place."""
 
-    def __init__(self, highs: hp.Highs, matrix: sp.csc_array, arrays: Arrays) -> None:
+    def __init__(self, highs: hp.Highs, matrix: sp.csc_array, arrays: Arrays, reduction: Reduction | None) -> None:
         self.highs = highs
         self.matrix = matrix
         self.arrays = arrays
+        self.reduction = reduction
 
-    def fits(self, matrix: sp.csc_array, arrays: Arrays) -> bool:
-        return matrix is self.matrix and np.array_equal(self.arrays.cost, arrays.cost)
+    def fits(self, matrix: sp.csc_array, arrays: Arrays, new_costs: bool = False) -> bool:
+        return matrix is self.matrix and (new_costs or np.array_equal(self.arrays.cost, arrays.cost))

@@ -115,11 +115,13 @@ class LinearModel:
         self._build_constraints()
         lp.finish()
         self._constant_bounds()
+        tree = None if self.aggregate is None else (self.aggregate, "aggregate")
         self._highs = StartingBasisHighs(
-            (() if self.aggregate is None else ((self.aggregate, "aggregate"),))
+            (() if tree is None else (tree,))
             + ((self.imported, "grid_balance"),)
             + (() if self.soc is None else ((self.soc, "soc_balance"),))
-            + self.features.defined()
+            + self.features.defined(),
+            reducible=tree,
         )
         self.last: Solution | None = None
         """The last solve's solution (columns, duals): what `value`, `dual` and refine's rounds read."""

@@ -29,6 +29,7 @@ import scipy.sparse as sp
 
 from solver.bidirectional import discharge_lower
 from solver.highs_basis import Arrays, pass_model
+from solver.linear import Solution
 from solver.model import LinearModel, LpSolution
 from solver.numbers import Numbers
 from solver.timeout import timed_out
@@ -168,26 +169,22 @@ def _best_sign_choice(
     steps: np.ndarray,
     cheaper: np.ndarray,
     time_limit_s: float,
-    lp: LpSolution,
+    lp_bill: LpSolution,
 ) -> LpSolution | None:
     """The true bill's optimum as the best LP over every import-or-export choice at `steps` (module docstring),
-    or `lp` (the LP's answer at its true bill) when that is as good.
+    or `lp_bill` (the LP's answer at its true bill) when that is as good.
 
     `cheaper` (per kWh, in the LP's units, < 0) is what the true price takes off the LP's cost of a kW of
     import or export there. None when the LP's HiGHS is not at hand or a choice did not solve in time (an
     infeasible choice is one the MILP would not take either).
     """
-    highs, last = model.highs_solver.optimal, model.last
-    if highs is None or last is None:
+    held, last, lp = model.highs_solver, model.last, model.lp
+    if held.optimal is None or last is None:
         return None
     started = time.perf_counter()
-    imported = model.imported.first + steps
-    exported = model.exported.first + steps
-    both = np.concatenate([imported, exported]).astype(np.int32)
-    held = highs.getLp()
-    cost = np.asarray(held.col_cost_)[both]
-    lower, upper = np.asarray(held.col_lower_)[both], np.asarray(held.col_upper_)[both]
-    best: tuple[float, np.ndarray] | None = None
+    both = np.concatenate([model.imported.first + steps, model.exported.first + steps])
+    cost, upper = lp.cost[both].copy(), lp.col_upper[both].copy()
+    best: tuple[float, Solution] | None = None
     can_export = _lowest_grid_kW(model, numbers)[steps] <= TOLERANCE_KW
     try:
         for importing in itertools.product((True, False), repeat=steps.size):
@@ -197,27 +194,23 @@ def _best_sign_choice(
             remaining = time_limit_s - (time.perf_counter() - started)
             if remaining <= 0:
                 return None
-            closed = np.concatenate([~side, side])
-            highs.changeColsCost(both.size, both, cost + np.concatenate([cheaper, cheaper]))
-            highs.changeColsBounds(both.size, both, lower, np.where(closed, 0.0, upper))
-            highs.setOptionValue("time_limit", highs.getRunTime() + remaining)
-            highs.run()
-            status = highs.getModelStatus()
-            if status == hp.HighsModelStatus.kInfeasible:  # e.g. no export possible while the load alone imports
+            lp.cost[both] = cost + np.concatenate([cheaper, cheaper])
+            lp.col_upper[both] = np.where(np.concatenate([~side, side]), 0.0, upper)
+            status, found = held.solve(lp, remaining, new_costs=True)
+            if status == "infeasible":  # e.g. no export possible while the load alone imports
                 continue
-            if status != hp.HighsModelStatus.kOptimal:
+            if found is None:
                 return None
-            value = float(highs.getInfo().objective_function_value)
-            if best is None or value < best[0]:
-                best = (value, np.array(highs.getSolution().col_value))
+            if best is None or found.objective < best[0]:
+                best = (found.objective, found)
     finally:
-        highs.changeColsCost(both.size, both, cost)
-        highs.changeColsBounds(both.size, both, lower, upper)
+        lp.cost[both], lp.col_upper[both] = cost, upper
+        held.restore(lp)
     if best is None:
         return None
-    if best[0] * numbers.price_scale >= lp.objective - 1e-9:
-        return lp
-    model.last = replace(last, x=best[1], objective=best[0])
+    if best[0] * numbers.price_scale >= lp_bill.objective - 1e-9:
+        return lp_bill
+    model.last = replace(best[1], row_dual=last.row_dual, col_dual=last.col_dual)
     return model.solution(numbers, best[0])
 
 

@@ -1,0 +1,77 @@
+"""Our presolve (solver.reduction) hands HiGHS the same LP: the aggregates it substitutes out could not bind, the
+expanded answer is a solution of the whole LP at its optimum, and its duals price every column as the whole LP's
+would (the binding limits read them)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import highspy as hp
+import numpy as np
+import pytest
+
+BENCH = Path(__file__).resolve().parents[2] / "bench"
+sys.path.append(str(BENCH))  # after the project root: bench/solver.py is not the solver package
+
+from random_sites import random_site  # noqa: E402
+
+from solver import CompiledModel  # noqa: E402
+from solver.highs_basis import Arrays, StartingBasisHighs, pass_model  # noqa: E402
+from solver.linear import LinearProgram  # noqa: E402
+from solver.numbers import compute_numbers  # noqa: E402
+
+SITES = ((0, 40), (1, 40), (3, 40), (5, 40), (0, 100), (3, 100))
+FEASIBLE = 1e-6
+
+
+def _model(seed: int, cars: int) -> tuple[CompiledModel, LinearProgram]:
+    problem = random_site(seed, cars)
+    model = CompiledModel(problem)
+    linear = model._model  # the LP itself is what is checked here
+    linear.set_numbers(compute_numbers(model.layout))
+    return model, linear.lp
+
+
+def _whole_optimum(lp: LinearProgram) -> float:
+    assert lp.matrix is not None
+    highs = hp.Highs()
+    highs.setOptionValue("output_flag", False)
+    pass_model(highs, lp.matrix, Arrays.of(lp))
+    highs.run()
+    return float(highs.getInfo().objective_function_value)
+
+
+@pytest.mark.parametrize(("seed", "cars"), SITES, ids=lambda v: str(v))
+def test_the_reduced_lp_answers_the_whole_lp(seed: int, cars: int) -> None:
+    model, lp = _model(seed, cars)
+    linear = model._model
+    assert linear.aggregate is not None
+    held = StartingBasisHighs((), reducible=(linear.aggregate, "aggregate"))
+    status, found = held.solve(lp, 60.0)
+    assert status == "optimal" and found is not None
+    reduction = held._reduction
+    assert reduction is not None and reduction.gone_columns.size > 0, "some fuse could not bind"
+    assert lp.matrix is not None
+    assert reduction.matrix.shape[0] < lp.matrix.shape[0]
+    assert found.objective == pytest.approx(_whole_optimum(lp), rel=1e-7, abs=1e-7)
+    rows = lp.matrix @ found.x
+    assert np.all(rows >= lp.row_lower - FEASIBLE) and np.all(rows <= lp.row_upper + FEASIBLE)
+    assert np.all(found.x >= lp.col_lower - FEASIBLE) and np.all(found.x <= lp.col_upper + FEASIBLE)
+    assert float(lp.cost @ found.x) == pytest.approx(found.objective, rel=1e-9, abs=1e-9)
+    np.testing.assert_allclose(lp.cost - lp.matrix.T @ found.row_dual, found.col_dual, atol=1e-6)
+    gone = reduction.gone_columns
+    upper, lower = lp.col_upper[gone], lp.col_lower[gone]
+    assert np.all((found.x[gone] < upper - 1e-9) & (found.x[gone] > lower + 1e-9)), "a substituted fuse bound"
+
+
+def test_a_solve_with_the_pattern_of_the_last_resumes_in_its_highs() -> None:
+    model, lp = _model(0, 100)
+    linear = model._model
+    assert linear.aggregate is not None
+    held = StartingBasisHighs((), reducible=(linear.aggregate, "aggregate"))
+    held.solve(lp, 60.0)
+    first = held.optimal
+    lp.rhs("grid_balance", lp.row_upper[lp.rows["grid_balance"].rows] * 1.05)  # a busier load forecast
+    status, _ = held.solve(lp, 60.0)
+    assert status == "optimal" and held.optimal is first
