@@ -4,7 +4,8 @@ Per site: build (layout, matrices and the LP's arrays), compile (cvxpy's, for EC
 HiGHS), LP, enforced step (the instant decision), assembly (binding limits, schedules, enforced limits,
 violations), the whole first solve (wall), a re-solve after new measurements (wall), and
 HiGHS alone (default options: presolve on, its own choice of simplex) on the very LP our model hands HiGHS,
-exported from the model's arrays (same rows and columns). ratio = whole first solve / HiGHS alone.
+exported from the model's arrays (same rows and columns). ratio = whole first solve / HiGHS alone. H red: the same
+HiGHS on the LP after our own presolve (solver/reduction.py), for comparison.
 """
 
 from __future__ import annotations
@@ -21,12 +22,13 @@ FAMILY_SEEDS = tuple(range(10))
 FAMILY_CARS = (100, 200, 300)
 
 
-def highs_alone(problem: Problem, repeat: int) -> tuple[float, int]:
-    """Best-of-`repeat` seconds of a plain HiGHS run on the exported LP, and its simplex iterations."""
+def highs_alone(problem: Problem, repeat: int, reduced: bool = False) -> tuple[float, int]:
+    """Best-of-`repeat` seconds of a plain HiGHS run on the exported LP (`reduced`: after our presolve), and its
+    simplex iterations."""
     model = CompiledModel(problem)
     times, iterations = [], 0
     for _ in range(repeat):
-        highs = model.exported_highs(problem)
+        highs = model.exported_highs(problem, reduced)
         started = time.perf_counter()
         highs.run()
         times.append(time.perf_counter() - started)
@@ -50,6 +52,7 @@ def run_site(seed: int, cars: int, repeat: int) -> dict[str, float | str]:
     model.solve(later)
     resolve = time.perf_counter() - started
     alone, alone_iterations = highs_alone(problem, repeat)
+    alone_reduced, _ = highs_alone(problem, repeat, reduced=True)
     return {
         "seed": seed,
         "cars": cars,
@@ -65,6 +68,7 @@ def run_site(seed: int, cars: int, repeat: int) -> dict[str, float | str]:
         "pivots": t.lp_iterations,
         "alone": alone,
         "alone_pivots": alone_iterations,
+        "alone_reduced": alone_reduced,
         "ratio": walls[best] / alone,
         "status": results[best].status,
     }
@@ -76,7 +80,7 @@ def main(seeds: tuple[int, ...], sizes: tuple[int, ...], repeat: int) -> None:
     header = (
         f"{'seed':>4} {'cars':>5} {'sess':>5} {'coll':>5} {'build s':>8} {'compile s':>9} {'LP s':>7} "
         f"{'instant s':>9} {'assemble s':>10} {'first s':>8} {'re-solve s':>10} {'pivots':>7} "
-        f"{'HiGHS s':>8} {'H pivots':>8} {'ratio':>6}  status"
+        f"{'HiGHS s':>8} {'H pivots':>8} {'ratio':>6} {'H red s':>8}  status"
     )
     print(header)
     ratios = []
@@ -88,7 +92,7 @@ def main(seeds: tuple[int, ...], sizes: tuple[int, ...], repeat: int) -> None:
                 f"{row['seed']:>4} {row['cars']:>5} {row['sessions']:>5} {row['collectors']:>5} {row['build']:>8.3f} "
                 f"{row['compile']:>9.3f} {row['lp']:>7.3f} {row['instant']:>9.3f} {row['assemble']:>10.3f} "
                 f"{row['wall']:>8.3f} {row['resolve']:>10.3f} {row['pivots']:>7} {row['alone']:>8.3f} "
-                f"{row['alone_pivots']:>8} {row['ratio']:>6.2f}  {row['status']}",
+                f"{row['alone_pivots']:>8} {row['ratio']:>6.2f} {row['alone_reduced']:>8.3f}  {row['status']}",
                 flush=True,
             )
     print(
@@ -100,7 +104,8 @@ def main(seeds: tuple[int, ...], sizes: tuple[int, ...], repeat: int) -> None:
         "the full-autonomy re-solves and the true bill; assemble = binding limits, schedules, enforced limits, "
         "violations; re-solve = wall of a solve after new measurements; pivots = simplex iterations of the last LP "
         "of the first solve (after its autonomy rounds); HiGHS = plain highspy, default options, on the LP "
-        "exported from our model (same rows and columns), H pivots its iterations"
+        "exported from our model (same rows and columns), H pivots its iterations; H red s = the same HiGHS on the LP "
+        "after our own presolve (solver/reduction.py), as our solve hands it to HiGHS"
     )
 
 

@@ -58,11 +58,12 @@ class CompiledModel:
     def layout(self) -> Layout:
         return self._layout
 
-    def exported_highs(self, problem: Problem) -> hp.Highs:
-        """The LP HiGHS would receive for `problem`, in a plain HiGHS with default options (see export)."""
+    def exported_highs(self, problem: Problem, reduced: bool = False) -> hp.Highs:
+        """The model's LP for `problem`, in a plain HiGHS with default options (see export); `reduced`: as our own
+        presolve hands it to HiGHS (solver.reduction)."""
         layout = build_layout(problem)
         self._model.layout = layout
-        return exported_highs(self._model, compute_numbers(layout))
+        return exported_highs(self._model, compute_numbers(layout), reduced)
 
     def compatible(self, problem: Problem) -> bool:
         return build_layout(problem).structure_key() == self._key

@@ -1,6 +1,6 @@
 """The LP exactly as HiGHS receives it from the model, for solving it alone (bench) or writing it to a file.
 
-Same rows, columns, costs and bounds as the model's own solve (the model's arrays), loaded into a plain
+Same rows, columns, costs and bounds as the model's LP (its arrays), loaded into a plain
 `highspy.Highs` with HiGHS's default options, so a bench can compare our whole solve with HiGHS alone.
 """
 
@@ -13,11 +13,19 @@ from solver.model import LinearModel
 from solver.numbers import Numbers
 
 
-def exported_highs(model: LinearModel, numbers: Numbers) -> hp.Highs:
-    """A fresh HiGHS (default options, quiet) holding the LP of `numbers`; `writeModel("x.mps")` writes it."""
+def exported_highs(model: LinearModel, numbers: Numbers, reduced: bool = False) -> hp.Highs:
+    """A fresh HiGHS (default options, quiet) holding the LP of `numbers`; `writeModel("x.mps")` writes it.
+
+    `reduced`: without the aggregates our presolve substitutes out for these numbers (solver.reduction), the LP
+    the model's own solve hands HiGHS."""
     model.set_numbers(numbers)
-    assert model.lp.matrix is not None, "the model's LP is built with it"
+    lp = model.lp
+    assert lp.matrix is not None, "the model's LP is built with it"
     highs = hp.Highs()
     highs.setOptionValue("output_flag", False)
-    pass_model(highs, model.lp.matrix, Arrays.of(model.lp))
+    reduction = model.highs_solver.reduced(lp) if reduced else None
+    if reduction is None:
+        pass_model(highs, lp.matrix, Arrays.of(lp))
+    else:
+        pass_model(highs, reduction.matrix, Arrays.reduced(lp, reduction))
     return highs

@@ -172,7 +172,7 @@ class StartingBasisHighs:
         basis.valid = True
         return basis
 
-    def _reduced(self, lp: LinearProgram) -> Reduction | None:
+    def reduced(self, lp: LinearProgram) -> Reduction | None:
         """The reduction for this solve's bounds: the last one while its pattern holds (its matrix, so resumable)."""
         if self._reducible is None:
             return None
@@ -193,7 +193,7 @@ class StartingBasisHighs:
         true bill tries its sign choices so, and puts the costs back with `restore`).
         """
         assert lp.matrix is not None, "the LP was not finished"
-        reduction = self._reduced(lp)
+        reduction = self.reduced(lp)
         matrix = lp.matrix if reduction is None else reduction.matrix
         arrays = Arrays.of(lp) if reduction is None else Arrays.reduced(lp, reduction)
         previous = self._previous
