@@ -9,9 +9,12 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 
+import highspy as hp
 import numpy as np
 
 from solver import ChargingPole, ChargingSession, Collector, OptimizationConfig, PinToPhaseMapping, Problem, Result
+from solver.highs_basis import Arrays, pass_model
+from solver.linear import LinearProgram
 
 START = datetime(2025, 1, 6, 0, 0, tzinfo=UTC)
 THREE_PINS = ("pin1", "pin2", "pin3")
@@ -157,3 +160,14 @@ def recomputed_energy_cost(problem: Problem, result: Result) -> float:
 
 def single_collector(line_current: float = 32.0, voltage: float = 230.0) -> tuple[Collector, ...]:
     return (Collector("main", line_current, voltage),)
+
+
+def fresh_optimum(lp: LinearProgram) -> float:
+    """The optimum a fresh HiGHS (default options, presolve on) finds for `lp`'s arrays as they stand."""
+    assert lp.matrix is not None
+    highs = hp.Highs()
+    highs.setOptionValue("output_flag", False)
+    pass_model(highs, lp.matrix, Arrays.of(lp))
+    highs.run()
+    assert highs.getModelStatus() == hp.HighsModelStatus.kOptimal
+    return float(highs.getInfo().objective_function_value)

@@ -11,30 +11,20 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import highspy as hp
 import pytest
 
 BENCH = Path(__file__).resolve().parents[2] / "bench"
 sys.path.append(str(BENCH))  # after the project root: bench/solver.py is not the solver package
 
 from random_sites import new_measurements, random_site  # noqa: E402
+from solver_helpers import fresh_optimum  # noqa: E402
 
 from solver import CompiledModel  # noqa: E402
-from solver.highs_basis import Arrays, StartingBasisHighs, pass_model  # noqa: E402
+from solver.highs_basis import StartingBasisHighs  # noqa: E402
 from solver.linear import LinearProgram, Solution  # noqa: E402
 
 SITES = ((0, 40), (2, 20), (3, 20), (7, 40))
 """Small family members whose LP has an autonomous car charging while the site imports (1-4 rounds)."""
-
-
-def _fresh_optimum(lp: LinearProgram) -> float:
-    assert lp.matrix is not None
-    highs = hp.Highs()
-    highs.setOptionValue("output_flag", False)
-    pass_model(highs, lp.matrix, Arrays.of(lp))
-    highs.run()
-    assert highs.getModelStatus() == hp.HighsModelStatus.kOptimal
-    return float(highs.getInfo().objective_function_value)
 
 
 @pytest.mark.parametrize(("seed", "cars"), SITES, ids=lambda v: str(v))
@@ -50,7 +40,7 @@ def test_every_lp_resumed_in_the_held_highs_reaches_a_fresh_highs_optimum(
         before = self.optimal
         status, solution = real(self, lp, time_limit_s, **options)
         assert status == "optimal" and solution is not None
-        solves.append((before is not None and self.optimal is before, solution.objective, _fresh_optimum(lp)))
+        solves.append((before is not None and self.optimal is before, solution.objective, fresh_optimum(lp)))
         return status, solution
 
     monkeypatch.setattr(StartingBasisHighs, "solve", checked)

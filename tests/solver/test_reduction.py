@@ -7,7 +7,6 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import highspy as hp
 import numpy as np
 import pytest
 
@@ -15,9 +14,10 @@ BENCH = Path(__file__).resolve().parents[2] / "bench"
 sys.path.append(str(BENCH))  # after the project root: bench/solver.py is not the solver package
 
 from random_sites import random_site  # noqa: E402
+from solver_helpers import fresh_optimum  # noqa: E402
 
 from solver import CompiledModel  # noqa: E402
-from solver.highs_basis import Arrays, StartingBasisHighs, pass_model  # noqa: E402
+from solver.highs_basis import StartingBasisHighs  # noqa: E402
 from solver.linear import LinearProgram  # noqa: E402
 from solver.numbers import compute_numbers  # noqa: E402
 
@@ -33,15 +33,6 @@ def _model(seed: int, cars: int) -> tuple[CompiledModel, LinearProgram]:
     return model, linear.lp
 
 
-def _whole_optimum(lp: LinearProgram) -> float:
-    assert lp.matrix is not None
-    highs = hp.Highs()
-    highs.setOptionValue("output_flag", False)
-    pass_model(highs, lp.matrix, Arrays.of(lp))
-    highs.run()
-    return float(highs.getInfo().objective_function_value)
-
-
 @pytest.mark.parametrize(("seed", "cars"), SITES, ids=lambda v: str(v))
 def test_the_reduced_lp_answers_the_whole_lp(seed: int, cars: int) -> None:
     model, lp = _model(seed, cars)
@@ -54,7 +45,7 @@ def test_the_reduced_lp_answers_the_whole_lp(seed: int, cars: int) -> None:
     assert reduction is not None and reduction.gone_columns.size > 0, "some fuse could not bind"
     assert lp.matrix is not None
     assert reduction.matrix.shape[0] < lp.matrix.shape[0]
-    assert found.objective == pytest.approx(_whole_optimum(lp), rel=1e-7, abs=1e-7)
+    assert found.objective == pytest.approx(fresh_optimum(lp), rel=1e-7, abs=1e-7)
     rows = lp.matrix @ found.x
     assert np.all(rows >= lp.row_lower - FEASIBLE) and np.all(rows <= lp.row_upper + FEASIBLE)
     assert np.all(found.x >= lp.col_lower - FEASIBLE) and np.all(found.x <= lp.col_upper + FEASIBLE)
