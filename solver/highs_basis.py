@@ -32,7 +32,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from solver.linear import LinearProgram, Solution, Variable
-from solver.reduction import Reduction, Tree
+from solver.reduction import MARGIN, Reduction, Tree
 
 _STATUS = np.array(
     [hp.HighsBasisStatus.kLower, hp.HighsBasisStatus.kBasic, hp.HighsBasisStatus.kUpper, hp.HighsBasisStatus.kZero],
@@ -173,17 +173,18 @@ class StartingBasisHighs:
         return basis
 
     def reduced(self, lp: LinearProgram) -> Reduction | None:
-        """The reduction for this solve's bounds: the last one while its pattern holds (its matrix, so resumable)."""
+        """The reduction for this solve's bounds: the last one while everything it substituted out is still
+        redundant (its matrix, so the held HiGHS resumes; it may leave in an aggregate that could go now)."""
         if self._reducible is None:
             return None
         variable, name = self._reducible
         if self._tree is None:
             self._tree = Tree.of(lp, variable, lp.rows[name])
-        redundant = self._tree.redundant(lp)
-        if not redundant.any():
-            return None
-        if self._reduction is None or self._reduction.pattern != redundant.tobytes():
-            self._reduction = Reduction(lp, self._tree, redundant)
+        last = self._reduction
+        if last is not None and self._tree.redundant(lp)[last.gone].all():
+            return last
+        redundant = self._tree.redundant(lp, MARGIN)
+        self._reduction = Reduction(lp, self._tree, redundant) if redundant.any() else None
         return self._reduction
 
     def solve(self, lp: LinearProgram, time_limit_s: float, *, new_costs: bool = False) -> tuple[str, Solution | None]:

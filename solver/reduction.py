@@ -9,8 +9,8 @@ random family 40-70 % of the aggregates go and HiGHS's first LP takes 1.5-1.9x l
 
 HiGHS's own presolve finds the same and more, but throws the starting basis away (solver.highs_basis); this keeps
 it: the removed aggregates were basic in it and their rows' logicals nonbasic, so the rest is still a basis.
-Which aggregates go depends on the bounds, so the reduced matrix is kept per pattern: a re-solve with the same
-pattern (the full-autonomy rounds, most new measurements) resumes in the held HiGHS.
+Which aggregates go depends on the bounds, so the reduced matrix is kept while all it substituted out stays
+redundant: the full-autonomy rounds and most new measurements or forecasts resume in the held HiGHS.
 """
 
 from __future__ import annotations
@@ -24,6 +24,10 @@ from solver.linear import LinearProgram, Rows, Solution, Variable
 
 TOLERANCE = 1e-7
 """A bound is redundant only when everything below stays this far (A) inside it."""
+MARGIN = 0.1
+"""A new reduction takes out only what stays this share of its bound's span inside it, so a somewhat busier
+forecast or measurement at the next solve leaves it valid and the held HiGHS resumes (a reduction is kept
+while what it took out is redundant at all)."""
 
 
 @dataclass(frozen=True)
@@ -61,8 +65,9 @@ class Tree:
         levels = tuple(np.flatnonzero(height == h) for h in range(int(height.max(initial=0)) + 1))
         return cls(variable, rows, positive, negative, children, levels)
 
-    def redundant(self, lp: LinearProgram) -> np.ndarray:
-        """Per entry: can everything below it not reach its bounds (strictly) with this solve's bounds?"""
+    def redundant(self, lp: LinearProgram, margin: float = 0.0) -> np.ndarray:
+        """Per entry: does everything below it stay inside its bounds with this solve's bounds, by `margin` of the
+        bounds' span (and `TOLERANCE`)?"""
         inside = np.zeros(lp.cost.size, dtype=bool)
         inside[self.variable.columns] = True
         low, high = lp.col_lower[~inside], lp.col_upper[~inside]
@@ -76,7 +81,9 @@ class Tree:
             reach_high[level] = own_high[level] + below @ np.minimum(reach_high, bound_high)
             reach_low[level] = own_low[level] + below @ np.maximum(reach_low, bound_low)
         with np.errstate(invalid="ignore"):
-            found: np.ndarray = (reach_low > bound_low + TOLERANCE) & (reach_high < bound_high - TOLERANCE)
+            span = bound_high - bound_low
+            inside = TOLERANCE + margin * np.where(np.isfinite(span), span, 0.0)
+            found: np.ndarray = (reach_low > bound_low + inside) & (reach_high < bound_high - inside)
         return found
 
 
@@ -85,8 +92,7 @@ class Reduction:
 
     def __init__(self, lp: LinearProgram, tree: Tree, redundant: np.ndarray) -> None:
         assert lp.matrix is not None
-        self.pattern = redundant.tobytes()
-        gone = np.flatnonzero(redundant)
+        gone = self.gone = np.flatnonzero(redundant)
         gone_columns, gone_rows = tree.variable.first + gone, tree.rows.first + gone
         columns = np.ones(lp.cost.size, dtype=bool)
         columns[gone_columns] = False

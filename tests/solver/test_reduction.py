@@ -56,13 +56,23 @@ def test_the_reduced_lp_answers_the_whole_lp(seed: int, cars: int) -> None:
     assert np.all((found.x[gone] < upper - 1e-9) & (found.x[gone] > lower + 1e-9)), "a substituted fuse bound"
 
 
-def test_a_solve_with_the_pattern_of_the_last_resumes_in_its_highs() -> None:
+def test_a_re_solve_keeps_the_last_reduction_while_what_it_took_out_cannot_bind() -> None:
     model, lp = _model(0, 100)
     linear = model._model
     assert linear.aggregate is not None
     held = StartingBasisHighs((), reducible=(linear.aggregate, "aggregate"))
     held.solve(lp, 60.0)
-    first = held.optimal
-    lp.rhs("grid_balance", lp.row_upper[lp.rows["grid_balance"].rows] * 1.05)  # a busier load forecast
-    status, _ = held.solve(lp, 60.0)
-    assert status == "optimal" and held.optimal is first
+    first, reduction = held.optimal, held._reduction
+    assert reduction is not None
+    kept = np.setdiff1d(np.arange(linear.aggregate.size), reduction.gone)[0]
+    column = linear.aggregate.first + kept
+    lp.col_lower[column], lp.col_upper[column] = -1e9, 1e9  # a fuse that could bind cannot any more
+    status, found = held.solve(lp, 60.0)
+    assert status == "optimal" and found is not None
+    assert held._reduction is reduction and held.optimal is first, "resumed with the same reduction"
+    assert found.objective == pytest.approx(fresh_optimum(lp), rel=1e-7, abs=1e-7)
+    lp.col_lower[reduction.gone_columns[0]], lp.col_upper[reduction.gone_columns[0]] = 0.0, 0.0  # now it binds
+    status, found = held.solve(lp, 60.0)
+    assert status == "optimal" and found is not None
+    assert held._reduction is not reduction, "reduced afresh"
+    assert found.objective == pytest.approx(fresh_optimum(lp), rel=1e-7, abs=1e-7)
