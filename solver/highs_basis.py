@@ -32,7 +32,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from solver.linear import LinearProgram, Solution, Variable
-from solver.reduction import MARGIN, Reduction, Tree
+from solver.reduction import Reduction, Tree
 
 _STATUS = np.array(
     [hp.HighsBasisStatus.kLower, hp.HighsBasisStatus.kBasic, hp.HighsBasisStatus.kUpper, hp.HighsBasisStatus.kZero],
@@ -180,10 +180,10 @@ class StartingBasisHighs:
         variable, name = self._reducible
         if self._tree is None:
             self._tree = Tree.of(lp, variable, lp.rows[name])
+        redundant = self._tree.redundant(lp)
         last = self._reduction
-        if last is not None and self._tree.redundant(lp)[last.gone].all():
+        if last is not None and redundant[last.gone].all():
             return last
-        redundant = self._tree.redundant(lp, MARGIN)
         self._reduction = Reduction(lp, self._tree, redundant) if redundant.any() else None
         return self._reduction
 
