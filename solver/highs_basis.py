@@ -181,9 +181,14 @@ class StartingBasisHighs:
         if self._tree is None:
             self._tree = Tree.of(lp, variable, lp.rows[name])
         redundant = self._tree.redundant(lp)
-        last = self._reduction
+        last, previous = self._reduction, self._previous
         if last is not None and redundant[last.gone].all():
             return last
+        if last is not None and previous is not None and previous.reduction is last and previous.costs(lp):
+            # Only what was out and still may be stays out: the held basis carries over (`_carried`).
+            still = np.zeros_like(redundant)
+            still[last.gone] = redundant[last.gone]
+            redundant = still
         self._reduction = Reduction(lp, self._tree, redundant) if redundant.any() else None
         return self._reduction
 
@@ -208,14 +213,15 @@ class StartingBasisHighs:
             solver.setOptionValue("output_flag", False)
             solver.setOptionValue("presolve", "off")
             pass_model(solver, matrix, arrays)
-            solver.setBasis(self._basis(lp, reduction))
+            carried = previous is not None and not new_costs and previous.costs(lp) and _nested(previous, reduction)
+            solver.setBasis(_carried(previous, reduction, lp) if carried and previous else self._basis(lp, reduction))
         # HiGHS's clock runs on over the runs of one instance.
         solver.setOptionValue("time_limit", float(time_limit_s) + solver.getRunTime())
         solver.run()
         status = solver.getModelStatus()
         self.iterations = int(solver.getInfo().simplex_iteration_count)
         optimal = status == hp.HighsModelStatus.kOptimal
-        self._previous = _Optimal(solver, matrix, arrays, reduction) if optimal or new_costs else None
+        self._previous = _Optimal(solver, matrix, arrays, reduction, lp.cost) if optimal or new_costs else None
         if not optimal:
             return status_name(status), None
         found = solution_of(solver)
@@ -229,7 +235,38 @@ class StartingBasisHighs:
         arrays = Arrays.of(lp) if previous.reduction is None else Arrays.reduced(lp, previous.reduction)
         arrays.change_bounds_of(previous.highs, previous.arrays)
         arrays.change_costs_of(previous.highs, previous.arrays)
-        self._previous = _Optimal(previous.highs, previous.matrix, arrays, previous.reduction)
+        self._previous = _Optimal(previous.highs, previous.matrix, arrays, previous.reduction, lp.cost)
+
+
+def _kept(lp: LinearProgram, reduction: Reduction | None) -> tuple[np.ndarray, np.ndarray]:
+    if reduction is None:
+        return np.arange(lp.cost.size), np.arange(lp.row_upper.size)
+    return reduction.columns, reduction.rows
+
+
+def _nested(previous: _Optimal, reduction: Reduction | None) -> bool:
+    """Does `reduction` keep everything the held LP kept (it only puts aggregates back)?"""
+    if previous.reduction is None:
+        return reduction is None
+    return reduction is None or bool(np.isin(reduction.gone, previous.reduction.gone).all())
+
+
+def _carried(previous: _Optimal, reduction: Reduction | None, lp: LinearProgram) -> hp.HighsBasis:
+    """The held optimal basis for an LP that puts some substituted aggregates back: each comes back basic with
+    its row's logical nonbasic, as in the cold basis, so the rest of the basis stays as it was (a new forecast
+    that lets a substituted aggregate reach its fuse resumes from the last optimum instead of the cold basis)."""
+    held = previous.highs.getBasis()
+    old_columns, old_rows = _kept(lp, previous.reduction)
+    new_columns, new_rows = _kept(lp, reduction)
+    columns = np.full(new_columns.size, hp.HighsBasisStatus.kBasic, dtype=object)
+    columns[np.searchsorted(new_columns, old_columns)] = np.array(held.col_status, dtype=object)
+    rows = np.full(new_rows.size, hp.HighsBasisStatus.kLower, dtype=object)
+    rows[np.searchsorted(new_rows, old_rows)] = np.array(held.row_status, dtype=object)
+    basis = hp.HighsBasis()
+    basis.col_status = columns.tolist()
+    basis.row_status = rows.tolist()
+    basis.valid = True
+    return basis
 
 
 def solution_of(solver: hp.Highs) -> Solution:
@@ -246,11 +283,19 @@ class _Optimal:
     """The HiGHS of the last optimal solve (its basis and factors), with the LP it was optimal for (see the
     module docstring): an LP with the same matrix and costs is solved by changing its bounds in place."""
 
-    def __init__(self, highs: hp.Highs, matrix: sp.csc_array, arrays: Arrays, reduction: Reduction | None) -> None:
+    def __init__(
+        self, highs: hp.Highs, matrix: sp.csc_array, arrays: Arrays, reduction: Reduction | None, cost: np.ndarray
+    ) -> None:
         self.highs = highs
         self.matrix = matrix
         self.arrays = arrays
         self.reduction = reduction
+        self.cost = cost.copy()
+        """The whole LP's costs (`arrays` holds the reduced LP's)."""
+
+    def costs(self, lp: LinearProgram) -> bool:
+        """Were these `lp`'s costs?"""
+        return np.array_equal(self.cost, lp.cost)
 
     def fits(self, matrix: sp.csc_array, arrays: Arrays, new_costs: bool = False) -> bool:
         return matrix is self.matrix and (new_costs or np.array_equal(self.arrays.cost, arrays.cost))

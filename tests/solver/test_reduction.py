@@ -74,5 +74,11 @@ def test_a_re_solve_keeps_the_last_reduction_while_what_it_took_out_cannot_bind(
     lp.col_lower[reduction.gone_columns[0]], lp.col_upper[reduction.gone_columns[0]] = 0.0, 0.0  # now it binds
     status, found = held.solve(lp, 60.0)
     assert status == "optimal" and found is not None
-    assert held._reduction is not reduction, "reduced afresh"
+    again = held._reduction
+    assert again is not None and again is not reduction, "reduced afresh"
+    assert reduction.gone[0] not in again.gone and np.isin(again.gone, reduction.gone).all(), "only put back"
     assert found.objective == pytest.approx(fresh_optimum(lp), rel=1e-7, abs=1e-7)
+    carried = held.iterations
+    cold = StartingBasisHighs((), reducible=(linear.aggregate, "aggregate"))
+    cold.solve(lp, 60.0)
+    assert carried < cold.iterations / 4, "started from the held optimum, not the cold basis"
