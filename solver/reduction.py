@@ -11,7 +11,8 @@ HiGHS's own presolve finds the same and more, but throws the starting basis away
 it: the removed aggregates were basic in it and their rows' logicals nonbasic, so the rest is still a basis.
 Which aggregates go depends on the bounds, so the reduced matrix is kept while all it substituted out stays
 redundant: the full-autonomy rounds and most new measurements resume in the held HiGHS. A busier forecast that
-lets one of them reach its fuse again needs a new reduction, and HiGHS starts cold. (Taking out only what stays
+lets one of them reach its fuse again puts only those back, and the new HiGHS starts from the held optimal basis
+(solver.highs_basis). (Taking out only what stays
 a tenth of its span inside its bounds kept such re-solves resumable, but on the load-managed bench site at
 N = 5000 the first LP then ended in 15,000 dual infeasibilities once HiGHS removed its cost perturbation, and
 the primal clean-up took 12.8 s against 4.4 s; a margin is a tuning constant this LP's degeneracy punishes.)
