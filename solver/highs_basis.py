@@ -130,6 +130,8 @@ class StartingBasisHighs:
         self._reducible = reducible
         self._tree: Tree | None = None
         self._reduction: Reduction | None = None
+        self._bounds: tuple[np.ndarray, np.ndarray] | None = None
+        """The column bounds the last reduction was checked against."""
         self._first: tuple[np.ndarray, np.ndarray] | None = None
         self._previous: _Optimal | None = None
         self.iterations = 0
@@ -180,8 +182,11 @@ class StartingBasisHighs:
         variable, name = self._reducible
         if self._tree is None:
             self._tree = Tree.of(lp, variable, lp.rows[name])
-        redundant = self._tree.redundant(lp)
         last, previous = self._reduction, self._previous
+        if last is not None and self._bounds is not None and _same_bounds(self._bounds, lp):
+            return last  # the full-autonomy rounds: only rows moved, nothing can have become able to bind
+        self._bounds = (lp.col_lower.copy(), lp.col_upper.copy())
+        redundant = self._tree.redundant(lp)
         if last is not None and redundant[last.gone].all():
             return last
         if last is not None and previous is not None and previous.reduction is last and previous.costs(lp):
@@ -236,6 +241,10 @@ class StartingBasisHighs:
         arrays.change_bounds_of(previous.highs, previous.arrays)
         arrays.change_costs_of(previous.highs, previous.arrays)
         self._previous = _Optimal(previous.highs, previous.matrix, arrays, previous.reduction, lp.cost)
+
+
+def _same_bounds(bounds: tuple[np.ndarray, np.ndarray], lp: LinearProgram) -> bool:
+    return np.array_equal(bounds[0], lp.col_lower) and np.array_equal(bounds[1], lp.col_upper)
 
 
 def _kept(lp: LinearProgram, reduction: Reduction | None) -> tuple[np.ndarray, np.ndarray]:

@@ -102,18 +102,19 @@ class Reduction:
         by_row = sp.csr_array(by_column)
         # gone = substitution @ kept, with (I - N) gone + A[gone rows, kept] kept = 0 and N nilpotent (a tree).
         self._nilpotent = sp.csr_array(tree.children[gone][:, gone])
+        self._nilpotent_transposed = sp.csr_array(self._nilpotent.T)
         kept_part = sp.csr_array(by_row[gone_rows][:, self.columns])
         self.substitution = -self._neumann(kept_part)
         self._into = sp.csr_array(by_row[self.rows][:, gone_columns])
+        self._into_transposed = sp.csr_array(self._into.T)
         self.matrix = sp.csc_array(by_row[self.rows][:, self.columns] + self._into @ self.substitution)
         self.matrix.eliminate_zeros()
 
-    def _neumann(self, right: sp.csr_array, transposed: bool = False) -> sp.csr_array:
-        """(I - N)^-1 @ right (or (I - N')^-1), summed up to the tree's height."""
-        step = self._nilpotent.T.tocsr() if transposed else self._nilpotent
+    def _neumann(self, right: sp.csr_array) -> sp.csr_array:
+        """(I - N)^-1 @ right, summed up to the tree's height."""
         total, term = right, right
         while term.nnz:
-            term = sp.csr_array(step @ term)
+            term = sp.csr_array(self._nilpotent @ term)
             total = total + term
         return sp.csr_array(total)
 
@@ -128,8 +129,13 @@ class Reduction:
         x[self.gone_columns] = self.substitution @ found.x
         row_dual = np.zeros(lp.row_upper.size)
         row_dual[self.rows] = found.row_dual
-        priced = lp.cost[self.gone_columns] - self._into.T @ found.row_dual
-        row_dual[self.gone_rows] = self._neumann(sp.csr_array(priced.reshape(-1, 1)), transposed=True).toarray().ravel()
+        # (I - N') y = cost - A[kept rows, gone]' y_kept, summed as the series above
+        term = lp.cost[self.gone_columns] - self._into_transposed @ found.row_dual
+        total = term.copy()
+        while np.any(term):
+            term = self._nilpotent_transposed @ term
+            total += term
+        row_dual[self.gone_rows] = total
         col_dual = np.zeros(lp.cost.size)
         col_dual[self.columns] = found.col_dual
         return Solution(x=x, row_dual=row_dual, col_dual=col_dual, objective=found.objective)
