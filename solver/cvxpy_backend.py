@@ -14,7 +14,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from solver.linear import SOLVED, LinearProgram, Solution
+from solver.linear import LinearProgram, Solution
+
+SOLVED = ("optimal", "optimal_inaccurate")
+"""The statuses with a solution to read."""
 
 
 @dataclass(frozen=True)

@@ -142,18 +142,6 @@ class StartingBasisHighs:
         """The HiGHS of the last solve while it is optimal: changes to it resume from its basis (refine)."""
         return None if self._previous is None else self._previous.highs
 
-    def position(self, columns: np.ndarray) -> np.ndarray:
-        """Where the LP's `columns` (never substituted out) sit in the held HiGHS."""
-        held = None if self._previous is None else self._previous.reduction
-        return columns if held is None else np.searchsorted(held.columns, columns)
-
-    def held_solution(self, lp: LinearProgram) -> Solution:
-        """The held HiGHS's current solution, as a solution of the whole `lp`."""
-        assert self._previous is not None, "no HiGHS is held"
-        found = solution_of(self._previous.highs)
-        held = self._previous.reduction
-        return found if held is None else held.expand(lp, found)
-
     def _cold_codes(self, lp: LinearProgram) -> tuple[np.ndarray, np.ndarray]:
         if self._first is None:
             cols = np.where(np.isfinite(lp.col_lower), LOWER, np.where(np.isfinite(lp.col_upper), UPPER, ZERO))
@@ -208,7 +196,7 @@ class StartingBasisHighs:
         matrix = lp.matrix if reduction is None else reduction.matrix
         arrays = Arrays.of(lp) if reduction is None else Arrays.reduced(lp, reduction)
         previous = self._previous
-        if previous is not None and previous.fits(matrix, arrays, new_costs):
+        if previous is not None and previous.fits(matrix, lp, new_costs):
             solver = previous.highs
             arrays.change_bounds_of(solver, previous.arrays)
             if new_costs:
@@ -306,5 +294,5 @@ class _Optimal:
         """Were these `lp`'s costs?"""
         return np.array_equal(self.cost, lp.cost)
 
-    def fits(self, matrix: sp.csc_array, arrays: Arrays, new_costs: bool = False) -> bool:
-        return matrix is self.matrix and (new_costs or np.array_equal(self.arrays.cost, arrays.cost))
+    def fits(self, matrix: sp.csc_array, lp: LinearProgram, new_costs: bool = False) -> bool:
+        return matrix is self.matrix and (new_costs or self.costs(lp))

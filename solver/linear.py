@@ -20,9 +20,6 @@ import scipy.sparse as sp
 
 Matrix: TypeAlias = sp.csr_array | sp.csc_array | sp.coo_array | np.ndarray
 Sense = Literal["equal", "at_most", "at_least"]
-INFINITY = np.inf
-SOLVED = ("optimal", "optimal_inaccurate")
-"""The statuses with a solution to read."""
 
 
 class Linear:
@@ -49,9 +46,6 @@ class Linear:
     def __sub__(self, other: Linear) -> Linear:
         return self + (-other)
 
-    def __rmul__(self, factor: float) -> Linear:
-        return Linear(self.size, {block: factor * matrix for block, matrix in self.terms.items()})
-
     def __rmatmul__(self, matrix: Matrix) -> Linear:
         left = matrix if isinstance(matrix, sp.csr_array) else sp.csr_array(matrix)
         if left.shape[1] != self.size:
@@ -59,9 +53,6 @@ class Linear:
         if isinstance(self, Variable):  # the product with its identity term is the matrix itself
             return Linear(left.shape[0], {self: left})
         return Linear(left.shape[0], {block: sp.csr_array(left @ term) for block, term in self.terms.items()})
-
-    def __getitem__(self, rows: np.ndarray) -> Linear:
-        return Linear(int(np.asarray(rows).size), {block: term[rows] for block, term in self.terms.items()})
 
     def value(self, x: np.ndarray) -> np.ndarray:
         """The expression at the columns' values `x`."""
@@ -156,10 +147,10 @@ class LinearProgram:
         matrix.eliminate_zeros()
         self.matrix = matrix
         self.col_lower = np.zeros(self._columns)
-        self.col_upper = np.full(self._columns, INFINITY)
+        self.col_upper = np.full(self._columns, np.inf)
         self.cost = np.zeros(self._columns)
-        self.row_lower = np.full(self._rows, -INFINITY)
-        self.row_upper = np.full(self._rows, INFINITY)
+        self.row_lower = np.full(self._rows, -np.inf)
+        self.row_upper = np.full(self._rows, np.inf)
 
     def bound(self, variable: Variable, lower: np.ndarray | float, upper: np.ndarray | float) -> None:
         self.col_lower[variable.columns] = lower

@@ -123,6 +123,8 @@ class LinearModel:
             + self.features.defined(),
             reducible=tree,
         )
+        self.compile_s, self._iterations = 0.0, 0
+        """cvxpy's compilation (ECOS, Clarabel) and the solver's iterations, in the last solve."""
         self.last: Solution | None = None
         """The last solve's solution (columns, duals): what `value`, `dual` and refine's rounds read."""
 
@@ -295,14 +297,14 @@ class LinearModel:
         """The HiGHS of this model (its last optimal instance: refine's true bill)."""
         return self._highs
 
-    def time_limit(self, time_limit_s: float | None) -> float:
+    def _time_limit(self, time_limit_s: float | None) -> float:
         config = self.layout.problem.config
         return float(config.time_limit_s if time_limit_s is None else time_limit_s)
 
     def solve(self, numbers: Numbers, time_limit_s: float | None = None) -> tuple[str, LpSolution | None]:
         """Solve the LP as `set_numbers` left it with the configured solver, within `time_limit_s` (default: the
         configuration's). HiGHS resumes from the last optimal basis itself when only bounds moved (highs_basis)."""
-        solver, limit = self.layout.problem.config.solver, self.time_limit(time_limit_s)
+        solver, limit = self.layout.problem.config.solver, self._time_limit(time_limit_s)
         if solver == "HIGHS":
             status, self.last = self._highs.solve(self.lp, limit)
             self.compile_s, self._iterations = 0.0, self._highs.iterations
