@@ -20,7 +20,9 @@ STARTUP_BOUND_S = 600  # a cold embedded PostgreSQL and a first solve on a very 
 
 
 def wait_for(predicate: Callable[[], object], bound: float, what: str | Callable[[], str]) -> float:
-    """Poll an event (a process gone, a line printed) with a generous bound; return the seconds it took."""
+    """Poll, with a generous bound, for what no one signals: a grandchild process started or gone (psutil cannot
+    wait on a process that is not our child, and this container's init may leave it a zombie), or /ready
+    answering 200 again (readiness is only read, never pushed); return the seconds it took."""
     start = time.monotonic()
     while not predicate():
         if time.monotonic() - start > bound:
@@ -45,6 +47,8 @@ class Served:
         self.data_dir = data_dir
         self.port = free_port()
         self.lines: list[str] = []
+        self._announced = threading.Event()
+        """Set once the server prints its address, or its output ends."""
         self.process = subprocess.Popen(
             [sys.executable, "-m", "phasewise.cli", command, "--port", str(self.port), *args],
             env={**os.environ, "PHASEWISE_DATA_DIR": str(data_dir), **(env or {})},
@@ -53,13 +57,25 @@ class Served:
             text=True,
         )
         threading.Thread(target=self._read, daemon=True).start()
-        wait_for(lambda: self.accepting or self.process.poll() is not None, STARTUP_BOUND_S, "server accepting")
+        assert self._announced.wait(STARTUP_BOUND_S), f"not accepting within {STARTUP_BOUND_S} s:\n{self.output}"
         assert self.accepting, self.output
 
     def _read(self) -> None:
         assert self.process.stdout is not None
         for line in self.process.stdout:
             self.lines.append(line)
+            if self.accepting:
+                self._announced.set()
+        self._announced.set()
+
+    def exited(self, bound: float) -> float:
+        """Wait for the server process to end (at most `bound` s); return the seconds it took."""
+        start = time.monotonic()
+        try:
+            self.process.wait(bound)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(f"the server did not exit within {bound} s:\n{self.output}") from None
+        return time.monotonic() - start
 
     @property
     def output(self) -> str:

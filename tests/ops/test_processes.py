@@ -28,9 +28,7 @@ def test_a_stop_signal_ends_postgres_solvers_and_tells_subscribers(tmp_path: Pat
         assert json.loads(websocket.recv(timeout=30))["type"] == "connection_ack"
 
         served.signal(sig)
-        took = wait_for(
-            lambda: served.process.poll() is not None, STOP_BOUND_S, lambda: f"server exited:\n{served.output}"
-        )
+        took = served.exited(STOP_BOUND_S)
         with pytest.raises(Exception) as closed:  # noqa: B017  (websockets raises ConnectionClosed*)
             while True:
                 websocket.recv(timeout=STOP_BOUND_S)
@@ -50,7 +48,7 @@ def test_kill_9_ends_the_solvers_and_the_next_start_repairs_the_handle_list(tmp_
         solvers = crashed.wait_for_solvers()
         postmaster = crashed.postmaster_pid()
         crashed.signal(signal.SIGKILL)
-        crashed.process.wait(STOP_BOUND_S)
+        crashed.exited(STOP_BOUND_S)
         wait_for(lambda: not [pid for pid in solvers if alive(pid)], STOP_BOUND_S, "solver processes ended")
         assert alive(postmaster) and crashed.process.pid in crashed.handle_pids()
     finally:
@@ -61,7 +59,7 @@ def test_kill_9_ends_the_solvers_and_the_next_start_repairs_the_handle_list(tmp_
         assert restarted.postmaster_pid() == postmaster  # joined the server the crash left behind
         assert restarted.handle_pids() == [restarted.process.pid]
         restarted.signal(signal.SIGTERM)
-        wait_for(lambda: restarted.process.poll() is not None, STOP_BOUND_S, "server exited")
+        restarted.exited(STOP_BOUND_S)
         assert not alive(postmaster), "embedded PostgreSQL still running after a clean stop"
     finally:
         restarted.stop()

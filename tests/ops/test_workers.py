@@ -39,7 +39,7 @@ def test_metrics_add_up_over_workers_and_sighup_stops_them_all(tmp_path: Path):
         postmaster = served.postmaster_pid()
 
         served.signal(signal.SIGHUP)
-        wait_for(lambda: served.process.poll() is not None, STOP_BOUND_S, lambda: f"server exited:\n{served.output}")
+        served.exited(STOP_BOUND_S)
         assert served.process.returncode == 0
         wait_for(
             lambda: not [pid for pid in [*workers, postmaster] if alive(pid)],
