@@ -11,6 +11,11 @@ from collections.abc import AsyncIterator
 import uvicorn
 from starlette.applications import Starlette
 
+ANSWER_BOUND_S = 120.0
+"""How long a test client waits for an answer that is coming: the test waits on the answer itself, and the bound
+only turns a server that hangs into a failure instead of a suite that never ends (far above any answer's time on
+a busy machine; httpx's own default of 5 s is not)."""
+
 
 def free_port() -> int:
     with socket.socket() as s:

@@ -14,7 +14,7 @@ from websockets.exceptions import InvalidStatus
 from phasewise.asgi import create_app
 from tests.api.conftest import Api, make_tenant
 from tests.ops.conftest import ops_settings
-from tests.serving import serving
+from tests.serving import ANSWER_BOUND_S, serving
 
 ALLOWED = "https://app.example"
 PREFLIGHT = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization,content-type"}
@@ -30,7 +30,7 @@ async def _ack(address: str, token: str, origin: str | None) -> str:
 
 async def test_allowed_origins_pass_and_others_are_refused(database_url: str, tmp_path: Path):
     app = create_app(ops_settings(tmp_path, cors_origins=[ALLOWED]), database_url)
-    async with serving(app) as address, httpx.AsyncClient(base_url=f"http://{address}", timeout=30) as http:
+    async with serving(app) as address, httpx.AsyncClient(base_url=f"http://{address}", timeout=ANSWER_BOUND_S) as http:
         tenant = await make_tenant(app, Api(http), "alpha")
         allowed = await http.options("/graphql", headers={"Origin": ALLOWED, **PREFLIGHT})
         assert allowed.status_code == 200

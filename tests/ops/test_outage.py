@@ -17,13 +17,15 @@ import websockets
 from phasewise.asgi import create_app
 from tests.api.conftest import Api, make_tenant
 from tests.ops.conftest import StoppablePostgres, ops_settings
-from tests.serving import serving
+from tests.serving import ANSWER_BOUND_S, serving
 
 VIEWER = "{ viewer { account { id } } }"
 LOGIN = 'mutation { login(email: "admin@alpha.test", password: "whatever it is") { token errors { code } } }'
 
 
 async def _ready(client: httpx.AsyncClient, bound: float = 60) -> None:
+    """Poll `/ready` until it answers 200: readiness is only read, never pushed, so there is no event to wait on
+    (as in tests.ops.served.wait_for); the bound is generous."""
     deadline = time.monotonic() + bound
     while (await client.get("/ready")).status_code != 200:
         assert time.monotonic() < deadline, "not ready again"
@@ -34,7 +36,10 @@ async def test_an_outage_answers_unavailable_promptly_and_heals(
     stoppable_postgres: StoppablePostgres, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ):
     app = create_app(ops_settings(tmp_path), stoppable_postgres.url)
-    async with serving(app) as address, httpx.AsyncClient(base_url=f"http://{address}", timeout=30) as client:
+    async with (
+        serving(app) as address,
+        httpx.AsyncClient(base_url=f"http://{address}", timeout=ANSWER_BOUND_S) as client,
+    ):
         tenant = await make_tenant(app, Api(client), "alpha")
         ready = await client.get("/ready")
         assert ready.status_code == 200 and ready.json() == {

@@ -10,6 +10,7 @@ import pytest
 from websockets.sync.client import connect
 
 from tests.ops.served import Served, alive, wait_for
+from tests.serving import ANSWER_BOUND_S
 
 # A graceful stop is built to take under 10 s (at most 5 s for requests in flight, then the solver processes
 # are terminated and PostgreSQL stopped): about 1.5-4 s on a quiet machine, 8 s beside a full test suite.
@@ -25,7 +26,7 @@ def test_a_stop_signal_ends_postgres_solvers_and_tells_subscribers(tmp_path: Pat
         postmaster = served.postmaster_pid()
         websocket = connect(f"ws://127.0.0.1:{served.port}/graphql", subprotocols=["graphql-transport-ws"])
         websocket.send(json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {served.token}"}}))
-        assert json.loads(websocket.recv(timeout=30))["type"] == "connection_ack"
+        assert json.loads(websocket.recv(timeout=ANSWER_BOUND_S))["type"] == "connection_ack"
 
         served.signal(sig)
         took = served.exited(STOP_BOUND_S)

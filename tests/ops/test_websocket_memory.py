@@ -13,7 +13,7 @@ import websockets
 from phasewise.asgi import create_app
 from tests.api.conftest import Api, make_tenant
 from tests.ops.conftest import ops_settings
-from tests.serving import serving
+from tests.serving import ANSWER_BOUND_S, serving
 
 CYCLES = 1000
 ALLOWED_GROWTH_MB = 5
@@ -32,7 +32,10 @@ def _rss_mb() -> float:
 
 async def test_a_thousand_connect_and_close_cycles_keep_memory_flat(database_url: str, tmp_path: Path):
     app = create_app(ops_settings(tmp_path), database_url)
-    async with serving(app) as address, httpx.AsyncClient(base_url=f"http://{address}", timeout=30) as client:
+    async with (
+        serving(app) as address,
+        httpx.AsyncClient(base_url=f"http://{address}", timeout=ANSWER_BOUND_S) as client,
+    ):
         tenant = await make_tenant(app, Api(client), "alpha")  # login tokens expire: each connection has a timer
         for _ in range(100):  # caches, pools and allocator arenas reach their working size
             await _cycle(address, tenant.viewer)

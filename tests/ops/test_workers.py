@@ -10,12 +10,13 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tests.ops.served import STARTUP_BOUND_S, Served, alive, wait_for
 from tests.ops.test_processes import STOP_BOUND_S
+from tests.serving import ANSWER_BOUND_S
 
 REQUESTS = 20
 
 
 def _pings(base: str) -> float:
-    text = httpx.get(f"{base}/metrics", timeout=30).text
+    text = httpx.get(f"{base}/metrics", timeout=ANSWER_BOUND_S).text
     return sum(
         sample.value
         for family in text_string_to_metric_families(text)
@@ -29,10 +30,16 @@ def test_metrics_add_up_over_workers_and_sighup_stops_them_all(tmp_path: Path):
         tmp_path / "data", command="serve", env={"PHASEWISE_CONTROL_LOOP": "false"}, args=("--workers", "2")
     )
     try:
-        wait_for(lambda: httpx.get(f"{served.base}/ready", timeout=30).status_code == 200, STARTUP_BOUND_S, "ready")
+        wait_for(
+            lambda: httpx.get(f"{served.base}/ready", timeout=ANSWER_BOUND_S).status_code == 200,
+            STARTUP_BOUND_S,
+            "ready",
+        )
         workers = [child.pid for child in served.children() if "multiprocessing" in " ".join(child.cmdline())]
         assert len(workers) >= 2
-        with httpx.Client(base_url=served.base, timeout=30) as client:  # new connections spread over the workers
+        with httpx.Client(
+            base_url=served.base, timeout=ANSWER_BOUND_S
+        ) as client:  # new connections spread over the workers
             for _ in range(REQUESTS):
                 client.post("/graphql", json={"query": "query Ping { __typename }"}, headers={"Connection": "close"})
         assert [_pings(served.base) for _ in range(6)] == [REQUESTS] * 6
